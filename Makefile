@@ -1,0 +1,41 @@
+# drctl: `make drill` and `make test` set up everything they need on a Debian machine.
+SWIFT        ?= swift
+BIN          := .build/debug/drctl
+# graphviz: `drctl graph` output is checked with dot. libssh2-1-dev and openssh-server: the SSH
+# transport and its tests against a real sshd.
+DEBIAN_PACKAGES := graphviz libssh2-1-dev openssh-server pkg-config
+
+.PHONY: all deps build test drill bench clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "Missing Debian packages:$$missing"; \
+	    echo "Install them with: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 is needed (https://swift.org/install); none found on PATH"; exit 1; }
+
+build: deps
+	$(SWIFT) build
+
+test: build
+	$(SWIFT) test
+
+# Until the simulator lands, the drill shows the example runbook's plan without contacting anything.
+drill: build
+	$(BIN) validate Runbooks/*.yaml
+	$(BIN) run Runbooks/power-on-by-priority.yaml --dry-run --offline --param host=esxi-01
+
+bench: deps
+	$(SWIFT) build -c release
+	.build/release/drctl-bench
+
+clean:
+	rm -rf .build

@@ -1,0 +1,37 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Dependencies point one way: DrctlCore <- ESXi <- RunbookFormat <- Engine <- DrctlCLI <- drctl.
+let package = Package(
+    name: "drctl",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "drctl", targets: ["drctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // Shared vocabulary: template values, durations, shell quoting.
+        .target(name: "DrctlCore"),
+        // ESXi knowledge: typed actions, command builders, output parsers, faults.
+        .target(name: "ESXi", dependencies: ["DrctlCore"]),
+        // The runbook and inventory formats: YAML parsing with positions, templates, validation.
+        .target(name: "RunbookFormat", dependencies: ["DrctlCore", "ESXi", .product(name: "Yams", package: "Yams")]),
+        // The step-graph engine: scheduler, limits, retries, approvals gate, dry-run, Transport protocol.
+        .target(name: "Engine", dependencies: ["DrctlCore", "ESXi", "RunbookFormat"]),
+        // The commands of the drctl CLI, one per file.
+        .target(name: "DrctlCLI", dependencies: [
+            "DrctlCore", "ESXi", "RunbookFormat", "Engine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "drctl", dependencies: ["DrctlCLI"]),
+
+        .testTarget(name: "DrctlCoreTests", dependencies: ["DrctlCore"]),
+        .testTarget(name: "ESXiTests", dependencies: ["ESXi"]),
+        .testTarget(name: "RunbookFormatTests", dependencies: ["RunbookFormat"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "RunbookFormat"]),
+        .testTarget(name: "DrctlCLITests", dependencies: ["DrctlCLI"]),
+    ]
+)

@@ -1,0 +1,72 @@
+import DrctlCore
+import Engine
+import Foundation
+
+/// Prints a run as it happens, for the operator at the terminal.
+actor ConsoleReporter: RunObserver {
+    private let verbose: Bool
+    private let dryRun: Bool
+
+    init(verbose: Bool, dryRun: Bool) {
+        self.verbose = verbose
+        self.dryRun = dryRun
+    }
+
+    func record(_ event: RunEvent) async {
+        switch event {
+        case .commandSent(let step, let item, let host, let command, let mutates) where verbose || (mutates && !dryRun):
+            say("  → \(step)\(itemText(item)) on \(host): \(command)")
+        case .commandFinished(_, _, let host, _, let result) where verbose:
+            let text = (result.stdout + result.stderr).trimmingCharacters(in: .whitespacesAndNewlines)
+            say("    ← \(host) exit \(result.exitStatus) in \(DurationText.format(result.duration))" + (text.isEmpty ? "" : ":\n" + indent(fold(text), by: 6)))
+        case .retrying(let step, let item, let next, let delay, let reason):
+            say("  ↻ \(step)\(itemText(item)): \(firstLine(reason)); attempt \(next) in \(DurationText.format(delay))")
+        case .alreadyDone(let step, let item, let host):
+            say("  = \(step)\(itemText(item)) on \(host): already done, nothing changed")
+        case .approvalRequested(let step, _) where !dryRun:
+            say("  ? \(step): waiting for approval")
+        case .itemFinished(let step, let item, let outcome) where !dryRun:
+            say(line(step, item, outcome))
+        default:
+            break
+        }
+    }
+
+    private func line(_ step: String, _ item: ItemRef, _ outcome: ItemOutcome) -> String {
+        let symbol: String
+        switch outcome.status {
+        case .succeeded: symbol = "✓"
+        case .alreadyDone: symbol = "="
+        case .failed, .denied: symbol = "✗"
+        case .failedContinued: symbol = "!"
+        case .skipped, .notStarted: symbol = "-"
+        case .awaitingApproval: symbol = "⏸"
+        case .planned: symbol = "·"
+        }
+        let hosts = outcome.hosts.isEmpty ? "" : " on \(outcome.hosts.joined(separator: ", "))"
+        var text = "\(symbol) \(step)\(itemText(item))\(hosts) \(outcome.status.rawValue)"
+        if outcome.started != nil { text += " (\(DurationText.format(outcome.duration)))" }
+        if let reason = outcome.reason { text += ": \(reason)" }
+        if let evidence = outcome.evidence, outcome.status == .failed { text += "\n" + indent(fold(evidence), by: 4) }
+        return text
+    }
+
+    private func itemText(_ item: ItemRef) -> String { item.label.isEmpty ? "" : " [\(item.label)]" }
+    private func say(_ text: String) { print(text) }
+}
+
+func firstLine(_ text: String) -> String {
+    String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
+}
+
+/// Keeps the first and last lines of long output.
+func fold(_ text: String, keep: Int = 8) -> String {
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    guard lines.count > keep * 2 else { return text }
+    return (lines.prefix(keep) + ["… \(lines.count - keep * 2) more lines …"] + lines.suffix(keep)).joined(separator: "\n")
+}
+
+func indent(_ text: String, by spaces: Int) -> String {
+    let pad = String(repeating: " ", count: spaces)
+    return text.split(separator: "\n", omittingEmptySubsequences: false).map { pad + $0 }.joined(separator: "\n")
+}

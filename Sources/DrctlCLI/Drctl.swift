@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+
+/// The `drctl` command: one subcommand per file in this module.
+public struct Drctl: AsyncParsableCommand {
+    public static let version = "0.1.0"
+
+    public static let configuration = CommandConfiguration(
+        commandName: "drctl",
+        abstract: "Run disaster-recovery runbooks against VMware ESXi hosts, directly over SSH.",
+        discussion: """
+        Exit codes: 0 success, 1 a step failed, 2 invalid input, 3 stopped at an approval, 130 interrupted.
+
+        Start with:
+          drctl validate Runbooks/host-failure.yaml
+          drctl run Runbooks/host-failure.yaml --inventory site.yaml --dry-run
+        """,
+        version: version,
+        subcommands: [ValidateCommand.self, RunCommand.self, GraphCommand.self, ActionsCommand.self]
+    )
+
+    public init() {}
+
+    /// Parses the command line and runs; usage errors exit 2 (invalid input), not 64.
+    public static func runFromCommandLine() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let exit as ExitCode {
+            Foundation.exit(exit.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(ExitStatus.invalidInput)
+        }
+    }
+}
+
+/// The documented exit codes.
+public enum ExitStatus {
+    public static let success: Int32 = 0
+    public static let stepFailed: Int32 = 1
+    public static let invalidInput: Int32 = 2
+    public static let awaitingApproval: Int32 = 3
+    public static let interrupted: Int32 = 130
+}
+
+/// Prints problems with input files, one `file:line:col: message` per line, and exits 2.
+func failInvalidInput(_ lines: [String]) -> ExitCode {
+    let text = lines.joined(separator: "\n") + "\n"
+    FileHandle.standardError.write(Data(text.utf8))
+    return ExitCode(ExitStatus.invalidInput)
+}
+
+func writeError(_ text: String) {
+    FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+}

@@ -1,0 +1,151 @@
+import ArgumentParser
+import DrctlCore
+import Engine
+import Foundation
+import RunbookFormat
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a runbook against the hosts of an inventory, or show its plan with --dry-run.",
+        discussion: """
+        --dry-run changes nothing: read-only steps run so fan-outs expand to real VM names, and the
+        plan lists every command that would run, on which host, in which order, behind which
+        approval. Add --offline to contact nothing at all.
+
+        Ctrl-C stops starting new work; running commands finish or time out; a second Ctrl-C quits.
+
+        Example:
+          drctl run Runbooks/host-failure.yaml --inventory site.yaml --param failed_host=esxi-01 --dry-run
+        """
+    )
+
+    @Argument(help: "The runbook file.")
+    var runbook: String
+
+    @OptionGroup var common: RunFlags
+
+    @Flag(help: "Show the plan; change nothing.")
+    var dryRun = false
+
+    @Flag(help: "With --dry-run: contact no host at all.")
+    var offline = false
+
+    func validate() throws {
+        if offline && !dryRun { throw ValidationError("--offline only goes with --dry-run") }
+        if common.inventory == nil && !offline { throw ValidationError("--inventory FILE is required (except with --dry-run --offline)") }
+    }
+
+    func run() async throws {
+        let loaded = try common.load(runbookPath: runbook)
+        let options = common.options(dryRun: dryRun, offline: offline)
+        let transport: any Transport = offline ? OfflineTransport() : try HostTransports.make(for: loaded.inventory)
+        let code = await execute(loaded, transport: transport, options: options, gate: TerminalApprovalGate.forThisProcess(autoApprove: common.autoApprove),
+                                 verbose: common.verbose)
+        throw ExitCode(code)
+    }
+}
+
+/// Flags shared by `run` and `drill`.
+struct RunFlags: ParsableArguments {
+    @Option(help: "The inventory file: hosts, datastores, VM priorities.")
+    var inventory: String?
+
+    @Option(name: .customLong("param"), help: "A runbook param as name=value (repeatable).")
+    var params: [String] = []
+
+    @Option(help: "Most commands running at once (default: the runbook's, else 32).")
+    var maxParallel: Int?
+
+    @Option(help: "Most commands running at once on one host (default: the runbook's, else 4).")
+    var maxPerHost: Int?
+
+    @Flag(help: "Approve every approval gate, recording your login name as approver.")
+    var autoApprove = false
+
+    @Flag(name: .shortAndLong, help: "Print every command and its output.")
+    var verbose = false
+
+    func validate() throws {
+        if let maxParallel, maxParallel < 1 { throw ValidationError("--max-parallel must be at least 1") }
+        if let maxPerHost, maxPerHost < 1 { throw ValidationError("--max-per-host must be at least 1") }
+    }
+
+    struct Loaded {
+        var runbook: Runbook
+        var inventory: Inventory
+        var params: [String: Value]
+    }
+
+    /// Loads and checks everything up front: bad input exits 2 before anything runs.
+    func load(runbookPath: String) throws -> Loaded {
+        var problems: [String] = []
+        var runbook: Runbook?
+        var inventory = Inventory()
+        do { runbook = try RunbookLoader.load(path: runbookPath) } catch let invalid as InvalidInput { problems += invalid.diagnostics.map(\.description) }
+        if let path = self.inventory {
+            do { inventory = try InventoryLoader.load(path: path) } catch let invalid as InvalidInput { problems += invalid.diagnostics.map(\.description) }
+        }
+        guard problems.isEmpty, let runbook else { throw failInvalidInput(problems) }
+        do {
+            let params = try ParameterBinding.bind(runbook, try ParameterBinding.parsePairs(self.params))
+            return Loaded(runbook: runbook, inventory: inventory, params: params)
+        } catch let problem as ParameterBinding.Problem {
+            throw failInvalidInput(problem.description.split(separator: "\n").map(String.init))
+        }
+    }
+
+    func options(dryRun: Bool, offline: Bool) -> RunOptions {
+        RunOptions(dryRun: dryRun, offline: offline, maxParallel: maxParallel, maxPerHost: maxPerHost, runID: RunIdentifier.make())
+    }
+}
+
+/// Runs the engine with console output and Ctrl-C handling; returns the exit code.
+func execute(_ loaded: RunFlags.Loaded, transport: any Transport, options: RunOptions, gate: any ApprovalGate, verbose: Bool,
+             observers: [any RunObserver] = []) async -> Int32 {
+    let engine = Engine(runbook: loaded.runbook, inventory: loaded.inventory, params: loaded.params, transport: transport, gate: gate,
+                        observers: [ConsoleReporter(verbose: verbose, dryRun: options.dryRun)] + observers, options: options)
+    print("drctl \(options.dryRun ? "dry-run" : "run") \(loaded.runbook.name) (run \(options.runID))")
+    let interrupts = InterruptHandler { engine.requestStop() }
+    let summary = await engine.run()
+    interrupts.cancel()
+    if options.dryRun { print(SummaryPrinter.plan(summary, offline: options.offline)) }
+    print(SummaryPrinter.summary(summary))
+    return summary.exitCode
+}
+
+enum RunIdentifier {
+    /// `20261126-145800-3f2a`: sortable, and unique enough for one operator's runs directory.
+    static func make() -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date()) + "-" + String(UInt16.random(in: 0...UInt16.max), radix: 16)
+    }
+}
+
+/// First Ctrl-C: stop dispatching. Second: quit at once with 130.
+final class InterruptHandler: @unchecked Sendable {
+    private let source: DispatchSourceSignal
+    private var count = 0
+
+    init(onFirst: @escaping @Sendable () -> Void) {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .main)
+        source.setEventHandler { [unowned self] in
+            count += 1
+            if count == 1 {
+                writeError("\nInterrupted: no new steps will start; waiting for running commands (Ctrl-C again to quit now).")
+                onFirst()
+            } else {
+                Foundation.exit(ExitStatus.interrupted)
+            }
+        }
+        source.resume()
+    }
+
+    func cancel() {
+        source.cancel()
+        signal(SIGINT, SIG_DFL)
+    }
+}

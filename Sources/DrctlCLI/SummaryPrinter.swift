@@ -1,0 +1,60 @@
+import DrctlCore
+import Engine
+import Foundation
+
+/// The end-of-run summary and the dry-run plan, as plain text.
+enum SummaryPrinter {
+    static func plan(_ summary: RunSummary, offline: Bool) -> String {
+        var lines = ["", "Plan for \(summary.runbook): dry run, nothing was changed" +
+                     (offline ? " and nothing was contacted; {{ … }} marks what discovery fills in." : "; read-only steps ran to discover real names."), ""]
+        for entry in summary.plan {
+            var header = String(format: "%3d. ", entry.sequence) + entry.step
+            if !entry.item.label.isEmpty { header += " [\(entry.item.label)]" }
+            if let host = entry.host { header += " on \(host)" }
+            if entry.executed { header += "  (read-only, ran)" } else if entry.mutates { header += "  (changes the host)" }
+            if !entry.behindApprovals.isEmpty { header += "  behind approval \(entry.behindApprovals.joined(separator: ", "))" }
+            lines.append(header)
+            if let note = entry.note { lines.append("       (\(note))") }
+            lines += entry.lines.map { "       " + $0 }
+        }
+        if summary.plan.isEmpty { lines.append("  (no step would run)") }
+        let failed = summary.failures
+        if !failed.isEmpty {
+            lines.append("")
+            lines.append("Discovery failed, so the plan is incomplete:")
+            lines += failed.map { "  ✗ \($0.step)\($0.item.label.isEmpty ? "" : " [\($0.item.label)]"): \($0.outcome.reason ?? "failed")" }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func summary(_ summary: RunSummary) -> String {
+        var lines = ["", "Run \(summary.runbook): \(summary.outcome.rawValue) in \(DurationText.format(summary.duration))" +
+                     (summary.rto.map { " (RTO target \(DurationText.format($0)))" } ?? "")]
+        var counts: [ItemOutcome.Status: Int] = [:]
+        for step in summary.steps { for (_, outcome) in step.items { counts[outcome.status, default: 0] += 1 } }
+        let order: [ItemOutcome.Status] = [.planned, .succeeded, .alreadyDone, .failed, .failedContinued, .denied, .skipped, .awaitingApproval, .notStarted]
+        lines.append("  " + order.compactMap { status in counts[status].map { "\($0) \(status.rawValue)" } }.joined(separator: ", "))
+        for approval in summary.approvals {
+            switch approval.decision {
+            case .approved(let by, let reason): lines.append("  approval \(approval.step): approved by \(by)\(reason.isEmpty ? "" : " (\(reason))")")
+            case .denied(let by, let reason): lines.append("  approval \(approval.step): denied by \(by)\(reason.isEmpty ? "" : " (\(reason))")")
+            case .unavailable: lines.append("  approval \(approval.step): nobody could answer; the run stopped there")
+            }
+        }
+        for failure in summary.failures {
+            lines.append("  ✗ \(failure.step)\(failure.item.label.isEmpty ? "" : " [\(failure.item.label)]"): \(failure.outcome.reason ?? failure.outcome.status.rawValue)")
+        }
+        let waiting = summary.steps.flatMap { step in step.items.filter { $0.outcome.status == .notStarted }.map { (step.id, $0.item, $0.outcome) } }
+        if !waiting.isEmpty {
+            lines.append("  not started: " + waiting.prefix(12).map { "\($0.0)\($0.1.label.isEmpty ? "" : " [\($0.1.label)]")" }.joined(separator: ", ") +
+                         (waiting.count > 12 ? " and \(waiting.count - 12) more" : "") + (waiting.first?.2.reason.map { " (\($0))" } ?? ""))
+        }
+        switch summary.outcome {
+        case .awaitingApproval: lines.append("Stopped at an approval (exit 3): run it from a terminal to answer, or pass --auto-approve.")
+        case .interrupted: lines.append("Interrupted (exit 130): running commands were allowed to finish; nothing new was started.")
+        case .failed: lines.append("A step failed (exit 1). Independent steps ran to the end.")
+        default: break
+        }
+        return lines.joined(separator: "\n")
+    }
+}

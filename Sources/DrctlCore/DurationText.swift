@@ -1,0 +1,70 @@
+/// Durations as operators write them in runbooks: `90s`, `5m`, `1h30m`, `250ms`, or plain seconds.
+public enum DurationText {
+    /// Parses a duration, or returns nil when the text is not one.
+    public static func parse(_ text: String) -> Duration? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty { return nil }
+        if let seconds = Double(trimmed), seconds >= 0 { return .milliseconds(Int64((seconds * 1000).rounded())) }
+        var total: Int64 = 0
+        var number = ""
+        var unit = ""
+        var sawPart = false
+        func flush() -> Bool {
+            guard let value = Double(number) else { return false }
+            let milliseconds: Double
+            switch unit {
+            case "ms": milliseconds = value
+            case "s": milliseconds = value * 1000
+            case "m": milliseconds = value * 60_000
+            case "h": milliseconds = value * 3_600_000
+            default: return false
+            }
+            total += Int64(milliseconds.rounded())
+            number = ""
+            unit = ""
+            sawPart = true
+            return true
+        }
+        for character in trimmed {
+            if character.isNumber || character == "." {
+                if !unit.isEmpty { guard flush() else { return nil } }
+                number.append(character)
+            } else if character.isLetter {
+                guard !number.isEmpty else { return nil }
+                unit.append(character)
+            } else {
+                return nil
+            }
+        }
+        guard flush(), sawPart else { return nil }
+        return .milliseconds(total)
+    }
+
+    /// A compact human form: `850ms`, `12.4s`, `3m05s`, `1h02m`.
+    public static func format(_ duration: Duration) -> String {
+        let milliseconds = duration.milliseconds
+        if milliseconds < 1000 { return "\(milliseconds)ms" }
+        let seconds = Double(milliseconds) / 1000
+        if seconds < 60 {
+            let tenths = (seconds * 10).rounded() / 10
+            return tenths == tenths.rounded() ? "\(Int(tenths))s" : "\(tenths)s"
+        }
+        let wholeSeconds = Int(seconds.rounded())
+        if wholeSeconds < 3600 { return "\(wholeSeconds / 60)m\(pad(wholeSeconds % 60))s" }
+        return "\(wholeSeconds / 3600)h\(pad((wholeSeconds % 3600) / 60))m"
+    }
+
+    private static func pad(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down.
+    public var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+
+    public var seconds: Double { Double(milliseconds) / 1000 }
+}
+
+import Foundation

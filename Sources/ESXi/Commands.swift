@@ -1,0 +1,63 @@
+import DrctlCore
+
+/// The exact ESXi shell commands drctl sends. Every argument that comes from data is quoted.
+public enum ESXiCommand {
+    public static let getAllVMs = "vim-cmd vmsvc/getallvms"
+
+    public static func powerState(vmid: Int) -> String { "vim-cmd vmsvc/power.getstate \(vmid)" }
+    public static func powerOn(vmid: Int) -> String { "vim-cmd vmsvc/power.on \(vmid)" }
+    public static func powerOff(vmid: Int) -> String { "vim-cmd vmsvc/power.off \(vmid)" }
+    public static func unregister(vmid: Int) -> String { "vim-cmd vmsvc/unregister \(vmid)" }
+    public static func message(vmid: Int) -> String { "vim-cmd vmsvc/message \(vmid)" }
+
+    public static func answer(vmid: Int, questionID: String, choice: Int) -> String {
+        "vim-cmd vmsvc/message \(vmid) \(ShellQuote.quote(questionID)) \(choice)"
+    }
+
+    /// `registervm` takes the absolute `/vmfs/volumes/...` path; the name is optional.
+    public static func register(vmx: DatastorePath, name: String? = nil) -> String {
+        var command = "vim-cmd solo/registervm \(ShellQuote.quote(vmx.absolutePath))"
+        if let name { command += " \(ShellQuote.quote(name))" }
+        return command
+    }
+
+    public static let rescanAllAdapters = "esxcli storage core adapter rescan --all"
+    public static let filesystemList = "esxcli storage filesystem list"
+    public static let pathList = "esxcli storage core path list"
+    public static let deviceList = "esxcli storage core device list"
+    public static let snapshotList = "esxcli storage vmfs snapshot list"
+
+    /// Mounts an unresolved VMFS copy by label, keeping its signature (never resignatures).
+    public static func snapshotMount(volumeLabel: String) -> String {
+        "esxcli storage vmfs snapshot mount -l \(ShellQuote.quote(volumeLabel))"
+    }
+
+    public static func snapshotMount(uuid: String) -> String {
+        "esxcli storage vmfs snapshot mount -u \(ShellQuote.quote(uuid))"
+    }
+
+    public static let maintenanceModeGet = "esxcli system maintenanceMode get"
+    public static func maintenanceModeSet(enabled: Bool) -> String {
+        "esxcli system maintenanceMode set --enable \(enabled)"
+    }
+
+    public static let versionGet = "esxcli system version get"
+    public static let interfaceList = "esxcli network ip interface list"
+    public static let nicList = "esxcli network nic list"
+
+    public static func serviceStatus(_ service: ManagementService) -> String { "/etc/init.d/\(service.rawValue) status" }
+    public static func serviceRestart(_ service: ManagementService) -> String { "/etc/init.d/\(service.rawValue) restart" }
+
+    /// Three pings through a chosen vmk interface.
+    public static func vmkping(target: String, interface: String? = nil, count: Int = 3) -> String {
+        var command = "vmkping -c \(count)"
+        if let interface { command += " -I \(ShellQuote.quote(interface))" }
+        return command + " \(ShellQuote.quote(target))"
+    }
+
+    /// Lists `.vmx` files one and two folders deep in a datastore. The trailing slash makes
+    /// BusyBox find follow the datastore-name symlink.
+    public static func findVMX(datastore: String) -> String {
+        "find \(ShellQuote.quote("/vmfs/volumes/\(datastore)/")) -maxdepth 3 -name '*.vmx'"
+    }
+}

@@ -1,0 +1,95 @@
+import DrctlCore
+
+/// `vm.power.on`: powers a VM on and, when asked, answers the `msg.uuid.altered` question.
+///
+/// On ESXi, `vim-cmd vmsvc/power.on` blocks while the VM waits on a question, so the question is
+/// polled on a second channel while the power-on runs, answered by the label of the choice (the
+/// index differs between versions), and the power state is read back at the end.
+enum PowerOnAction {
+    static let definition = ESXiAction(
+        name: "vm.power.on",
+        summary: "Power a VM on; optionally answer 'moved' or 'copied' to msg.uuid.altered, then confirm it runs.",
+        parameters: [VMActions.vmid,
+                     ActionParameter("answer", .choice(UUIDAlteredAnswer.allCases.map(\.rawValue) + ["none"]), required: false,
+                                     "answer msg.uuid.altered with this choice (default: moved)"),
+                     ActionParameter("poll", .duration, required: false, "how often to look for a question (default 1s)")],
+        mutates: true, outputs: ["state", "answered"],
+        plan: { arguments in
+            let vmid = try arguments.integer("vmid")
+            let answer = arguments.optionalText("answer") ?? "moved"
+            var commands = [ESXiCommand.powerOn(vmid: vmid)]
+            if answer != "none" { commands.append("\(ESXiCommand.message(vmid: vmid))  # answer msg.uuid.altered: '\(answer)'") }
+            commands.append(ESXiCommand.powerState(vmid: vmid))
+            return commands
+        },
+        perform: { arguments, shell in try await powerOn(arguments, shell) },
+        verify: { arguments, shell in
+            try await VMActions.readPowerState(vmid: try arguments.integer("vmid"), shell) == .poweredOn
+                ? ["state": .string(PowerState.poweredOn.rawValue), "answered": ""] : nil
+        })
+
+    static func powerOn(_ arguments: ActionArguments, _ shell: any ESXiShell) async throws -> ESXiAction.Outputs {
+        let vmid = try arguments.integer("vmid")
+        let answerText = arguments.optionalText("answer") ?? "moved"
+        let answer = UUIDAlteredAnswer(rawValue: answerText)
+        if answer == nil, answerText != "none" {
+            throw ActionArgumentError.wrongKind("answer", expected: "moved, copied or none", got: answerText)
+        }
+        let poll = arguments.optionalText("poll").flatMap(DurationText.parse) ?? .seconds(1)
+
+        let (powerOnOutput, answeredWhileRunning) = try await withThrowingTaskGroup(of: PowerOnEvent.self) { group in
+            group.addTask { .finished(try await shell.run(ESXiCommand.powerOn(vmid: vmid))) }
+            if let answer {
+                group.addTask { .answered(try await watchForQuestion(vmid: vmid, answer: answer, poll: poll, shell)) }
+            }
+            var output: ShellOutput?
+            var answered = ""
+            while let event = try await group.next() {
+                switch event {
+                case .finished(let result):
+                    output = result
+                    group.cancelAll()
+                case .answered(let label):
+                    answered = label
+                }
+            }
+            return (output!, answered)
+        }
+        try PowerCommandParser.check(powerOnOutput.combined)
+        guard powerOnOutput.exitStatus == 0 else {
+            throw ESXiCommandFailed(command: ESXiCommand.powerOn(vmid: vmid), output: powerOnOutput)
+        }
+        var answered = answeredWhileRunning
+        // Hosts that return before the question is answered leave it pending: answer it now.
+        var state = try await VMActions.readPowerState(vmid: vmid, shell)
+        if state != .poweredOn, let answer, answered.isEmpty,
+           let question = QuestionParser.parse(try await shell.checked(ESXiCommand.message(vmid: vmid)).stdout) {
+            answered = try await VMActions.answer(question, with: answer, vmid: vmid, shell)
+            state = try await VMActions.readPowerState(vmid: vmid, shell)
+        }
+        guard state == .poweredOn else {
+            throw ESXiFault(type: "InvalidPowerState", message: "power.on returned but the VM is \(state.rawValue.lowercased())",
+                            members: ["requestedState": "poweredOn", "existingState": state.apiName])
+        }
+        return ["state": .string(state.rawValue), "answered": .string(answered)]
+    }
+
+    private enum PowerOnEvent: Sendable {
+        case finished(ShellOutput)
+        case answered(String)
+    }
+
+    /// Polls `vmsvc/message` until a question shows, then answers it. Ends when cancelled.
+    private static func watchForQuestion(vmid: Int, answer: UUIDAlteredAnswer, poll: Duration, _ shell: any ESXiShell) async throws -> String {
+        var delay = min(poll, .milliseconds(200))
+        while !Task.isCancelled {
+            try? await Task.sleep(for: delay)
+            if Task.isCancelled { break }
+            delay = poll
+            guard let output = try? await shell.run(ESXiCommand.message(vmid: vmid)),
+                  let question = QuestionParser.parse(output.stdout) else { continue }
+            return try await VMActions.answer(question, with: answer, vmid: vmid, shell)
+        }
+        return ""
+    }
+}

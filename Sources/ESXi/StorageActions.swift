@@ -1,0 +1,68 @@
+import DrctlCore
+
+/// Storage actions: rescans, filesystems, paths, VMFS snapshots and finding .vmx files.
+enum StorageActions {
+    static let rescan = ESXiAction(
+        name: "storage.rescan", summary: "Rescan every storage adapter (esxcli storage core adapter rescan --all).",
+        mutates: true, outputs: [],
+        plan: { _ in [ESXiCommand.rescanAllAdapters] },
+        perform: { _, shell in
+            _ = try await shell.checked(ESXiCommand.rescanAllAdapters)
+            return [:]
+        })
+
+    static let filesystemList = ESXiAction(
+        name: "storage.filesystem.list", summary: "List mounted filesystems (datastores).", mutates: false,
+        outputs: ["filesystems", "volumes"],
+        plan: { _ in [ESXiCommand.filesystemList] },
+        perform: { _, shell in
+            let filesystems = try FilesystemListParser.parse(try await shell.checked(ESXiCommand.filesystemList).stdout)
+            return ["filesystems": .list(filesystems.map(\.value)),
+                    "volumes": .list(filesystems.filter(\.mounted).map { .string($0.volumeName) })]
+        })
+
+    static let pathList = ESXiAction(
+        name: "storage.path.list", summary: "List storage paths and their state; counts dead paths.", mutates: false,
+        outputs: ["paths", "dead_paths"],
+        plan: { _ in [ESXiCommand.pathList] },
+        perform: { _, shell in
+            let paths = PathListParser.parse(try await shell.checked(ESXiCommand.pathList).stdout)
+            return ["paths": .list(paths.map(\.value)), "dead_paths": .int(paths.filter(\.isDead).count)]
+        })
+
+    static let snapshotList = ESXiAction(
+        name: "storage.snapshot.list", summary: "List unresolved VMFS copies (snapshot LUNs).", mutates: false,
+        outputs: ["snapshots"],
+        plan: { _ in [ESXiCommand.snapshotList] },
+        perform: { _, shell in
+            let snapshots = SnapshotListParser.parse(try await shell.checked(ESXiCommand.snapshotList).stdout)
+            return ["snapshots": .list(snapshots.map(\.value))]
+        })
+
+    static let snapshotMount = ESXiAction(
+        name: "storage.snapshot.mount",
+        summary: "Mount an unresolved VMFS copy by its volume label, keeping its signature (never resignatures).",
+        parameters: [ActionParameter("volume", .text, "the volume label shown by storage.snapshot.list")],
+        mutates: true, outputs: [],
+        plan: { arguments in [ESXiCommand.snapshotMount(volumeLabel: try arguments.text("volume"))] },
+        perform: { arguments, shell in
+            _ = try await shell.checked(ESXiCommand.snapshotMount(volumeLabel: try arguments.text("volume")))
+            return [:]
+        },
+        verify: { arguments, shell in
+            let volume = try arguments.text("volume")
+            let filesystems = try FilesystemListParser.parse(try await shell.checked(ESXiCommand.filesystemList).stdout)
+            return filesystems.contains(where: { $0.volumeName == volume && $0.mounted }) ? [:] : nil
+        })
+
+    static let findVMX = ESXiAction(
+        name: "datastore.find_vmx", summary: "Find .vmx files on a datastore (templates, .vmtx, are left out).",
+        parameters: [ActionParameter("datastore", .text, "the datastore name")],
+        mutates: false, outputs: ["vmx"],
+        plan: { arguments in [ESXiCommand.findVMX(datastore: try arguments.text("datastore"))] },
+        perform: { arguments, shell in
+            let datastore = try arguments.text("datastore")
+            let output = try await shell.checked(ESXiCommand.findVMX(datastore: datastore))
+            return ["vmx": .list(VMXFileListParser.parse(output.stdout, datastore: datastore).map(\.value))]
+        })
+}

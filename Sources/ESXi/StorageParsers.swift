@@ -1,0 +1,80 @@
+/// A row of `esxcli storage filesystem list`.
+public struct MountedFilesystem: Sendable, Equatable {
+    public var mountPoint: String
+    public var volumeName: String
+    public var uuid: String
+    public var mounted: Bool
+    public var type: String
+    public var size: Int64
+    public var free: Int64
+}
+
+public enum FilesystemListParser {
+    public static func parse(_ output: String) throws -> [MountedFilesystem] {
+        try EsxcliTable.parse(output).map { row in
+            guard let uuid = row["UUID"], let mounted = row["Mounted"] else {
+                throw ESXiParseError.unexpectedOutput(expected: "UUID and Mounted columns", output: output)
+            }
+            return MountedFilesystem(mountPoint: row["Mount Point"] ?? "", volumeName: row["Volume Name"] ?? "",
+                                     uuid: uuid, mounted: mounted == "true", type: row["Type"] ?? "",
+                                     size: Int64(row["Size"] ?? "") ?? 0, free: Int64(row["Free"] ?? "") ?? 0)
+        }
+    }
+}
+
+/// An unresolved VMFS copy from `esxcli storage vmfs snapshot list`.
+public struct VMFSSnapshot: Sendable, Equatable {
+    public var uuid: String
+    public var volumeName: String
+    public var canMount: Bool
+    public var unmountableReason: String
+    public var canResignature: Bool
+}
+
+public enum SnapshotListParser {
+    public static func parse(_ output: String) -> [VMFSSnapshot] {
+        EsxcliRecords.parse(output).map { record in
+            VMFSSnapshot(uuid: record["VMFS UUID"] ?? record.key, volumeName: record["Volume Name"] ?? "",
+                         canMount: record["Can mount"] == "true", unmountableReason: record["Reason for un-mountability"] ?? "",
+                         canResignature: record["Can resignature"] == "true")
+        }
+    }
+}
+
+/// A storage path from `esxcli storage core path list`.
+public struct StoragePath: Sendable, Equatable {
+    public var uid: String
+    public var runtimeName: String
+    public var device: String
+    public var adapter: String
+    public var state: String
+
+    public var isDead: Bool { state == "dead" }
+}
+
+public enum PathListParser {
+    public static func parse(_ output: String) -> [StoragePath] {
+        EsxcliRecords.parse(output).map { record in
+            StoragePath(uid: record["UID"] ?? record.key, runtimeName: record["Runtime Name"] ?? "",
+                        device: record["Device"] ?? "", adapter: record["Adapter"] ?? "", state: record["State"] ?? "")
+        }
+    }
+}
+
+public enum VMXFileListParser {
+    /// Reads the output of `find /vmfs/volumes/DS/ -name '*.vmx'` into datastore paths.
+    /// Templates are `.vmtx` files and never match.
+    public static func parse(_ output: String, datastore: String) -> [DatastorePath] {
+        output.split(separator: "\n").compactMap { line in
+            let path = line.trimmingCharacters(in: .whitespaces)
+            guard path.hasSuffix(".vmx") else { return nil }
+            guard var parsed = DatastorePath(path) else { return nil }
+            parsed.datastore = datastore
+            // `find /vmfs/volumes/DS/` prints `/vmfs/volumes/DS//folder/x.vmx` on BusyBox.
+            while parsed.relativePath.hasPrefix("/") { parsed.relativePath.removeFirst() }
+            return parsed
+        }
+    }
+}
+
+import Foundation

@@ -1,0 +1,47 @@
+import DrctlCore
+
+// How parsed ESXi output appears to runbooks, as `steps.ID.NAME` captures.
+
+extension RegisteredVM {
+    public var value: Value {
+        ["vmid": .int(vmid), "name": .string(name), "file": .string(file), "datastore": .string(datastore),
+         "path": .string(DatastorePath(file)?.absolutePath ?? ""), "guest_os": .string(guestOS),
+         "version": .string(version), "annotation": .string(annotation)]
+    }
+}
+
+extension DatastorePath {
+    public var value: Value {
+        let fileName = relativePath.split(separator: "/").last.map(String.init) ?? relativePath
+        let name = fileName.hasSuffix(".vmx") ? String(fileName.dropLast(4)) : fileName
+        return ["file": .string(description), "path": .string(absolutePath), "datastore": .string(datastore), "name": .string(name)]
+    }
+}
+
+extension MountedFilesystem {
+    public var value: Value {
+        ["mount_point": .string(mountPoint), "volume_name": .string(volumeName), "uuid": .string(uuid),
+         "mounted": .bool(mounted), "type": .string(type), "size": .number(Double(size)), "free": .number(Double(free))]
+    }
+}
+
+extension VMFSSnapshot {
+    public var value: Value {
+        ["uuid": .string(uuid), "volume_name": .string(volumeName), "can_mount": .bool(canMount),
+         "reason": .string(unmountableReason), "can_resignature": .bool(canResignature)]
+    }
+}
+
+extension StoragePath {
+    public var value: Value {
+        ["uid": .string(uid), "runtime_name": .string(runtimeName), "device": .string(device),
+         "adapter": .string(adapter), "state": .string(state)]
+    }
+}
+
+extension PendingQuestion {
+    public var value: Value {
+        ["id": .string(id), "key": .string(key), "text": .string(text),
+         "choices": .list(choices.map { ["index": .int($0.index), "label": .string($0.label), "default": .bool($0.isDefault)] })]
+    }
+}

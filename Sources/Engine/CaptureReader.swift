@@ -1,0 +1,69 @@
+import DrctlCore
+import ESXi
+import Foundation
+import RunbookFormat
+
+enum CaptureReader {
+    static func read(_ capture: Capture, from output: String) throws -> Value {
+        switch capture.source {
+        case .lines:
+            return .list(output.split(separator: "\n").map { .string($0.trimmingCharacters(in: .whitespaces)) }.filter { !$0.text.isEmpty })
+        case .parser(let name):
+            guard let parser = OutputParsers.all[name] else { throw EvaluationError("unknown parser \(name)") }
+            do {
+                return try parser(output)
+            } catch {
+                throw EvaluationError("capture \(capture.name) (parser \(name)): \(error)")
+            }
+        case .regex(let pattern, let group, let all):
+            let regex = try Regex(pattern).anchorsMatchLineEndings()
+            let matches = output.matches(of: regex)
+            func text(_ match: Regex<AnyRegexOutput>.Match) -> Value {
+                guard group < match.output.count, let substring = match.output[group].substring else { return .null }
+                return .string(String(substring))
+            }
+            if all { return .list(matches.map(text)) }
+            guard let first = matches.first else {
+                throw EvaluationError("capture \(capture.name): /\(pattern)/ matched nothing in the output")
+            }
+            return text(first)
+        }
+    }
+}
+
+enum ExpectationCheck {
+    /// What is wrong with a command's result, or nil when it meets the expectation.
+    static func problem(_ expectation: Expectation, output: ShellOutput, outputs: [String: Value], scope: DictionaryScope) throws -> String? {
+        if !expectation.exitStatuses.contains(output.exitStatus) {
+            let wanted = expectation.exitStatuses.map(String.init).joined(separator: " or ")
+            return "exit status \(output.exitStatus), expected \(wanted)" + excerpt(output)
+        }
+        for text in expectation.stdoutContains where !output.stdout.contains(text) {
+            return "the output does not contain '\(text)'" + excerpt(output)
+        }
+        for text in expectation.stdoutNotContains where output.stdout.contains(text) {
+            return "the output contains '\(text)'" + excerpt(output)
+        }
+        if let pattern = expectation.stdoutMatches, try Regex(pattern).firstMatch(in: output.stdout) == nil {
+            return "the output does not match /\(pattern)/" + excerpt(output)
+        }
+        if expectation.stderrEmpty, !output.stderr.isEmpty {
+            return "stderr is not empty: \(output.stderr.prefix(200))"
+        }
+        if let that = expectation.that {
+            var roots = scope.roots
+            roots["result"] = .map(outputs)
+            if try ExpressionEvaluator.condition(that.expression, in: DictionaryScope(roots)) != true {
+                return "'\(that.source)' does not hold" + excerpt(output)
+            }
+        }
+        return nil
+    }
+
+    private static func excerpt(_ output: ShellOutput) -> String {
+        let text = output.combined.trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.isEmpty { return "" }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        return ": " + (lines.count > 6 ? lines.suffix(6).joined(separator: "\n") : text)
+    }
+}

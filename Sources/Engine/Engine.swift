@@ -1,0 +1,90 @@
+import DrctlCore
+import ESXi
+import Foundation
+import RunbookFormat
+
+/// Runs a runbook's step graph against a transport.
+///
+/// Steps start as soon as what they need is done. A fan-out step that needs another fan-out over
+/// the same list pipelines: its item *i* waits only for item *i* there (unless it says `barrier`).
+/// With `order: priority`, items run by VM priority group and after the VMs they depend on.
+/// A failure skips only what depends on it; independent branches finish.
+public final class Engine: Sendable {
+    let runbook: Runbook
+    let inventory: Inventory
+    let params: [String: Value]
+    let options: RunOptions
+    let runner: StepRunner
+    let events: EventSink
+    let records: RunRecords
+    public let stop: StopSignal
+
+    public init(runbook: Runbook, inventory: Inventory, params: [String: Value], transport: any Transport,
+                gate: any ApprovalGate, observers: [any RunObserver] = [], options: RunOptions = RunOptions()) {
+        self.runbook = runbook
+        self.inventory = inventory
+        self.params = params
+        self.options = options
+        let stop = StopSignal()
+        self.stop = stop
+        let events = EventSink(observers: observers)
+        self.events = events
+        let records = RunRecords()
+        self.records = records
+        let limits = ConcurrencyLimits(maxParallel: options.maxParallel ?? runbook.limits.maxParallel ?? RunOptions.defaultMaxParallel,
+                                       maxPerHost: options.maxPerHost ?? runbook.limits.maxPerHost ?? RunOptions.defaultMaxPerHost,
+                                       hosts: inventory.hosts.map(\.name))
+        runner = StepRunner(inventory: inventory, transport: transport, gate: gate, events: events, limits: limits, options: options,
+                            stop: stop, records: records)
+    }
+
+    /// Stops dispatching: running commands finish or time out, nothing new starts (Ctrl-C).
+    public func requestStop() { stop.request() }
+
+    public func run() async -> RunSummary {
+        let started = Date()
+        let clock = ContinuousClock.now
+        await events.emit(.runStarted(runbook: runbook.name, dryRun: options.dryRun, params: params))
+        let graph = SchedulerState(runbook: runbook, inventory: inventory, baseRoots: baseRoots())
+        await withTaskGroup(of: (String, Int, ItemOutcome).self) { group in
+            var running = 0
+            while true {
+                if !stop.isRequested {
+                    for launch in graph.launchable() {
+                        running += 1
+                        await events.emit(.itemStarted(step: launch.step.id, item: launch.item))
+                        group.addTask { [runner] in (launch.step.id, launch.item.index, await runner.run(launch)) }
+                    }
+                }
+                for (step, item, outcome) in graph.takeSettled() {
+                    await events.emit(.itemFinished(step: step, item: item, outcome: outcome))
+                }
+                guard running > 0, let (stepID, index, outcome) = await group.next() else { break }
+                running -= 1
+                graph.finish(stepID, index, outcome)
+                await events.emit(.itemFinished(step: stepID, item: graph.item(stepID, index), outcome: outcome))
+            }
+        }
+        graph.markUnreached(interrupted: stop.isRequested)
+        for (step, item, outcome) in graph.takeSettled() {
+            await events.emit(.itemFinished(step: step, item: item, outcome: outcome))
+        }
+        let summary = RunSummary(runbook: runbook.name, outcome: outcome(graph), steps: graph.results(), approvals: await records.approvals,
+                                 plan: await records.plan, started: started, duration: ContinuousClock.now - clock, rto: runbook.rto)
+        await events.emit(.runEnded(summary))
+        return summary
+    }
+
+    private func baseRoots() -> [String: Value] {
+        ["params": .map(params), "inventory": inventory.templateValue,
+         "run": ["id": .string(options.runID), "dry_run": .bool(options.dryRun), "runbook": .string(runbook.name)]]
+    }
+
+    private func outcome(_ graph: SchedulerState) -> RunSummary.Outcome {
+        let statuses = graph.results().flatMap { $0.items.map(\.outcome) }
+        if stop.isRequested, statuses.contains(where: { $0.status == .notStarted }) { return .interrupted }
+        if statuses.contains(where: { $0.status == .failed || $0.status == .denied }) { return .failed }
+        if statuses.contains(where: { $0.status == .awaitingApproval }) { return .awaitingApproval }
+        return options.dryRun ? .planned : .succeeded
+    }
+}

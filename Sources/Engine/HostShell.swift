@@ -1,0 +1,61 @@
+import ESXi
+import Foundation
+import RunbookFormat
+
+/// Lets typed ESXi actions run their commands through the engine's transport, reporting each
+/// command as an event and keeping what it printed as evidence for failures.
+final class HostShell: ESXiShell, @unchecked Sendable {
+    let transport: any Transport
+    let host: Inventory.Host
+    let step: String
+    let item: ItemRef
+    let mutates: Bool
+    let events: EventSink
+    private let lock = NSLock()
+    private var transcript: [String] = []
+
+    init(transport: any Transport, host: Inventory.Host, step: String, item: ItemRef, mutates: Bool, events: EventSink) {
+        self.transport = transport
+        self.host = host
+        self.step = step
+        self.item = item
+        self.mutates = mutates
+        self.events = events
+    }
+
+    func run(_ command: String) async throws -> ShellOutput {
+        await events.emit(.commandSent(step: step, item: item, host: host.name, command: command, mutates: mutates))
+        do {
+            let result = try await transport.execute(command, on: host, timeout: nil)
+            await events.emit(.commandFinished(step: step, item: item, host: host.name, command: command, result: result))
+            note("$ \(command)\n\(result.stdout)\(result.stderr)")
+            return ShellOutput(stdout: result.stdout, stderr: result.stderr, exitStatus: result.exitStatus)
+        } catch {
+            await events.emit(.commandFailed(step: step, item: item, host: host.name, command: command, error: "\(error)"))
+            note("$ \(command)\n\(error)")
+            throw error
+        }
+    }
+
+    /// The commands sent and what they printed, most recent last.
+    var evidence: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return transcript.suffix(4).joined(separator: "\n")
+    }
+
+    private func note(_ text: String) {
+        lock.lock()
+        transcript.append(text)
+        lock.unlock()
+    }
+}
+
+/// Delivers events to every observer, in order, before the caller goes on.
+struct EventSink: Sendable {
+    let observers: [any RunObserver]
+
+    func emit(_ event: RunEvent) async {
+        for observer in observers { await observer.record(event) }
+    }
+}

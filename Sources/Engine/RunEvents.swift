@@ -1,0 +1,88 @@
+import DrctlCore
+import Foundation
+import RunbookFormat
+
+/// One fan-out item of a step (index 0 with an empty label when the step does not fan out).
+public struct ItemRef: Sendable, Hashable {
+    public var index: Int
+    public var label: String
+
+    public init(index: Int, label: String) {
+        self.index = index
+        self.label = label
+    }
+
+    public static let single = ItemRef(index: 0, label: "")
+}
+
+/// What the engine reports while it runs, in order. Observers (the console, later the journal)
+/// are awaited before the engine goes on, so an event is recorded before its action proceeds.
+public enum RunEvent: Sendable {
+    case runStarted(runbook: String, dryRun: Bool, params: [String: Value])
+    case itemStarted(step: String, item: ItemRef)
+    case commandSent(step: String, item: ItemRef, host: String, command: String, mutates: Bool)
+    case commandFinished(step: String, item: ItemRef, host: String, command: String, result: CommandResult)
+    case commandFailed(step: String, item: ItemRef, host: String, command: String, error: String)
+    case retrying(step: String, item: ItemRef, nextAttempt: Int, delay: Duration, reason: String)
+    case alreadyDone(step: String, item: ItemRef, host: String)
+    case approvalRequested(step: String, prompt: String)
+    case approvalDecided(step: String, decision: ApprovalDecision)
+    case planned(PlanEntry)
+    case itemFinished(step: String, item: ItemRef, outcome: ItemOutcome)
+    case runEnded(RunSummary)
+}
+
+public protocol RunObserver: Sendable {
+    func record(_ event: RunEvent) async
+}
+
+/// A step item as a dry-run shows it: what would run, where, behind which approval.
+public struct PlanEntry: Sendable, Equatable {
+    public var sequence: Int
+    public var step: String
+    public var title: String
+    public var kind: String
+    public var item: ItemRef
+    public var host: String?
+    /// Commands in the order they would be sent (for a probe or approval, what it checks or asks).
+    public var lines: [String]
+    /// Approvals this entry waits behind.
+    public var behindApprovals: [String]
+    /// Why it is conditional, unexpanded or skipped, when it is.
+    public var note: String?
+    public var mutates: Bool
+    /// True when a read-only step really ran during the dry-run.
+    public var executed: Bool
+}
+
+/// How one item of a step ended.
+public struct ItemOutcome: Sendable, Equatable {
+    public enum Status: String, Sendable {
+        case succeeded
+        /// Its effect already existed (its verify check passed), so nothing was changed.
+        case alreadyDone = "already-done"
+        case failed
+        /// Failed, but `on_failure: continue` lets its dependents run.
+        case failedContinued = "failed-continued"
+        case skipped
+        case awaitingApproval = "awaiting-approval"
+        case denied
+        case notStarted = "not-started"
+        case planned
+    }
+
+    public var status: Status
+    public var hosts: [String]
+    public var started: Date?
+    public var duration: Duration
+    public var attempts: Int
+    /// Why it failed or was skipped.
+    public var reason: String?
+    /// The output that shows why, for failures.
+    public var evidence: String?
+    public var outputs: [String: Value]
+
+    public var isSuccess: Bool { status == .succeeded || status == .alreadyDone }
+    /// Whether steps that need this item may run.
+    public var satisfiesDependents: Bool { isSuccess || status == .failedContinued || status == .planned || (status == .skipped && reason?.hasPrefix("when:") == true) }
+}

@@ -1,0 +1,58 @@
+import DrctlCore
+import Foundation
+import RunbookFormat
+
+/// The result of a run: every step's items, the approvals taken and the exit code.
+public struct RunSummary: Sendable {
+    public enum Outcome: String, Sendable {
+        case succeeded
+        case failed
+        case awaitingApproval = "stopped at an approval"
+        case interrupted
+        case planned = "planned (dry run)"
+    }
+
+    public struct StepResult: Sendable {
+        public var id: String
+        public var title: String
+        public var items: [(item: ItemRef, outcome: ItemOutcome)]
+    }
+
+    public struct ApprovalRecord: Sendable, Equatable {
+        public var step: String
+        public var prompt: String
+        public var decision: ApprovalDecision
+        public var at: Date
+    }
+
+    public var runbook: String
+    public var outcome: Outcome
+    public var steps: [StepResult]
+    public var approvals: [ApprovalRecord]
+    public var plan: [PlanEntry]
+    public var started: Date
+    public var duration: Duration
+    public var rto: Duration?
+
+    /// 0 success, 1 a step failed, 3 stopped at an approval, 130 interrupted (2, invalid input,
+    /// never gets this far).
+    public var exitCode: Int32 {
+        switch outcome {
+        case .succeeded, .planned: return 0
+        case .failed: return 1
+        case .awaitingApproval: return 3
+        case .interrupted: return 130
+        }
+    }
+
+    public func items(of step: String) -> [(item: ItemRef, outcome: ItemOutcome)] {
+        steps.first { $0.id == step }?.items ?? []
+    }
+
+    public var failures: [(step: String, item: ItemRef, outcome: ItemOutcome)] {
+        steps.flatMap { step in
+            step.items.filter { $0.outcome.status == .failed || $0.outcome.status == .failedContinued || $0.outcome.status == .denied }
+                .map { (step.id, $0.item, $0.outcome) }
+        }
+    }
+}

@@ -1,0 +1,306 @@
+import DrctlCore
+import Foundation
+import RunbookFormat
+
+/// The scheduler's bookkeeping: which items of which steps are known, running and settled, and
+/// which can start now. Only the engine's loop touches it, so it needs no locking.
+final class SchedulerState {
+    final class StepState {
+        let step: Step
+        /// The fan-out list once known (one entry for steps that do not fan out).
+        var items: [Value]?
+        var refs: [ItemRef] = []
+        var outcomes: [ItemOutcome?] = []
+        var started: Set<Int> = []
+        var priorities: [Int] = []
+        var dependencies: [[String]] = []
+        var aggregated: [String: Value]?
+
+        init(step: Step) { self.step = step }
+
+        var isExpanded: Bool { items != nil }
+        var isFinished: Bool { isExpanded && outcomes.allSatisfy { $0 != nil } }
+        /// The normalised foreach text: two steps with the same one fan out over the same list.
+        var listKey: String? { step.foreach.map { $0.template.source.filter { !$0.isWhitespace } } }
+    }
+
+    let inventory: Inventory
+    let baseRoots: [String: Value]
+    private var states: [String: StepState] = [:]
+    private let order: [String]
+    private let ancestors: [String: Set<String>]
+    private var settled: [(String, ItemRef, ItemOutcome)] = []
+
+    init(runbook: Runbook, inventory: Inventory, baseRoots: [String: Value]) {
+        self.inventory = inventory
+        self.baseRoots = baseRoots
+        order = runbook.steps.map(\.id)
+        ancestors = StepGraph.ancestors(of: runbook.steps)
+        for step in runbook.steps { states[step.id] = StepState(step: step) }
+    }
+
+    func item(_ stepID: String, _ index: Int) -> ItemRef { states[stepID]!.refs[index] }
+
+    /// Items decided without running (skipped, not started), to report.
+    func takeSettled() -> [(String, ItemRef, ItemOutcome)] {
+        defer { settled = [] }
+        return settled
+    }
+
+    func finish(_ stepID: String, _ index: Int, _ outcome: ItemOutcome) {
+        let state = states[stepID]!
+        state.outcomes[index] = outcome
+        state.started.remove(index)
+    }
+
+    /// Items that can start now, in runbook order then item order. Settles items that never will.
+    func launchable() -> [ItemWork] {
+        var ready: [ItemWork] = []
+        var changed = true
+        while changed {
+            changed = false
+            for id in order {
+                let state = states[id]!
+                if !state.isExpanded {
+                    guard canExpand(state) else { continue }
+                    expand(state)
+                    changed = true
+                }
+                for index in state.refs.indices where state.outcomes[index] == nil && !state.started.contains(index) {
+                    switch readiness(state, index) {
+                    case .wait: continue
+                    case .settle(let outcome):
+                        state.outcomes[index] = outcome
+                        settled.append((id, state.refs[index], outcome))
+                        changed = true
+                    case .ready:
+                        state.started.insert(index)
+                        ready.append(work(state, index))
+                    }
+                }
+            }
+        }
+        return ready
+    }
+
+    /// After the loop: whatever never started is reported as such.
+    func markUnreached(interrupted: Bool) {
+        for id in order {
+            let state = states[id]!
+            if !state.isExpanded {
+                state.items = [.null]
+                state.refs = [.single]
+                state.outcomes = [nil]
+                state.priorities = [3]
+                state.dependencies = [[]]
+            }
+            for index in state.refs.indices where state.outcomes[index] == nil {
+                let reason = interrupted ? "interrupted before it started" : (blockingReason(state) ?? "never became ready")
+                let outcome = ItemOutcome(status: .notStarted, hosts: [], started: nil, duration: .zero, attempts: 0, reason: reason, evidence: nil, outputs: [:])
+                state.outcomes[index] = outcome
+                settled.append((id, state.refs[index], outcome))
+            }
+        }
+    }
+
+    func results() -> [RunSummary.StepResult] {
+        order.map { id in
+            let state = states[id]!
+            return RunSummary.StepResult(id: id, title: state.step.title,
+                                         items: state.refs.indices.compactMap { index in state.outcomes[index].map { (state.refs[index], $0) } })
+        }
+    }
+
+    // MARK: Readiness
+
+    private func isPipelined(_ need: StepState, with state: StepState) -> Bool {
+        !state.step.barrier && state.listKey != nil && need.listKey == state.listKey
+    }
+
+    private func canExpand(_ state: StepState) -> Bool {
+        state.step.needs.allSatisfy { id in
+            guard let need = states[id] else { return true }
+            return isPipelined(need, with: state) ? need.isExpanded : need.isFinished
+        }
+    }
+
+    private func expand(_ state: StepState) {
+        // A need that ended badly settles the whole step without evaluating its templates.
+        for id in state.step.needs {
+            guard let need = states[id], !isPipelined(need, with: state), let blocked = blockingOutcome(need) else { continue }
+            setItems(state, [.null])
+            state.outcomes = [blocked]
+            settled.append((state.step.id, .single, blocked))
+            return
+        }
+        guard let foreach = state.step.foreach else {
+            setItems(state, [.null])
+            return
+        }
+        if let pipelinedNeed = state.step.needs.compactMap({ states[$0] }).first(where: { isPipelined($0, with: state) }) {
+            setItems(state, pipelinedNeed.items!)
+            return
+        }
+        do {
+            let value = try foreach.template.value(in: DictionaryScope(roots(for: state, index: nil)))
+            switch value {
+            case .list(let items): setItems(state, items)
+            case .null: setItems(state, [])
+            case .unknown(let text):
+                // Offline dry-run: one placeholder item standing for every entry.
+                setItems(state, [.unknown("item")])
+                state.refs = [ItemRef(index: 0, label: "each of \(text)")]
+            default:
+                throw EvaluationError("foreach \(foreach.template.source) gave a \(value.kindName), not a list")
+            }
+        } catch {
+            setItems(state, [.null])
+            let outcome = ItemOutcome(status: .failed, hosts: [], started: nil, duration: .zero, attempts: 0,
+                                      reason: "foreach: \(error)", evidence: nil, outputs: [:])
+            state.outcomes = [outcome]
+            settled.append((state.step.id, .single, outcome))
+        }
+    }
+
+    private func setItems(_ state: StepState, _ items: [Value]) {
+        state.items = items
+        state.outcomes = Array(repeating: nil, count: items.count)
+        state.refs = items.enumerated().map { index, item in
+            ItemRef(index: index, label: state.step.foreach == nil ? "" : label(of: item, index: index))
+        }
+        state.priorities = items.map(priority(of:))
+        state.dependencies = items.map(dependencies(of:))
+    }
+
+    private func label(of item: Value, index: Int) -> String {
+        if let fields = item.mapValue { return (fields["name"] ?? fields["id"] ?? fields["file"])?.text ?? "#\(index + 1)" }
+        return item.text
+    }
+
+    private func vmName(_ item: Value) -> String { (item["name"] ?? item).text }
+
+    private func priority(of item: Value) -> Int {
+        if let number = item["priority"]?.numberValue { return Int(number) }
+        return inventory.vm(named: vmName(item))?.priority ?? 3
+    }
+
+    private func dependencies(of item: Value) -> [String] {
+        if let listed = item["depends_on"]?.listValue { return listed.map(\.text) }
+        return inventory.vm(named: vmName(item))?.dependsOn ?? []
+    }
+
+    private enum Readiness {
+        case ready
+        case wait
+        case settle(ItemOutcome)
+    }
+
+    private func readiness(_ state: StepState, _ index: Int) -> Readiness {
+        for id in state.step.needs {
+            guard let need = states[id], isPipelined(need, with: state) else { continue }
+            guard let upstream = need.outcomes[index] else { return .wait }
+            if let blocked = blocked(by: upstream, in: need.step.id, label: state.refs[index].label) { return .settle(blocked) }
+        }
+        if state.step.order == .priority {
+            let group = state.priorities[index]
+            let earlierPending = state.refs.indices.contains { other in state.priorities[other] < group && state.outcomes[other] == nil }
+            if earlierPending { return .wait }
+        }
+        for dependency in state.dependencies[index] {
+            guard let other = state.refs.firstIndex(where: { $0.label == dependency }), other != index else { continue }
+            guard let outcome = state.outcomes[other] else { return .wait }
+            if !outcome.satisfiesDependents {
+                return .settle(skipped("\(dependency), which it depends on, did not succeed in \(state.step.id)", notStarted: outcome.status == .notStarted || outcome.status == .awaitingApproval))
+            }
+        }
+        return .ready
+    }
+
+    /// The outcome for dependents of an upstream outcome that does not let them run, or nil.
+    private func blocked(by upstream: ItemOutcome, in stepID: String, label: String) -> ItemOutcome? {
+        if upstream.satisfiesDependents { return nil }
+        switch upstream.status {
+        case .awaitingApproval: return skipped("waits for approval '\(stepID)'", notStarted: true)
+        case .notStarted: return skipped(upstream.reason ?? "'\(stepID)' did not start", notStarted: true)
+        case .skipped: return skipped(upstream.reason.map { "'\(stepID)' was skipped: \($0)" } ?? "'\(stepID)' was skipped", notStarted: false)
+        default: return skipped("'\(stepID)'\(label.isEmpty ? "" : " for \(label)") \(upstream.status == .denied ? "was denied" : "failed")", notStarted: false)
+        }
+    }
+
+    private func blockingOutcome(_ need: StepState) -> ItemOutcome? {
+        need.outcomes.compactMap { $0 }.lazy.compactMap { self.blocked(by: $0, in: need.step.id, label: "") }.first
+    }
+
+    private func blockingReason(_ state: StepState) -> String? {
+        for id in state.step.needs {
+            if let need = states[id], let outcome = blockingOutcome(need) { return outcome.reason }
+        }
+        return nil
+    }
+
+    private func skipped(_ reason: String, notStarted: Bool) -> ItemOutcome {
+        ItemOutcome(status: notStarted ? .notStarted : .skipped, hosts: [], started: nil, duration: .zero, attempts: 0, reason: reason, evidence: nil, outputs: [:])
+    }
+
+    // MARK: Scope
+
+    private func work(_ state: StepState, _ index: Int) -> ItemWork {
+        let approvals = (ancestors[state.step.id] ?? []).filter { id in
+            if case .approval = states[id]?.step.kind { return true }
+            return false
+        }.sorted()
+        return ItemWork(step: state.step, item: state.refs[index], roots: roots(for: state, index: index), behindApprovals: approvals)
+    }
+
+    /// What templates of this item may read: params, inventory, run, item, and the outputs of the
+    /// steps it needs (the same item's when they fan out over the same list).
+    private func roots(for state: StepState, index: Int?) -> [String: Value] {
+        var roots = baseRoots
+        var stepsValue: [String: Value] = [:]
+        for id in ancestors[state.step.id] ?? [] {
+            guard let ancestor = states[id], ancestor.isExpanded else { continue }
+            if let index, state.listKey != nil, ancestor.listKey == state.listKey, index < ancestor.outcomes.count,
+               let outcome = ancestor.outcomes[index] {
+                stepsValue[id] = .map(withDefaults(outcome.outputs, ancestor))
+            } else if ancestor.isFinished {
+                stepsValue[id] = .map(aggregate(ancestor))
+            }
+        }
+        roots["steps"] = .map(stepsValue)
+        if let index, let items = state.items, index < items.count, state.step.foreach != nil { roots["item"] = items[index] }
+        return roots
+    }
+
+    /// Outputs of a skipped item read as null rather than as missing fields.
+    private func withDefaults(_ outputs: [String: Value], _ state: StepState) -> [String: Value] {
+        var filled = outputs
+        for name in state.step.outputNames where filled[name] == nil { filled[name] = .null }
+        return filled
+    }
+
+    private func aggregate(_ state: StepState) -> [String: Value] {
+        if let cached = state.aggregated { return cached }
+        let outcomes = state.outcomes.compactMap { $0 }
+        var outputs = OutputAggregation.combine(outcomes.filter { $0.status != .skipped || state.step.foreach == nil }.map(\.outputs))
+        outputs = withDefaults(outputs, state)
+        outputs["status"] = .string(stepStatus(outcomes))
+        outputs["results"] = .list(zip(state.refs, outcomes).map { ref, outcome in
+            var fields = outcome.outputs
+            fields["item"] = state.items.map { $0[ref.index] } ?? .null
+            fields["label"] = .string(ref.label)
+            fields["hosts"] = .list(outcome.hosts.map(Value.string))
+            fields["status"] = .string(outcome.status.rawValue)
+            fields["duration_ms"] = .int(Int(outcome.duration.milliseconds))
+            return .map(fields)
+        })
+        state.aggregated = outputs
+        return outputs
+    }
+
+    private func stepStatus(_ outcomes: [ItemOutcome]) -> String {
+        if outcomes.contains(where: { $0.status == .failed || $0.status == .failedContinued }) { return "failed" }
+        if !outcomes.isEmpty, outcomes.allSatisfy({ $0.status == .skipped }) { return "skipped" }
+        if outcomes.contains(where: { $0.status == .planned }) { return "planned" }
+        return "succeeded"
+    }
+}

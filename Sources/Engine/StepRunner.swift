@@ -1,0 +1,498 @@
+import DrctlCore
+import ESXi
+import Foundation
+import RunbookFormat
+
+/// One item of a step, ready to run: everything it may read is already resolved.
+struct ItemWork: Sendable {
+    let step: Step
+    let item: ItemRef
+    let roots: [String: Value]
+    let behindApprovals: [String]
+}
+
+/// What one host instance of an item ended with.
+enum HostResult: Sendable {
+    case done(outputs: [String: Value], alreadyDone: Bool, attempts: Int)
+    case failed(reason: String, evidence: String?, attempts: Int, continued: Bool)
+    case planned(outputs: [String: Value])
+    case skipped(reason: String)
+}
+
+/// Runs step items: conditions, hosts, retries, timeouts, verify checks, approvals, probes,
+/// waits, and the dry-run plan. The scheduler decides when; this decides how.
+final class StepRunner: Sendable {
+    let inventory: Inventory
+    let transport: any Transport
+    let gate: any ApprovalGate
+    let events: EventSink
+    let limits: ConcurrencyLimits
+    let options: RunOptions
+    let stop: StopSignal
+    let records: RunRecords
+
+    init(inventory: Inventory, transport: any Transport, gate: any ApprovalGate, events: EventSink, limits: ConcurrencyLimits,
+         options: RunOptions, stop: StopSignal, records: RunRecords) {
+        self.inventory = inventory
+        self.transport = transport
+        self.gate = gate
+        self.events = events
+        self.limits = limits
+        self.options = options
+        self.stop = stop
+        self.records = records
+    }
+
+    func run(_ work: ItemWork) async -> ItemOutcome {
+        let started = Date()
+        let clock = ContinuousClock.now
+        var outcome: ItemOutcome
+        switch work.step.kind {
+        case .approval(let approval): outcome = await runApproval(work, approval)
+        case .probe(let probe): outcome = await runProbe(work, probe)
+        case .run, .action, .wait: outcome = await runOnHosts(work)
+        }
+        outcome.started = started
+        outcome.duration = ContinuousClock.now - clock
+        outcome.outputs["status"] = .string(outcome.status.rawValue)
+        return outcome
+    }
+
+    // MARK: Hosts
+
+    private func runOnHosts(_ work: ItemWork) async -> ItemOutcome {
+        let scope = DictionaryScope(work.roots)
+        let hosts: [Inventory.Host]
+        do {
+            switch try resolveHosts(work.step, scope) {
+            case .known(let resolved): hosts = resolved
+            case .unknown(let text):
+                // Offline dry-run: where it runs is itself only known at run time.
+                return await plan(work, host: "{{ \(text) }}", scope: scope, note: "hosts known at run time")
+            }
+        } catch {
+            return failure("\(error)")
+        }
+        let results = await withTaskGroup(of: (Int, HostResult).self) { group in
+            for (index, host) in hosts.enumerated() {
+                group.addTask {
+                    var roots = work.roots
+                    roots["host"] = host.templateValue
+                    return (index, await self.runOnHost(work, host: host, scope: DictionaryScope(roots)))
+                }
+            }
+            var collected = [HostResult?](repeating: nil, count: hosts.count)
+            for await (index, result) in group { collected[index] = result }
+            return collected.map { $0! }
+        }
+        return combine(results, hosts: hosts.map(\.name))
+    }
+
+    private enum ResolvedHosts {
+        case known([Inventory.Host])
+        case unknown(String)
+    }
+
+    private func resolveHosts(_ step: Step, _ scope: TemplateScope) throws -> ResolvedHosts {
+        guard let on = step.on else { throw EvaluationError("step '\(step.id)' has no on:") }
+        let value = try on.template.value(in: scope)
+        if case .unknown(let text) = value { return .unknown(text) }
+        let names: [String] = (value.listValue ?? [value]).map { ($0["name"] ?? $0).text }.filter { !$0.isEmpty }
+        if names.isEmpty { throw EvaluationError("on: \(on.template.source) names no host") }
+        return .known(try names.map { name in
+            guard let host = inventory.host(named: name) else {
+                // An offline plan may be drawn without an inventory: show the name as written.
+                if options.offline { return Inventory.Host(name: name, address: name) }
+                throw EvaluationError("host '\(name)' (from on: \(on.template.source)) is not in the inventory\(Suggestion.hint(for: name, among: inventory.hosts.map(\.name)))")
+            }
+            return host
+        })
+    }
+
+    private func combine(_ results: [HostResult], hosts: [String]) -> ItemOutcome {
+        var outcome = ItemOutcome(status: .succeeded, hosts: hosts, started: nil, duration: .zero, attempts: 0, reason: nil, evidence: nil, outputs: [:])
+        var perHostOutputs: [[String: Value]] = []
+        var failures: [String] = []
+        var evidence: [String] = []
+        var allDone = true
+        var planned = false
+        var skipped: [String] = []
+        var continued = false
+        for (index, result) in results.enumerated() {
+            switch result {
+            case .done(let outputs, let alreadyDone, let attempts):
+                perHostOutputs.append(outputs)
+                allDone = allDone && alreadyDone
+                outcome.attempts = max(outcome.attempts, attempts)
+            case .failed(let reason, let shown, let attempts, let isContinued):
+                failures.append(hosts.count > 1 ? "\(hosts[index]): \(reason)" : reason)
+                if let shown { evidence.append(shown) }
+                outcome.attempts = max(outcome.attempts, attempts)
+                continued = isContinued
+            case .planned(let outputs):
+                planned = true
+                perHostOutputs.append(outputs)
+            case .skipped(let reason):
+                skipped.append(reason)
+            }
+        }
+        outcome.outputs = OutputAggregation.combine(perHostOutputs)
+        if !failures.isEmpty {
+            outcome.status = continued ? .failedContinued : .failed
+            outcome.reason = failures.joined(separator: "; ")
+            outcome.evidence = evidence.isEmpty ? nil : evidence.joined(separator: "\n")
+        } else if planned {
+            outcome.status = .planned
+        } else if skipped.count == results.count {
+            outcome.status = .skipped
+            outcome.reason = skipped.first
+        } else if allDone && !perHostOutputs.isEmpty {
+            outcome.status = .alreadyDone
+        }
+        return outcome
+    }
+
+    private func runOnHost(_ work: ItemWork, host: Inventory.Host, scope: DictionaryScope) async -> HostResult {
+        let step = work.step
+        if let when = step.when {
+            do {
+                switch try ExpressionEvaluator.condition(when.expression, in: scope) {
+                case false?: return .skipped(reason: "when: \(when.source) is false")
+                case nil:
+                    if options.dryRun { return plannedResult(await plan(work, host: host.name, scope: scope, note: "only if \(when.source)")) }
+                    return .failed(reason: "when: \(when.source) cannot be decided", evidence: nil, attempts: 0, continued: false)
+                case true?: break
+                }
+            } catch {
+                return .failed(reason: "when: \(error)", evidence: nil, attempts: 0, continued: false)
+            }
+        }
+        if options.dryRun && (options.offline || step.mutates || isWait(step)) {
+            return plannedResult(await plan(work, host: host.name, scope: scope, note: nil))
+        }
+        if options.dryRun {
+            // Read-only steps really run in a dry-run so fan-outs expand to real names.
+            await records.addPlan(PlanEntry(sequence: 0, step: step.id, title: step.title, kind: step.kind.name, item: work.item, host: host.name,
+                                            lines: planLines(step, scope), behindApprovals: work.behindApprovals, note: nil,
+                                            mutates: false, executed: true), events: events)
+        }
+        if step.mutates, let verified = await alreadyDone(work, host: host, scope: scope) {
+            await events.emit(.alreadyDone(step: step.id, item: work.item, host: host.name))
+            return .done(outputs: verified, alreadyDone: true, attempts: 0)
+        }
+        var attempt = 1
+        while true {
+            let result = await attemptOnce(work, host: host, scope: scope)
+            switch result {
+            case .success(let outputs):
+                return .done(outputs: tagged(outputs, host: host.name), alreadyDone: false, attempts: attempt)
+            case .failure(let failure):
+                if attempt < step.retry.attempts && !stop.isRequested {
+                    let delay = step.retry.delay(before: attempt + 1)
+                    await events.emit(.retrying(step: step.id, item: work.item, nextAttempt: attempt + 1, delay: delay, reason: failure.reason))
+                    try? await Task.sleep(for: delay)
+                    attempt += 1
+                    continue
+                }
+                switch step.onFailure {
+                case .abort:
+                    return .failed(reason: failure.reason, evidence: failure.evidence, attempts: attempt, continued: false)
+                case .continue:
+                    return .failed(reason: failure.reason, evidence: failure.evidence, attempts: attempt, continued: true)
+                case .ask:
+                    let question = FailureQuestion(stepID: step.id, item: work.item.label.isEmpty ? host.name : "\(work.item.label) on \(host.name)",
+                                                   error: failure.reason, attempts: attempt)
+                    switch await gate.decideFailure(question) {
+                    case .retry:
+                        attempt += 1
+                        continue
+                    case .continue:
+                        return .failed(reason: failure.reason, evidence: failure.evidence, attempts: attempt, continued: true)
+                    case .abort:
+                        return .failed(reason: failure.reason, evidence: failure.evidence, attempts: attempt, continued: false)
+                    }
+                }
+            }
+        }
+    }
+
+    private func isWait(_ step: Step) -> Bool {
+        if case .wait = step.kind { return true }
+        return false
+    }
+
+    private func plannedResult(_ outcome: ItemOutcome) -> HostResult {
+        .planned(outputs: outcome.outputs)
+    }
+
+    /// Adds `host` to every map in list outputs (`vms` from several hosts stay attributable).
+    private func tagged(_ outputs: [String: Value], host: String) -> [String: Value] {
+        outputs.mapValues { value in
+            guard let items = value.listValue else { return value }
+            return .list(items.map { item in
+                guard var fields = item.mapValue, fields["host"] == nil else { return item }
+                fields["host"] = .string(host)
+                return .map(fields)
+            })
+        }
+    }
+
+    struct AttemptFailure: Error {
+        var reason: String
+        var evidence: String?
+    }
+
+    private func attemptOnce(_ work: ItemWork, host: Inventory.Host, scope: DictionaryScope) async -> Result<[String: Value], AttemptFailure> {
+        let timeout = work.step.timeout ?? options.defaultTimeout
+        do {
+            let outputs = try await limits.withSlot(host: host.name) {
+                try await withTimeout(timeout) { try await self.perform(work, host: host, scope: scope) }
+            }
+            return .success(outputs)
+        } catch is TimeoutError {
+            return .failure(AttemptFailure(reason: "timed out after \(DurationText.format(timeout)) on \(host.name) (raise the step's timeout: if the host is slow)"))
+        } catch let failure as AttemptFailure {
+            return .failure(failure)
+        } catch {
+            return .failure(AttemptFailure(reason: "\(error)"))
+        }
+    }
+
+    private func perform(_ work: ItemWork, host: Inventory.Host, scope: DictionaryScope) async throws -> [String: Value] {
+        switch work.step.kind {
+        case .run(let template):
+            return try await runCommand(template, expectation: work.step.expect, captures: work.step.captures, work: work, host: host, scope: scope)
+        case .action(let call):
+            return try await runAction(call, work: work, host: host, scope: scope)
+        case .wait(let wait):
+            return try await runWait(wait, work: work, host: host, scope: scope)
+        case .approval, .probe:
+            return [:]
+        }
+    }
+
+    private func runCommand(_ template: LocatedTemplate, expectation: Expectation, captures: [Capture], work: ItemWork,
+                            host: Inventory.Host, scope: DictionaryScope) async throws -> [String: Value] {
+        let command = try template.template.shellCommand(in: scope)
+        guard command.isComplete else { throw AttemptFailure(reason: "the command still holds values known only at run time: \(command.text)") }
+        let shell = HostShell(transport: transport, host: host, step: work.step.id, item: work.item, mutates: work.step.mutates, events: events)
+        let output = try await shell.run(command.text)
+        var outputs: [String: Value] = ["stdout": .string(output.stdout), "stderr": .string(output.stderr), "exit_status": .int(Int(output.exitStatus))]
+        do {
+            for capture in captures { outputs[capture.name] = try CaptureReader.read(capture, from: output.stdout) }
+        } catch {
+            throw AttemptFailure(reason: "\(error)", evidence: shell.evidence)
+        }
+        if let problem = try ExpectationCheck.problem(expectation, output: output, outputs: outputs, scope: scope) {
+            throw AttemptFailure(reason: problem, evidence: shell.evidence)
+        }
+        return outputs
+    }
+
+    private func runAction(_ call: ActionCall, work: ItemWork, host: Inventory.Host, scope: DictionaryScope) async throws -> [String: Value] {
+        guard let action = ActionCatalog.action(named: call.name) else { throw AttemptFailure(reason: "unknown action \(call.name)") }
+        let arguments = try actionArguments(call, scope)
+        let shell = HostShell(transport: transport, host: host, step: work.step.id, item: work.item, mutates: action.mutates, events: events)
+        do {
+            return try await action.perform(arguments, shell)
+        } catch let error as TransportError {
+            throw AttemptFailure(reason: "\(error)", evidence: shell.evidence)
+        } catch {
+            throw AttemptFailure(reason: "\(call.name) on \(host.name): \(error)", evidence: shell.evidence)
+        }
+    }
+
+    func actionArguments(_ call: ActionCall, _ scope: TemplateScope) throws -> ActionArguments {
+        var values: [String: Value] = [:]
+        for (name, template) in call.arguments { values[name] = try template.template.value(in: scope) }
+        return ActionArguments(values)
+    }
+
+    private func runWait(_ wait: Wait, work: ItemWork, host: Inventory.Host, scope: DictionaryScope) async throws -> [String: Value] {
+        let deadline = ContinuousClock.now + wait.timeout
+        var attempts = 0
+        var lastProblem = ""
+        while true {
+            attempts += 1
+            var result: [String: Value] = [:]
+            do {
+                switch wait.check {
+                case .run(let template):
+                    result = try await runCommand(template, expectation: .anyExit, captures: work.step.captures, work: work, host: host, scope: scope)
+                case .action(let call):
+                    result = try await runAction(call, work: work, host: host, scope: scope)
+                }
+                var roots = scope.roots
+                roots["result"] = .map(result)
+                if try ExpressionEvaluator.condition(wait.until.expression, in: DictionaryScope(roots)) == true {
+                    result["attempts"] = .int(attempts)
+                    return result
+                }
+                lastProblem = "the last check gave " + describeOutputs(result)
+            } catch let failure as AttemptFailure {
+                lastProblem = failure.reason
+            }
+            if ContinuousClock.now + wait.interval > deadline || stop.isRequested {
+                throw AttemptFailure(reason: "'\(wait.until.source)' did not hold within \(DurationText.format(wait.timeout)) (\(attempts) checks); \(lastProblem)")
+            }
+            try await Task.sleep(for: wait.interval)
+        }
+    }
+
+    private func describeOutputs(_ outputs: [String: Value]) -> String {
+        outputs.keys.sorted().filter { $0 != "stderr" }.map { key in
+            let text = outputs[key]!.text
+            return "\(key)=\(text.count > 80 ? String(text.prefix(80)) + "…" : text)"
+        }.joined(separator: ", ")
+    }
+
+    /// Runs the step's verify check; the outputs when its effect already exists, else nil.
+    private func alreadyDone(_ work: ItemWork, host: Inventory.Host, scope: DictionaryScope) async -> [String: Value]? {
+        guard let verify = work.step.verify else { return nil }
+        let shell = HostShell(transport: transport, host: host, step: work.step.id, item: work.item, mutates: false, events: events)
+        do {
+            return try await limits.withSlot(host: host.name) { () -> [String: Value]? in
+                switch verify {
+                case .disabled: return nil
+                case .builtIn:
+                    guard case .action(let call) = work.step.kind, let check = ActionCatalog.action(named: call.name)?.verify else { return nil }
+                    return try await check(try self.actionArguments(call, scope), shell)
+                case .run(let template, let expectation):
+                    let command = try template.template.shellCommand(in: scope)
+                    guard command.isComplete else { return nil }
+                    let output = try await shell.run(command.text)
+                    let outputs: [String: Value] = ["stdout": .string(output.stdout), "stderr": .string(output.stderr), "exit_status": .int(Int(output.exitStatus))]
+                    return try ExpectationCheck.problem(expectation, output: output, outputs: outputs, scope: scope) == nil ? outputs : nil
+                case .action(let call, let that):
+                    guard let action = ActionCatalog.action(named: call.name) else { return nil }
+                    let outputs = try await action.perform(try self.actionArguments(call, scope), shell)
+                    guard let that else { return outputs }
+                    var roots = scope.roots
+                    roots["result"] = .map(outputs)
+                    return try ExpressionEvaluator.condition(that.expression, in: DictionaryScope(roots)) == true ? outputs : nil
+                }
+            }
+        } catch {
+            // A check that cannot run proves nothing: do the work.
+            return nil
+        }
+    }
+
+    // MARK: Probes and approvals
+
+    private func runProbe(_ work: ItemWork, _ probe: Probe) async -> ItemOutcome {
+        let scope = DictionaryScope(work.roots)
+        let target: Value
+        do {
+            target = try probe.target.template.value(in: scope)
+        } catch {
+            return failure("probe target: \(error)")
+        }
+        let description = "\(probe.method.rawValue) probe of \(target.text), expect \(probe.expect.rawValue)"
+        if options.offline || target.isUnknown {
+            return await plan(work, host: nil, scope: scope, note: nil, lines: [description])
+        }
+        let request: ProbeRequest
+        if let host = inventory.host(named: target.text) {
+            request = ProbeRequest(method: probe.method, host: host, address: host.address,
+                                   port: probe.port ?? (probe.method == .ssh ? host.port : 443), timeout: options.probeTimeout)
+        } else {
+            let parts = target.text.split(separator: ":")
+            guard probe.method == .tcp, let address = parts.first else {
+                return failure("probe target '\(target.text)' is not an inventory host\(Suggestion.hint(for: target.text, among: inventory.hosts.map(\.name))); an SSH probe needs one")
+            }
+            guard let port = probe.port ?? (parts.count > 1 ? Int(parts[1]) : nil) else { return failure("probe target '\(target.text)' has no port") }
+            request = ProbeRequest(method: .tcp, host: nil, address: String(address), port: port, timeout: options.probeTimeout)
+        }
+        if options.dryRun {
+            await records.addPlan(PlanEntry(sequence: 0, step: work.step.id, title: work.step.title, kind: "probe", item: work.item, host: nil,
+                                            lines: [description], behindApprovals: work.behindApprovals, note: nil, mutates: false, executed: true),
+                                  events: events)
+        }
+        let result = (try? await limits.withSlot(host: nil) { await self.transport.probe(request) })
+            ?? ProbeResult(state: .down, detail: "probe could not run")
+        var outcome = ItemOutcome(status: .succeeded, hosts: [], started: nil, duration: .zero, attempts: 1, reason: nil, evidence: nil,
+                                  outputs: ["state": .string(result.state.rawValue), "reachable": .bool(result.state == .up), "detail": .string(result.detail)])
+        if result.state != probe.expect {
+            outcome.status = work.step.onFailure == .continue ? .failedContinued : .failed
+            outcome.reason = "expected \(target.text) to be \(probe.expect.rawValue), but it is \(result.state.rawValue): \(result.detail)"
+        }
+        return outcome
+    }
+
+    private func runApproval(_ work: ItemWork, _ approval: Approval) async -> ItemOutcome {
+        let scope = DictionaryScope(work.roots)
+        if let when = work.step.when, (try? ExpressionEvaluator.condition(when.expression, in: scope)) == false {
+            return ItemOutcome(status: .skipped, hosts: [], started: nil, duration: .zero, attempts: 0, reason: "when: \(when.source) is false", evidence: nil, outputs: [:])
+        }
+        let prompt = (try? approval.prompt.template.value(in: scope).text) ?? approval.prompt.template.source
+        let evidence = approval.show.keys.sorted().map { label in
+            (label: label, value: (try? approval.show[label]!.template.value(in: scope).text) ?? "(unavailable)")
+        }
+        if options.dryRun {
+            return await plan(work, host: nil, scope: scope, note: nil, lines: ["APPROVAL: \(prompt)"] + evidence.map { "  \($0.label): \($0.value)" })
+        }
+        await events.emit(.approvalRequested(step: work.step.id, prompt: prompt))
+        let decision = await gate.decide(ApprovalRequest(stepID: work.step.id, title: work.step.title, prompt: prompt, evidence: evidence))
+        await events.emit(.approvalDecided(step: work.step.id, decision: decision))
+        await records.addApproval(RunSummary.ApprovalRecord(step: work.step.id, prompt: prompt, decision: decision, at: Date()))
+        switch decision {
+        case .approved(let by, let reason):
+            return ItemOutcome(status: .succeeded, hosts: [], started: nil, duration: .zero, attempts: 1, reason: nil, evidence: nil,
+                               outputs: ["approved_by": .string(by), "reason": .string(reason)])
+        case .denied(let by, let reason):
+            return ItemOutcome(status: .denied, hosts: [], started: nil, duration: .zero, attempts: 1,
+                               reason: "denied by \(by)" + (reason.isEmpty ? "" : ": \(reason)"), evidence: nil,
+                               outputs: ["approved_by": "", "reason": .string(reason)])
+        case .unavailable:
+            return ItemOutcome(status: .awaitingApproval, hosts: [], started: nil, duration: .zero, attempts: 0,
+                               reason: "waiting for approval: \(prompt) (run it on a terminal, or pass --auto-approve)", evidence: nil, outputs: [:])
+        }
+    }
+
+    // MARK: Plans
+
+    /// Records a dry-run entry and gives the step placeholder outputs.
+    private func plan(_ work: ItemWork, host: String?, scope: DictionaryScope, note: String?, lines: [String]? = nil) async -> ItemOutcome {
+        let step = work.step
+        let shown = lines ?? planLines(step, scope)
+        let entry = PlanEntry(sequence: 0, step: step.id, title: step.title, kind: step.kind.name, item: work.item, host: host, lines: shown,
+                              behindApprovals: work.behindApprovals, note: note, mutates: step.mutates, executed: false)
+        await records.addPlan(entry, events: events)
+        var outputs: [String: Value] = [:]
+        for name in step.outputNames where name != "status" { outputs[name] = .unknown("steps.\(step.id).\(name)") }
+        return ItemOutcome(status: .planned, hosts: host.map { [$0] } ?? [], started: nil, duration: .zero, attempts: 0, reason: note, evidence: nil, outputs: outputs)
+    }
+
+    private func planLines(_ step: Step, _ scope: DictionaryScope) -> [String] {
+        func render(_ template: LocatedTemplate) -> String {
+            (try? template.template.shellCommand(in: scope).text) ?? template.template.source
+        }
+        func actionLines(_ call: ActionCall) -> [String] {
+            guard let action = ActionCatalog.action(named: call.name) else { return [call.name] }
+            guard let arguments = try? actionArguments(call, scope), !arguments.values.values.contains(where: \.isUnknown),
+                  let commands = try? action.plan(arguments) else {
+                let shown = call.arguments.keys.sorted().map { "\($0)=\(call.arguments[$0]!.template.source)" }.joined(separator: " ")
+                return ["\(call.name) \(shown)"]
+            }
+            return commands
+        }
+        switch step.kind {
+        case .run(let template): return [render(template)]
+        case .action(let call): return actionLines(call)
+        case .wait(let wait):
+            let check: [String]
+            switch wait.check {
+            case .run(let template): check = [render(template)]
+            case .action(let call): check = actionLines(call)
+            }
+            return check.map { "repeat every \(DurationText.format(wait.interval)): \($0)" } + ["until \(wait.until.source) (give up after \(DurationText.format(wait.timeout)))"]
+        case .approval(let approval): return ["APPROVAL: \(approval.prompt.template.source)"]
+        case .probe(let probe): return ["\(probe.method.rawValue) probe of \(probe.target.template.source), expect \(probe.expect.rawValue)"]
+        }
+    }
+
+    private func failure(_ reason: String) -> ItemOutcome {
+        ItemOutcome(status: .failed, hosts: [], started: nil, duration: .zero, attempts: 0, reason: reason, evidence: nil, outputs: [:])
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import RunbookFormat
+
+/// How the engine reaches hosts. The in-process simulator and the SSH transport implement it;
+/// the engine knows nothing else about either.
+public protocol Transport: Sendable {
+    /// Runs one command on a host and returns what it printed. Throws `TransportError` when the
+    /// host cannot be reached or the command cannot complete.
+    func execute(_ command: String, on host: Inventory.Host, timeout: Duration?) async throws -> CommandResult
+
+    /// Checks reachability: SSH login to an inventory host, or a TCP connect to address:port.
+    func probe(_ request: ProbeRequest) async -> ProbeResult
+}
+
+public struct CommandResult: Sendable, Equatable {
+    public var stdout: String
+    public var stderr: String
+    public var exitStatus: Int32
+    /// The signal that ended the command (`KILL`, `TERM`...), when one did.
+    public var exitSignal: String?
+    public var started: Date
+    public var duration: Duration
+
+    public init(stdout: String, stderr: String = "", exitStatus: Int32 = 0, exitSignal: String? = nil,
+                started: Date = Date(), duration: Duration = .zero) {
+        self.stdout = stdout
+        self.stderr = stderr
+        self.exitStatus = exitStatus
+        self.exitSignal = exitSignal
+        self.started = started
+        self.duration = duration
+    }
+}
+
+public struct ProbeRequest: Sendable, Hashable {
+    public var method: Probe.Method
+    /// The inventory host, for SSH probes and TCP probes of a named host.
+    public var host: Inventory.Host?
+    public var address: String
+    public var port: Int
+    public var timeout: Duration
+
+    public init(method: Probe.Method, host: Inventory.Host?, address: String, port: Int, timeout: Duration) {
+        self.method = method
+        self.host = host
+        self.address = address
+        self.port = port
+        self.timeout = timeout
+    }
+}
+
+public struct ProbeResult: Sendable, Equatable {
+    public var state: Probe.State
+    /// What was seen: "SSH login as root succeeded", "connection refused"...
+    public var detail: String
+
+    public init(state: Probe.State, detail: String) {
+        self.state = state
+        self.detail = detail
+    }
+}
+
+/// Why a command could not run, with the host and what the operator can do about it.
+public struct TransportError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Equatable {
+        case unreachable = "unreachable"
+        case refused = "connection refused"
+        case timedOut = "timed out"
+        case authenticationFailed = "authentication failed"
+        case hostKeyUnknown = "host key unknown"
+        case hostKeyMismatch = "host key mismatch"
+        case sessionDropped = "session dropped"
+        case commandTimedOut = "command timed out"
+        case unsupported = "not supported"
+    }
+
+    public var kind: Kind
+    public var host: String
+    public var detail: String
+    public var hint: String
+
+    public init(_ kind: Kind, host: String, detail: String, hint: String = "") {
+        self.kind = kind
+        self.host = host
+        self.detail = detail
+        self.hint = hint
+    }
+
+    public var description: String {
+        "\(host): \(kind.rawValue): \(detail)" + (hint.isEmpty ? "" : " (\(hint))")
+    }
+}

@@ -1,0 +1,75 @@
+import DrctlCore
+
+extension ExpressionEvaluator {
+    /// The filters of the template language; `docs/runbook-format.md` lists them with examples.
+    static func applyFilter(_ name: String, to value: Value, arguments: [Value]) throws -> Value {
+        func argument(_ index: Int) throws -> Value {
+            guard arguments.indices.contains(index) else { throw EvaluationError("filter '\(name)' needs \(index + 1) argument(s)") }
+            return arguments[index]
+        }
+        func list() throws -> [Value] {
+            switch value {
+            case .list(let items): return items
+            case .null: return []
+            default: throw EvaluationError("filter '\(name)' needs a list, got a \(value.kindName)")
+            }
+        }
+        switch name {
+        case "raw": return value
+        case "join": return .string(try list().map(\.text).joined(separator: arguments.first?.text ?? ","))
+        case "default":
+            if value == .null || (value.isStringLike && value.text.isEmpty) || value.isUnknown { return try argument(0) }
+            return value
+        case "where":
+            let field = try argument(0).text
+            let expected = try argument(1)
+            return .list(try list().filter { item in item[field].map { equal($0, expected) } ?? false })
+        case "exclude":
+            let excluded = try argument(0)
+            let excludedItems = excluded.listValue ?? [excluded]
+            return .list(try list().filter { item in
+                !excludedItems.contains { excludedItem in
+                    equal(excludedItem, item) || (item["name"].map { equal($0, excludedItem) } ?? false)
+                }
+            })
+        case "map":
+            let field = try argument(0).text
+            return .list(try list().map { $0[field] ?? .null })
+        case "names": return .list(try list().map { $0["name"] ?? $0 })
+        case "first": return try list().first ?? .null
+        case "last": return try list().last ?? .null
+        case "count":
+            switch value {
+            case .list(let items): return .int(items.count)
+            case .map(let fields): return .int(fields.count)
+            case .null: return .int(0)
+            default: return .int(value.text.count)
+            }
+        case "lower": return .string(value.text.lowercased())
+        case "upper": return .string(value.text.uppercased())
+        case "trim": return .string(value.text.trimmingCharacters(in: .whitespacesAndNewlines))
+        case "sort":
+            let field = arguments.first?.text
+            return .list(try list().sorted { a, b in
+                let left = field.flatMap { a[$0] } ?? a
+                let right = field.flatMap { b[$0] } ?? b
+                if let x = left.numberValue, let y = right.numberValue { return x < y }
+                return left.text < right.text
+            })
+        case "unique":
+            var seen = Set<Value>()
+            return .list(try list().filter { seen.insert($0).inserted })
+        case "flatten": return .list(try list().flatMap { $0.listValue ?? [$0] })
+        case "int":
+            guard let number = value.numberValue else { throw EvaluationError("'\(value.text)' is not a number") }
+            return .number(number.rounded(.towardZero))
+        case "keys":
+            guard let fields = value.mapValue else { throw EvaluationError("filter 'keys' needs a map") }
+            return .list(fields.keys.sorted().map(Value.string))
+        default:
+            throw EvaluationError("unknown filter '\(name)'" + Suggestion.hint(for: name, among: filterNames))
+        }
+    }
+}
+
+import Foundation

@@ -1,0 +1,115 @@
+import DrctlCore
+
+/// The estate a run acts on: hosts and how to reach them, datastores, and VM recovery metadata.
+/// `docs/inventory.md` is its reference. Secrets are never written here, only where to find them.
+public struct Inventory: Sendable {
+    public var hosts: [Host]
+    public var datastores: [Datastore]
+    public var vms: [VM]
+    /// An OpenSSH known_hosts file; `~/.ssh/known_hosts` when absent.
+    public var knownHosts: String?
+    public var file: String
+
+    public init(hosts: [Host] = [], datastores: [Datastore] = [], vms: [VM] = [], knownHosts: String? = nil, file: String = "") {
+        self.hosts = hosts
+        self.datastores = datastores
+        self.vms = vms
+        self.knownHosts = knownHosts
+        self.file = file
+    }
+
+    public func host(named name: String) -> Host? { hosts.first { $0.name == name } }
+    public func vm(named name: String) -> VM? { vms.first { $0.name == name } }
+
+    public struct Host: Sendable, Hashable {
+        public enum Role: String, Sendable, CaseIterable {
+            case esxi, vcsa
+        }
+
+        public var name: String
+        public var address: String
+        public var port: Int
+        public var user: String
+        public var role: Role
+        public var auth: Authentication
+        /// A pinned `SHA256:` host key fingerprint.
+        public var hostKey: String?
+        /// VMkernel interfaces, for vmkping checks between hosts.
+        public var interfaces: [Interface]
+
+        public init(name: String, address: String, port: Int = 22, user: String = "root", role: Role = .esxi,
+                    auth: Authentication = .prompt, hostKey: String? = nil, interfaces: [Interface] = []) {
+            self.name = name
+            self.address = address
+            self.port = port
+            self.user = user
+            self.role = role
+            self.auth = auth
+            self.hostKey = hostKey
+            self.interfaces = interfaces
+        }
+    }
+
+    public struct Interface: Sendable, Hashable {
+        public var name: String
+        public var address: String
+        /// `management`, `storage`, `vmotion`...
+        public var purpose: String
+    }
+
+    /// Where a host's credentials come from. Never the secret itself.
+    public enum Authentication: Sendable, Hashable {
+        case keyFile(path: String, passphraseEnvironment: String?)
+        case passwordEnvironment(String)
+        case passwordFile(String)
+        case prompt
+    }
+
+    public struct Datastore: Sendable, Hashable {
+        public var name: String
+        public var uuid: String?
+        public var shared: Bool
+    }
+
+    public struct VM: Sendable, Hashable {
+        public var name: String
+        /// 1 (first) to 5 (last), as VMware SRM's priority groups. 3 when not given.
+        public var priority: Int
+        /// VMs that must be powered on before this one.
+        public var dependsOn: [String]
+        /// The host it last ran on.
+        public var host: String?
+        public var datastore: String?
+        public var vmx: String?
+        public var memoryMB: Int?
+        /// VMs in the same group are kept on different hosts.
+        public var antiAffinity: String?
+    }
+
+    /// What templates see as `inventory`.
+    public var templateValue: Value {
+        .map([
+            "hosts": .list(hosts.map(\.templateValue)),
+            "vms": .list(vms.map(\.templateValue)),
+            "datastores": .list(datastores.map { ["name": .string($0.name), "uuid": $0.uuid.map(Value.string) ?? .null, "shared": .bool($0.shared)] }),
+            "esxi_hosts": .list(hosts.filter { $0.role == .esxi }.map { .string($0.name) }),
+            "vcsa_hosts": .list(hosts.filter { $0.role == .vcsa }.map { .string($0.name) }),
+        ])
+    }
+}
+
+extension Inventory.Host {
+    public var templateValue: Value {
+        ["name": .string(name), "address": .string(address), "port": .int(port), "user": .string(user), "role": .string(role.rawValue),
+         "interfaces": .list(interfaces.map { ["name": .string($0.name), "address": .string($0.address), "purpose": .string($0.purpose)] })]
+    }
+}
+
+extension Inventory.VM {
+    public var templateValue: Value {
+        ["name": .string(name), "priority": .int(priority), "depends_on": .list(dependsOn.map(Value.string)),
+         "host": host.map(Value.string) ?? .null, "datastore": datastore.map(Value.string) ?? .null,
+         "vmx": vmx.map(Value.string) ?? .null, "memory_mb": memoryMB.map(Value.int) ?? .null,
+         "anti_affinity": antiAffinity.map(Value.string) ?? .null]
+    }
+}

@@ -1,0 +1,236 @@
+import DrctlCore
+
+/// A recovery procedure: parameters and a graph of steps. `docs/runbook-format.md` is its reference.
+public struct Runbook: Sendable {
+    public var name: String
+    public var title: String
+    public var description: String
+    /// The recovery time objective the run is measured against.
+    public var rto: Duration?
+    public var params: [Parameter]
+    public var limits: Limits
+    public var steps: [Step]
+    public var file: String
+    /// The file's text, kept so a run can record exactly what it executed.
+    public var source: String
+
+    public func step(_ id: String) -> Step? { steps.first { $0.id == id } }
+
+    public struct Parameter: Sendable {
+        public enum Kind: String, Sendable, CaseIterable {
+            case text, number, boolean, list
+        }
+
+        public var name: String
+        public var description: String
+        public var required: Bool
+        public var defaultValue: Value?
+        public var kind: Kind
+        public var location: SourceLocation
+    }
+
+    /// Concurrency limits; the CLI's `--max-parallel` and `--max-per-host` override them.
+    public struct Limits: Sendable, Equatable {
+        public var maxParallel: Int?
+        public var maxPerHost: Int?
+
+        public init(maxParallel: Int? = nil, maxPerHost: Int? = nil) {
+            self.maxParallel = maxParallel
+            self.maxPerHost = maxPerHost
+        }
+    }
+}
+
+/// One node of the step graph.
+public struct Step: Sendable {
+    public var id: String
+    public var title: String
+    public var needs: [String]
+    public var kind: Kind
+    /// The host or hosts the step runs on (inventory names), templated.
+    public var on: LocatedTemplate?
+    public var foreach: LocatedTemplate?
+    /// Run fan-out items by VM priority group (1 first) and honour VM dependencies.
+    public var order: ItemOrder
+    /// Wait for every item of the steps it needs instead of pipelining item by item.
+    public var barrier: Bool
+    public var when: LocatedCondition?
+    public var captures: [Capture]
+    public var expect: Expectation
+    public var retry: Retry
+    public var timeout: Duration?
+    public var onFailure: FailurePolicy
+    public var verify: Verification?
+    public var mutates: Bool
+    public var location: SourceLocation
+    /// Where each key was written, for messages about it.
+    public var keyLocations: [String: SourceLocation]
+
+    public enum Kind: Sendable {
+        case run(LocatedTemplate)
+        case action(ActionCall)
+        case approval(Approval)
+        case probe(Probe)
+        case wait(Wait)
+
+        public var name: String {
+            switch self {
+            case .run: return "run"
+            case .action: return "action"
+            case .approval: return "approval"
+            case .probe: return "probe"
+            case .wait: return "wait"
+            }
+        }
+    }
+
+    public var isFanOut: Bool { foreach != nil }
+
+    /// The names this step makes available as `steps.ID.NAME`.
+    public var outputNames: [String] {
+        var names = ["status"] + captures.map(\.name)
+        switch kind {
+        case .run: names += ["stdout", "stderr", "exit_status"]
+        case .action(let call): names += call.outputNames
+        case .approval: names += ["approved_by", "reason"]
+        case .probe: names += ["state", "reachable", "detail"]
+        case .wait(let wait):
+            names += ["attempts"]
+            switch wait.check {
+            case .run: names += ["stdout", "stderr", "exit_status"]
+            case .action(let call): names += call.outputNames
+            }
+        }
+        return names
+    }
+}
+
+public enum ItemOrder: String, Sendable, CaseIterable {
+    /// Items run as listed, limited only by concurrency.
+    case listed
+    /// Items run by priority group 1..5, each group finishing before the next starts.
+    case priority
+}
+
+public enum FailurePolicy: String, Sendable, CaseIterable {
+    /// The step fails; steps that need it are skipped; independent branches finish.
+    case abort
+    /// The failure is recorded and steps that need it still run.
+    case `continue`
+    /// The operator chooses retry, continue or abort; without a terminal this is `abort`.
+    case ask
+}
+
+/// A typed ESXi action and its arguments.
+public struct ActionCall: Sendable {
+    public var name: String
+    public var arguments: [String: LocatedTemplate]
+    public var location: SourceLocation
+    public var outputNames: [String]
+}
+
+public struct Approval: Sendable {
+    public var prompt: LocatedTemplate
+    /// Values shown to the approver as evidence (e.g. probe results).
+    public var show: [String: LocatedTemplate]
+}
+
+public struct Probe: Sendable {
+    public enum Method: String, Sendable, CaseIterable {
+        case ssh, tcp
+    }
+
+    public enum State: String, Sendable, CaseIterable {
+        case up, down
+    }
+
+    /// An inventory host name, or `address:port` for TCP.
+    public var target: LocatedTemplate
+    public var method: Method
+    public var port: Int?
+    public var expect: State
+}
+
+public struct Wait: Sendable {
+    public enum Check: Sendable {
+        case run(LocatedTemplate)
+        case action(ActionCall)
+    }
+
+    public var check: Check
+    /// Evaluated after each attempt with `result` bound to its outputs.
+    public var until: LocatedCondition
+    public var interval: Duration
+    public var timeout: Duration
+}
+
+/// Pulls named values out of a command's output.
+public struct Capture: Sendable {
+    public enum Source: Sendable {
+        /// The first match's group (or every match's, with `all`).
+        case regex(pattern: String, group: Int, all: Bool)
+        /// Non-empty lines as a list.
+        case lines
+        /// A named ESXi output parser.
+        case parser(String)
+    }
+
+    public var name: String
+    public var source: Source
+    public var location: SourceLocation
+}
+
+/// What makes a command succeed. The default is exit status 0.
+public struct Expectation: Sendable {
+    public var exitStatuses: [Int32]
+    public var stdoutContains: [String]
+    public var stdoutNotContains: [String]
+    public var stdoutMatches: String?
+    public var stderrEmpty: Bool
+    /// A condition over `result` (captures, stdout, exit_status).
+    public var that: LocatedCondition?
+
+    public init(exitStatuses: [Int32] = [0], stdoutContains: [String] = [], stdoutNotContains: [String] = [], stdoutMatches: String? = nil,
+                stderrEmpty: Bool = false, that: LocatedCondition? = nil) {
+        self.exitStatuses = exitStatuses
+        self.stdoutContains = stdoutContains
+        self.stdoutNotContains = stdoutNotContains
+        self.stdoutMatches = stdoutMatches
+        self.stderrEmpty = stderrEmpty
+        self.that = that
+    }
+
+    public static let exitZero = Expectation()
+    /// Any exit status: the output alone is what counts (wait checks).
+    public static let anyExit = Expectation(exitStatuses: Array(0...255))
+}
+
+public struct Retry: Sendable, Equatable {
+    public var attempts: Int
+    public var delay: Duration
+    /// Each further delay is multiplied by this.
+    public var backoff: Double
+    public var maxDelay: Duration?
+
+    public static let none = Retry(attempts: 1, delay: .zero, backoff: 1, maxDelay: nil)
+
+    /// The pause before attempt `attempt` (2, 3, ...).
+    public func delay(before attempt: Int) -> Duration {
+        guard attempt > 1 else { return .zero }
+        let factor = pow(backoff, Double(attempt - 2))
+        let milliseconds = Double(delay.milliseconds) * factor
+        let capped = maxDelay.map { min(milliseconds, Double($0.milliseconds)) } ?? milliseconds
+        return .milliseconds(Int64(capped))
+    }
+}
+
+/// A read-only check of whether a step's effect already exists.
+public enum Verification: Sendable {
+    /// The typed action's own check (`verify: true`, the default for mutating actions).
+    case builtIn
+    case run(LocatedTemplate, Expectation)
+    case action(ActionCall, LocatedCondition?)
+    case disabled
+}
+
+import Foundation

@@ -1,0 +1,413 @@
+import DrctlCore
+import ESXi
+import Foundation
+import Yams
+
+/// Turns runbook YAML into a `Runbook`, reporting every problem with its `file:line:col`.
+public enum RunbookLoader {
+    static let topLevelKeys = ["runbook", "title", "description", "rto", "params", "limits", "steps"]
+    static let stepKeys = ["id", "title", "needs", "run", "action", "with", "approval", "probe", "wait", "on", "foreach",
+                           "order", "barrier", "when", "capture", "expect", "retry", "timeout", "on_failure", "verify", "mutates"]
+    static let kindKeys = ["run", "action", "approval", "probe", "wait"]
+
+    /// Loads and fully validates a runbook file. Throws `InvalidInput` listing every problem.
+    public static func load(path: String) throws -> Runbook {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw InvalidInput(SourceLocation(file: path, line: 1, column: 1), "cannot read the runbook: \(error.localizedDescription)")
+        }
+        return try load(text: text, file: path)
+    }
+
+    public static func load(text: String, file: String) throws -> Runbook {
+        let reader = YAMLReader(file: file)
+        let runbook = parse(text: text, reader: reader)
+        var diagnostics = reader.diagnostics
+        if let runbook { diagnostics += RunbookValidator.validate(runbook) }
+        guard diagnostics.isEmpty, let runbook else { throw InvalidInput(diagnostics) }
+        return runbook
+    }
+
+    static func parse(text: String, reader: YAMLReader) -> Runbook? {
+        guard let root = reader.compose(text),
+              let pairs = reader.mapping(root, "the runbook", allowed: topLevelKeys) else { return nil }
+        var runbook = Runbook(name: "", title: "", description: "", rto: nil, params: [], limits: .init(), steps: [],
+                              file: reader.file, source: text)
+        var sawSteps = false
+        for (key, _, value) in pairs {
+            switch key {
+            case "runbook": runbook.name = reader.string(value, "runbook (the name)") ?? ""
+            case "title": runbook.title = reader.string(value, "title") ?? ""
+            case "description": runbook.description = reader.string(value, "description") ?? ""
+            case "rto": runbook.rto = reader.duration(value, "rto")
+            case "params": runbook.params = parseParams(value, reader)
+            case "limits": runbook.limits = parseLimits(value, reader)
+            case "steps":
+                sawSteps = true
+                runbook.steps = (reader.sequence(value, "steps") ?? []).compactMap { parseStep($0, reader) }
+            default: break
+            }
+        }
+        let start = reader.location(root)
+        if runbook.name.isEmpty { reader.report(start, "missing 'runbook:' (the runbook's name, e.g. runbook: host-failure)") }
+        if !sawSteps { reader.report(start, "missing 'steps:' (the list of steps to run)") }
+        return runbook
+    }
+
+    static func parseParams(_ node: Node, _ reader: YAMLReader) -> [Runbook.Parameter] {
+        (reader.sequence(node, "params") ?? []).compactMap { item in
+            guard let pairs = reader.mapping(item, "a param", allowed: ["name", "description", "required", "default", "type"]) else { return nil }
+            var parameter = Runbook.Parameter(name: "", description: "", required: false, defaultValue: nil, kind: .text,
+                                              location: reader.location(item))
+            for (key, _, value) in pairs {
+                switch key {
+                case "name": parameter.name = reader.string(value, "a param's name") ?? ""
+                case "description": parameter.description = reader.string(value, "description") ?? ""
+                case "required": parameter.required = reader.boolean(value, "required") ?? false
+                case "default": parameter.defaultValue = reader.value(value)
+                case "type":
+                    let text = reader.string(value, "type") ?? ""
+                    if let kind = Runbook.Parameter.Kind(rawValue: text) {
+                        parameter.kind = kind
+                    } else {
+                        reader.report(value, "type must be one of \(Runbook.Parameter.Kind.allCases.map(\.rawValue).joined(separator: ", "))\(Suggestion.hint(for: text, among: Runbook.Parameter.Kind.allCases.map(\.rawValue)))")
+                    }
+                default: break
+                }
+            }
+            if parameter.name.isEmpty { reader.report(item, "a param needs a name") }
+            return parameter
+        }
+    }
+
+    static func parseLimits(_ node: Node, _ reader: YAMLReader) -> Runbook.Limits {
+        var limits = Runbook.Limits()
+        for (key, _, value) in reader.mapping(node, "limits", allowed: ["max_parallel", "max_per_host"]) ?? [] {
+            if key == "max_parallel" { limits.maxParallel = reader.integer(value, "max_parallel", range: 1...10_000) }
+            if key == "max_per_host" { limits.maxPerHost = reader.integer(value, "max_per_host", range: 1...1_000) }
+        }
+        return limits
+    }
+
+    static func parseStep(_ node: Node, _ reader: YAMLReader) -> Step? {
+        guard let pairs = reader.mapping(node, "a step", allowed: stepKeys) else { return nil }
+        var keys: [String: Node] = [:]
+        var keyLocations: [String: SourceLocation] = [:]
+        for (key, keyNode, value) in pairs {
+            keys[key] = value
+            keyLocations[key] = reader.location(keyNode)
+        }
+        let location = reader.location(node)
+        let id = keys["id"].flatMap { reader.string($0, "id") } ?? ""
+        let name = id.isEmpty ? "this step" : "step '\(id)'"
+        if keys["id"] == nil { reader.report(location, "a step has no 'id': give it a unique id such as id: power-on") }
+
+        let kinds = kindKeys.filter { keys[$0] != nil }
+        if kinds.isEmpty {
+            reader.report(location, "\(name) needs exactly one of run, action, approval, probe or wait")
+            return nil
+        }
+        if kinds.count > 1 {
+            reader.report(keyLocations[kinds[1]]!, "\(name) has both '\(kinds[0])' and '\(kinds[1])': a step does exactly one thing; split it in two")
+            return nil
+        }
+        if keys["with"] != nil && kinds[0] != "action" {
+            reader.report(keyLocations["with"]!, "'with' gives arguments to an action, but \(name) has no 'action'")
+        }
+        guard let kind = parseKind(kinds[0], keys, keyLocations, reader) else { return nil }
+
+        var step = Step(id: id, title: "", needs: [], kind: kind, on: nil, foreach: nil, order: .listed, barrier: false, when: nil,
+                        captures: [], expect: .exitZero, retry: .none, timeout: nil, onFailure: .abort, verify: nil,
+                        mutates: defaultMutates(kind), location: location, keyLocations: keyLocations)
+        for (key, _, value) in pairs {
+            switch key {
+            case "title": step.title = reader.string(value, "title") ?? ""
+            case "needs":
+                if case .scalar = value { step.needs = reader.string(value, "needs").map { [$0] } ?? [] } else {
+                    step.needs = (reader.sequence(value, "needs") ?? []).compactMap { reader.string($0, "a needs entry") }
+                }
+            case "on": step.on = parseHostList(value, reader)
+            case "foreach": step.foreach = parseForeach(value, reader)
+            case "order":
+                let text = reader.string(value, "order") ?? ""
+                if let order = ItemOrder(rawValue: text) { step.order = order } else {
+                    reader.report(value, "order must be 'listed' or 'priority'\(Suggestion.hint(for: text, among: ItemOrder.allCases.map(\.rawValue)))")
+                }
+            case "barrier": step.barrier = reader.boolean(value, "barrier") ?? false
+            case "when": step.when = reader.condition(value, "when")
+            case "capture": step.captures = parseCaptures(value, reader)
+            case "expect": step.expect = parseExpectation(value, reader) ?? .exitZero
+            case "retry": step.retry = parseRetry(value, reader)
+            case "timeout": step.timeout = reader.duration(value, "timeout")
+            case "on_failure":
+                let text = reader.string(value, "on_failure") ?? ""
+                if let policy = FailurePolicy(rawValue: text) { step.onFailure = policy } else {
+                    reader.report(value, "on_failure must be abort, continue or ask\(Suggestion.hint(for: text, among: FailurePolicy.allCases.map(\.rawValue)))")
+                }
+            case "verify": step.verify = parseVerification(value, reader)
+            case "mutates": step.mutates = reader.boolean(value, "mutates") ?? step.mutates
+            default: break
+            }
+        }
+        if step.verify == nil, case .action(let call) = kind, ActionCatalog.action(named: call.name)?.verify != nil {
+            step.verify = .builtIn
+        }
+        return step
+    }
+
+    static func defaultMutates(_ kind: Step.Kind) -> Bool {
+        switch kind {
+        case .run: return true
+        case .action(let call): return ActionCatalog.action(named: call.name)?.mutates ?? true
+        case .approval, .probe: return false
+        case .wait(let wait):
+            if case .action(let call) = wait.check { return ActionCatalog.action(named: call.name)?.mutates ?? false }
+            return false
+        }
+    }
+
+    static func parseKind(_ kind: String, _ keys: [String: Node], _ keyLocations: [String: SourceLocation], _ reader: YAMLReader) -> Step.Kind? {
+        let value = keys[kind]!
+        switch kind {
+        case "run":
+            return reader.template(value, "run").map(Step.Kind.run)
+        case "action":
+            return parseActionCall(value, with: keys["with"], reader).map(Step.Kind.action)
+        case "approval":
+            if case .scalar = value { return reader.template(value, "approval").map { .approval(Approval(prompt: $0, show: [:])) } }
+            guard let pairs = reader.mapping(value, "approval", allowed: ["prompt", "show"]) else { return nil }
+            var prompt: LocatedTemplate?
+            var show: [String: LocatedTemplate] = [:]
+            for (key, _, item) in pairs {
+                if key == "prompt" { prompt = reader.template(item, "prompt") }
+                if key == "show" {
+                    for (label, _, shown) in reader.mapping(item, "show", allowed: mappingKeys(item)) ?? [] {
+                        show[label] = reader.template(shown, "show.\(label)")
+                    }
+                }
+            }
+            guard let prompt else {
+                reader.report(value, "an approval needs a prompt: the question the operator answers")
+                return nil
+            }
+            return .approval(Approval(prompt: prompt, show: show))
+        case "probe":
+            guard let pairs = reader.mapping(value, "probe", allowed: ["target", "via", "port", "expect"]) else { return nil }
+            var target: LocatedTemplate?
+            var method = Probe.Method.ssh
+            var port: Int?
+            var expected = Probe.State.up
+            for (key, _, item) in pairs {
+                switch key {
+                case "target": target = reader.template(item, "probe target")
+                case "via":
+                    let text = reader.string(item, "via") ?? ""
+                    if let parsed = Probe.Method(rawValue: text) { method = parsed } else { reader.report(item, "via must be ssh or tcp") }
+                case "port": port = reader.integer(item, "port", range: 1...65535)
+                case "expect":
+                    let text = reader.string(item, "expect") ?? ""
+                    if let parsed = Probe.State(rawValue: text) { expected = parsed } else { reader.report(item, "a probe's expect must be up or down") }
+                default: break
+                }
+            }
+            guard let target else {
+                reader.report(value, "a probe needs a target: an inventory host name, or address:port with via: tcp")
+                return nil
+            }
+            return .probe(Probe(target: target, method: method, port: port, expect: expected))
+        case "wait":
+            guard let pairs = reader.mapping(value, "wait", allowed: ["run", "action", "with", "until", "interval", "timeout"]) else { return nil }
+            var fields: [String: Node] = [:]
+            for (key, _, item) in pairs { fields[key] = item }
+            let check: Wait.Check?
+            if let run = fields["run"] {
+                check = reader.template(run, "wait.run").map(Wait.Check.run)
+            } else if let action = fields["action"] {
+                check = parseActionCall(action, with: fields["with"], reader).map(Wait.Check.action)
+            } else {
+                reader.report(value, "a wait needs 'run' or 'action': the check to repeat")
+                check = nil
+            }
+            guard let untilNode = fields["until"] else {
+                reader.report(value, "a wait needs 'until': the condition that ends it, e.g. until: result.mounted")
+                return nil
+            }
+            guard let check, let until = reader.condition(untilNode, "until") else { return nil }
+            let interval = fields["interval"].flatMap { reader.duration($0, "interval") } ?? .seconds(5)
+            let timeout = fields["timeout"].flatMap { reader.duration($0, "timeout") } ?? .seconds(300)
+            return .wait(Wait(check: check, until: until, interval: interval, timeout: timeout))
+        default:
+            return nil
+        }
+    }
+
+    static func mappingKeys(_ node: Node) -> [String] {
+        guard case .mapping(let mapping) = node else { return [] }
+        return mapping.keys.compactMap(\.string)
+    }
+
+    static func parseActionCall(_ node: Node, with arguments: Node?, _ reader: YAMLReader) -> ActionCall? {
+        guard let name = reader.string(node, "action") else { return nil }
+        let action = ActionCatalog.action(named: name)
+        if action == nil {
+            reader.report(node, "unknown action '\(name)'\(Suggestion.hint(for: name, among: ActionCatalog.names)); `drctl actions` lists them")
+        }
+        var templates: [String: LocatedTemplate] = [:]
+        if let arguments {
+            let allowed = action?.parameters.map(\.name) ?? mappingKeys(arguments)
+            for (key, _, value) in reader.mapping(arguments, "with (the arguments of \(name))", allowed: allowed) ?? [] {
+                let text: String
+                switch value {
+                case .scalar(let scalar): text = scalar.string
+                default:
+                    reader.report(value, "argument '\(key)' must be a single value or a {{ template }}")
+                    continue
+                }
+                templates[key] = reader.template(text, at: value, "with.\(key)")
+            }
+        }
+        if let action {
+            for parameter in action.parameters where parameter.required && templates[parameter.name] == nil {
+                reader.report(arguments ?? node, "action \(name) needs '\(parameter.name)' under 'with:' (\(parameter.summary))")
+            }
+        }
+        return ActionCall(name: name, arguments: templates, location: reader.location(node), outputNames: action?.outputs ?? [])
+    }
+
+    /// `on: esxi-01`, `on: [esxi-01, esxi-02]` or `on: "{{ ... }}"`.
+    static func parseHostList(_ node: Node, _ reader: YAMLReader) -> LocatedTemplate? {
+        if case .sequence(let sequence) = node {
+            let names = sequence.compactMap { reader.string($0, "a host name") }
+            let literal = "{{ [" + names.map { "'\($0.replacingOccurrences(of: "'", with: "\\'"))'" }.joined(separator: ", ") + "] }}"
+            return reader.template(literal, at: node, "on")
+        }
+        return reader.template(node, "on")
+    }
+
+    /// `foreach: "{{ steps.find.vms }}"` or a literal YAML list.
+    static func parseForeach(_ node: Node, _ reader: YAMLReader) -> LocatedTemplate? {
+        if case .sequence = node {
+            let items = reader.value(node).listValue ?? []
+            let literal = "{{ [" + items.map { "'\($0.text.replacingOccurrences(of: "'", with: "\\'"))'" }.joined(separator: ", ") + "] }}"
+            return reader.template(literal, at: node, "foreach")
+        }
+        guard let located = reader.template(node, "foreach") else { return nil }
+        if located.template.soleExpression == nil {
+            reader.report(node, "foreach must be a list or a single {{ expression }} giving a list, e.g. foreach: \"{{ steps.find.vms }}\"")
+            return nil
+        }
+        return located
+    }
+
+    static func parseCaptures(_ node: Node, _ reader: YAMLReader) -> [Capture] {
+        (reader.mapping(node, "capture", allowed: mappingKeys(node)) ?? []).compactMap { name, _, value in
+            let location = reader.location(value)
+            if case .scalar = value {
+                guard let pattern = reader.string(value, "capture \(name)"), validRegex(pattern, value, reader) else { return nil }
+                return Capture(name: name, source: .regex(pattern: pattern, group: 1, all: false), location: location)
+            }
+            guard let pairs = reader.mapping(value, "capture \(name)", allowed: ["regex", "group", "all", "lines", "parser"]) else { return nil }
+            var fields: [String: Node] = [:]
+            for (key, _, item) in pairs { fields[key] = item }
+            if let regex = fields["regex"] {
+                guard let pattern = reader.string(regex, "regex"), validRegex(pattern, regex, reader) else { return nil }
+                let group = fields["group"].flatMap { reader.integer($0, "group", range: 0...99) } ?? 1
+                let all = fields["all"].flatMap { reader.boolean($0, "all") } ?? false
+                return Capture(name: name, source: .regex(pattern: pattern, group: group, all: all), location: location)
+            }
+            if let lines = fields["lines"], reader.boolean(lines, "lines") == true {
+                return Capture(name: name, source: .lines, location: location)
+            }
+            if let parserNode = fields["parser"], let parser = reader.string(parserNode, "parser") {
+                guard OutputParsers.all[parser] != nil else {
+                    reader.report(parserNode, "unknown parser '\(parser)'\(Suggestion.hint(for: parser, among: OutputParsers.names)); known: \(OutputParsers.names.joined(separator: ", "))")
+                    return nil
+                }
+                return Capture(name: name, source: .parser(parser), location: location)
+            }
+            reader.report(value, "capture \(name) needs one of regex, lines: true or parser")
+            return nil
+        }
+    }
+
+    static func validRegex(_ pattern: String, _ node: Node, _ reader: YAMLReader) -> Bool {
+        do {
+            _ = try Regex(pattern)
+            return true
+        } catch {
+            reader.report(node, "'\(pattern)' is not a valid regular expression: \(error)")
+            return false
+        }
+    }
+
+    static func parseExpectation(_ node: Node, _ reader: YAMLReader) -> Expectation? {
+        guard let pairs = reader.mapping(node, "expect", allowed: ["exit", "stdout_contains", "stdout_not_contains", "stdout_matches", "stderr_empty", "that"]) else { return nil }
+        var expectation = Expectation.exitZero
+        func strings(_ value: Node, _ what: String) -> [String] {
+            if case .sequence = value { return (reader.sequence(value, what) ?? []).compactMap { reader.string($0, what) } }
+            return reader.string(value, what).map { [$0] } ?? []
+        }
+        for (key, _, value) in pairs {
+            switch key {
+            case "exit":
+                if case .sequence = value {
+                    expectation.exitStatuses = (reader.sequence(value, "exit") ?? []).compactMap { reader.integer($0, "an exit status", range: 0...255).map(Int32.init) }
+                } else if let status = reader.integer(value, "exit", range: 0...255) {
+                    expectation.exitStatuses = [Int32(status)]
+                }
+            case "stdout_contains": expectation.stdoutContains = strings(value, "stdout_contains")
+            case "stdout_not_contains": expectation.stdoutNotContains = strings(value, "stdout_not_contains")
+            case "stdout_matches":
+                if let pattern = reader.string(value, "stdout_matches"), validRegex(pattern, value, reader) { expectation.stdoutMatches = pattern }
+            case "stderr_empty": expectation.stderrEmpty = reader.boolean(value, "stderr_empty") ?? false
+            case "that": expectation.that = reader.condition(value, "that")
+            default: break
+            }
+        }
+        return expectation
+    }
+
+    static func parseRetry(_ node: Node, _ reader: YAMLReader) -> Retry {
+        if case .scalar = node { return Retry(attempts: reader.integer(node, "retry (attempts)", range: 1...100) ?? 1, delay: .seconds(2), backoff: 2, maxDelay: nil) }
+        var retry = Retry(attempts: 1, delay: .seconds(2), backoff: 2, maxDelay: nil)
+        for (key, _, value) in reader.mapping(node, "retry", allowed: ["attempts", "delay", "backoff", "max_delay"]) ?? [] {
+            switch key {
+            case "attempts": retry.attempts = reader.integer(value, "attempts", range: 1...100) ?? 1
+            case "delay": retry.delay = reader.duration(value, "delay") ?? retry.delay
+            case "backoff":
+                if let factor = reader.double(value, "backoff") {
+                    if factor < 1 { reader.report(value, "backoff multiplies each delay and must be 1 or more") } else { retry.backoff = factor }
+                }
+            case "max_delay": retry.maxDelay = reader.duration(value, "max_delay")
+            default: break
+            }
+        }
+        return retry
+    }
+
+    static func parseVerification(_ node: Node, _ reader: YAMLReader) -> Verification? {
+        if case .scalar = node {
+            guard let enabled = reader.boolean(node, "verify") else { return nil }
+            return enabled ? .builtIn : .disabled
+        }
+        guard let pairs = reader.mapping(node, "verify", allowed: ["run", "action", "with", "expect", "that"]) else { return nil }
+        var fields: [String: Node] = [:]
+        for (key, _, value) in pairs { fields[key] = value }
+        if let run = fields["run"] {
+            guard let template = reader.template(run, "verify.run") else { return nil }
+            let expectation = fields["expect"].flatMap { parseExpectation($0, reader) } ?? .exitZero
+            return .run(template, expectation)
+        }
+        if let action = fields["action"] {
+            guard let call = parseActionCall(action, with: fields["with"], reader) else { return nil }
+            if let catalogAction = ActionCatalog.action(named: call.name), catalogAction.mutates {
+                reader.report(action, "verify must be read-only, but \(call.name) changes the host")
+            }
+            return .action(call, fields["that"].flatMap { reader.condition($0, "that") })
+        }
+        reader.report(node, "verify needs 'run' (with 'expect') or 'action' (with 'that'), or true/false")
+        return nil
+    }
+}

@@ -1,0 +1,197 @@
+import DrctlCore
+import Foundation
+import Yams
+
+/// Reads a YAML file node by node, keeping positions so every problem names `file:line:col`.
+/// Problems are collected, not thrown, so `validate` can report all of them at once.
+final class YAMLReader {
+    let file: String
+    private(set) var diagnostics: [Diagnostic] = []
+
+    init(file: String) {
+        self.file = file
+    }
+
+    /// Parses YAML text into a node tree, or records the syntax error.
+    func compose(_ text: String) -> Node? {
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                report(SourceLocation(file: file, line: 1, column: 1), "the file is empty")
+                return nil
+            }
+            return node
+        } catch let error as YamlError {
+            switch error {
+            case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+                report(SourceLocation(file: file, line: mark.line, column: mark.column), "YAML syntax error: \(problem)")
+            case .duplicatedKeysInMapping(let duplicates, let context):
+                report(SourceLocation(file: file, line: context.mark.line, column: context.mark.column),
+                       "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in one mapping: keep only one")
+            default:
+                report(SourceLocation(file: file, line: 1, column: 1), "YAML error: \(error)")
+            }
+            return nil
+        } catch {
+            report(SourceLocation(file: file, line: 1, column: 1), "YAML error: \(error)")
+            return nil
+        }
+    }
+
+    func location(_ node: Node) -> SourceLocation {
+        SourceLocation(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
+    }
+
+    func report(_ location: SourceLocation, _ message: String) {
+        diagnostics.append(Diagnostic(location, message))
+    }
+
+    func report(_ node: Node, _ message: String) {
+        report(location(node), message)
+    }
+
+    /// The pairs of a mapping, reporting keys not in `allowed` with a suggestion.
+    func mapping(_ node: Node, _ what: String, allowed: [String]) -> [(key: String, keyNode: Node, value: Node)]? {
+        guard case .mapping(let mapping) = node else {
+            report(node, "\(what) must be a mapping of keys to values, not \(describe(node))")
+            return nil
+        }
+        var pairs: [(key: String, keyNode: Node, value: Node)] = []
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.string else {
+                report(keyNode, "keys in \(what) must be text")
+                continue
+            }
+            if !allowed.contains(key) {
+                report(keyNode, "unknown key '\(key)' in \(what)\(Suggestion.hint(for: key, among: allowed))")
+                continue
+            }
+            pairs.append((key, keyNode, value))
+        }
+        return pairs
+    }
+
+    func sequence(_ node: Node, _ what: String) -> [Node]? {
+        switch node {
+        case .sequence(let sequence): return Array(sequence)
+        default:
+            report(node, "\(what) must be a list, not \(describe(node))")
+            return nil
+        }
+    }
+
+    func string(_ node: Node, _ what: String) -> String? {
+        guard case .scalar(let scalar) = node else {
+            report(node, "\(what) must be text, not \(describe(node))")
+            return nil
+        }
+        return scalar.string
+    }
+
+    func integer(_ node: Node, _ what: String, range: ClosedRange<Int>? = nil) -> Int? {
+        guard case .scalar(let scalar) = node, let number = Int(scalar.string) else {
+            report(node, "\(what) must be a whole number, not \(describe(node))")
+            return nil
+        }
+        if let range, !range.contains(number) {
+            report(node, "\(what) must be between \(range.lowerBound) and \(range.upperBound), not \(number)")
+            return nil
+        }
+        return number
+    }
+
+    func double(_ node: Node, _ what: String) -> Double? {
+        guard case .scalar(let scalar) = node, let number = Double(scalar.string) else {
+            report(node, "\(what) must be a number, not \(describe(node))")
+            return nil
+        }
+        return number
+    }
+
+    func boolean(_ node: Node, _ what: String) -> Bool? {
+        guard case .scalar(let scalar) = node, let bool = Bool.construct(from: scalar) else {
+            report(node, "\(what) must be true or false, not \(describe(node))")
+            return nil
+        }
+        return bool
+    }
+
+    func duration(_ node: Node, _ what: String) -> Duration? {
+        guard case .scalar(let scalar) = node, let duration = DurationText.parse(scalar.string) else {
+            report(node, "\(what) must be a duration such as 30s, 5m or 1h30m, not \(describe(node))")
+            return nil
+        }
+        return duration
+    }
+
+    func template(_ node: Node, _ what: String) -> LocatedTemplate? {
+        guard let text = string(node, what) else { return nil }
+        return template(text, at: node, what)
+    }
+
+    func template(_ text: String, at node: Node, _ what: String) -> LocatedTemplate? {
+        do {
+            return LocatedTemplate(template: try Template(text), location: location(node))
+        } catch let error as ExpressionSyntaxError {
+            var place = location(node)
+            if case .scalar(let scalar) = node, scalar.style == .plain || scalar.style == .any { place.column += error.offset }
+            report(place, "\(what): \(error.message)")
+        } catch {
+            report(node, "\(what): \(error)")
+        }
+        return nil
+    }
+
+    func condition(_ node: Node, _ what: String) -> LocatedCondition? {
+        guard let text = string(node, what) else { return nil }
+        do {
+            return LocatedCondition(expression: try ExpressionParser.parse(text), source: text, location: location(node))
+        } catch let error as ExpressionSyntaxError {
+            report(node, "\(what): \(error.message)")
+        } catch {
+            report(node, "\(what): \(error)")
+        }
+        return nil
+    }
+
+    /// A literal YAML value (params defaults, inventory fields) as a `Value`.
+    func value(_ node: Node) -> Value {
+        switch node {
+        case .scalar(let scalar):
+            if scalar.style == .plain || scalar.style == .any {
+                if let bool = Bool.construct(from: scalar) { return .bool(bool) }
+                if let int = Int(scalar.string) { return .int(int) }
+                if let double = Double(scalar.string), scalar.string.contains(".") { return .number(double) }
+                if scalar.string == "~" || scalar.string == "null" { return .null }
+            }
+            return .string(scalar.string)
+        case .sequence(let sequence): return .list(sequence.map(value))
+        case .mapping(let mapping):
+            var fields: [String: Value] = [:]
+            for (key, item) in mapping { fields[key.string ?? ""] = value(item) }
+            return .map(fields)
+        case .alias: return .null
+        }
+    }
+
+    func describe(_ node: Node) -> String {
+        switch node {
+        case .scalar(let scalar): return scalar.string.isEmpty ? "an empty value" : "'\(scalar.string)'"
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        }
+    }
+}
+
+/// A template with the place it was written.
+public struct LocatedTemplate: Sendable, Hashable {
+    public var template: Template
+    public var location: SourceLocation
+}
+
+/// A condition (`when`, `until`, `that`) with the place it was written.
+public struct LocatedCondition: Sendable, Hashable {
+    public var expression: Expression
+    public var source: String
+    public var location: SourceLocation
+}

@@ -1,0 +1,3 @@
+import DrctlCLI
+
+await Drctl.runFromCommandLine()
