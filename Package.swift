@@ -30,7 +30,7 @@ let package = Package(
 
         .testTarget(name: "DrctlCoreTests", dependencies: ["DrctlCore"]),
         .testTarget(name: "ESXiTests", dependencies: ["ESXi"]),
-        .testTarget(name: "RunbookFormatTests", dependencies: ["RunbookFormat"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "RunbookFormatTests", dependencies: ["RunbookFormat"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RunbookFormat"]),
         .testTarget(name: "DrctlCLITests", dependencies: ["DrctlCLI"]),
     ]

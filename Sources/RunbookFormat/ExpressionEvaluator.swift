@@ -32,6 +32,10 @@ public enum ExpressionEvaluator {
             return .list(try items.map { try evaluate($0, in: scope) })
         case .path(let segments):
             return try resolve(segments, in: scope)
+        case .filter(let base, "default", let arguments):
+            // `default` also covers a field that is missing altogether.
+            let value = (try? evaluate(base, in: scope)) ?? .null
+            return try applyFilter("default", to: value, arguments: try arguments.map { try evaluate($0, in: scope) })
         case .filter(let base, let name, let arguments):
             let value = try evaluate(base, in: scope)
             if value.isUnknown && name != "default" { return .unknown(describe(expression)) }

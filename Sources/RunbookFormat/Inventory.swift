@@ -36,6 +36,8 @@ public struct Inventory: Sendable {
         public var hostKey: String?
         /// VMkernel interfaces, for vmkping checks between hosts.
         public var interfaces: [Interface]
+        /// Where the host was written, for messages about it.
+        public var location: SourceLocation?
 
         public init(name: String, address: String, port: Int = 22, user: String = "root", role: Role = .esxi,
                     auth: Authentication = .prompt, hostKey: String? = nil, interfaces: [Interface] = []) {
@@ -84,6 +86,20 @@ public struct Inventory: Sendable {
         public var memoryMB: Int?
         /// VMs in the same group are kept on different hosts.
         public var antiAffinity: String?
+        public var location: SourceLocation?
+
+        public init(name: String, priority: Int = 3, dependsOn: [String] = [], host: String? = nil, datastore: String? = nil,
+                    vmx: String? = nil, memoryMB: Int? = nil, antiAffinity: String? = nil, location: SourceLocation? = nil) {
+            self.name = name
+            self.priority = priority
+            self.dependsOn = dependsOn
+            self.host = host
+            self.datastore = datastore
+            self.vmx = vmx
+            self.memoryMB = memoryMB
+            self.antiAffinity = antiAffinity
+            self.location = location
+        }
     }
 
     /// What templates see as `inventory`.

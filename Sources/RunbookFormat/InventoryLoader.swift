@@ -42,6 +42,7 @@ public enum InventoryLoader {
         rejectSecrets(node, reader)
         guard let pairs = reader.mapping(node, "a host", allowed: hostKeys + secretKeys) else { return nil }
         var host = Inventory.Host(name: "", address: "")
+        host.location = reader.location(node)
         for (key, _, value) in pairs {
             switch key {
             case "name": host.name = reader.string(value, "name") ?? ""
@@ -91,7 +92,6 @@ public enum InventoryLoader {
 
     static func parseAuthentication(_ node: Node, _ reader: YAMLReader) -> Inventory.Authentication? {
         if case .scalar = node, reader.string(node, "auth") == "prompt" { return .prompt }
-        rejectSecrets(node, reader)
         guard let pairs = reader.mapping(node, "auth", allowed: ["key_file", "passphrase_env", "password_env", "password_file", "prompt"] + secretKeys) else { return nil }
         var fields: [String: Node] = [:]
         for (key, _, value) in pairs { fields[key] = value }
@@ -101,6 +101,8 @@ public enum InventoryLoader {
         if let variable = fields["password_env"] { return reader.string(variable, "password_env").map(Inventory.Authentication.passwordEnvironment) }
         if let file = fields["password_file"] { return reader.string(file, "password_file").map(Inventory.Authentication.passwordFile) }
         if fields["prompt"] != nil { return .prompt }
+        // A literal secret was already reported by the host; say nothing more about it.
+        if fields.keys.contains(where: secretKeys.contains) { return nil }
         reader.report(node, "auth needs one of key_file, password_env, password_file or prompt: true")
         return nil
     }
@@ -119,7 +121,8 @@ public enum InventoryLoader {
 
     static func parseVM(_ node: Node, _ reader: YAMLReader) -> Inventory.VM? {
         guard let pairs = reader.mapping(node, "a vm", allowed: ["name", "priority", "depends_on", "host", "datastore", "vmx", "memory_mb", "anti_affinity"]) else { return nil }
-        var vm = Inventory.VM(name: "", priority: 3, dependsOn: [], host: nil, datastore: nil, vmx: nil, memoryMB: nil, antiAffinity: nil)
+        var vm = Inventory.VM(name: "", priority: 3, dependsOn: [], host: nil, datastore: nil, vmx: nil, memoryMB: nil, antiAffinity: nil,
+                              location: reader.location(node))
         for (key, _, value) in pairs {
             switch key {
             case "name": vm.name = reader.string(value, "name") ?? ""
@@ -142,26 +145,26 @@ public enum InventoryLoader {
 
     static func check(_ inventory: Inventory, root: Node, _ reader: YAMLReader) {
         let place = reader.location(root)
-        func duplicates(_ names: [String], _ what: String) {
+        func duplicates(_ entries: [(name: String, location: SourceLocation?)], _ what: String) {
             var seen = Set<String>()
-            for name in names where !name.isEmpty && !seen.insert(name).inserted {
-                reader.report(place, "duplicate \(what) name '\(name)': names must be unique")
+            for entry in entries where !entry.name.isEmpty && !seen.insert(entry.name).inserted {
+                reader.report(entry.location ?? place, "duplicate \(what) name '\(entry.name)': names must be unique")
             }
         }
-        duplicates(inventory.hosts.map(\.name), "host")
-        duplicates(inventory.vms.map(\.name), "vm")
-        duplicates(inventory.datastores.map(\.name), "datastore")
+        duplicates(inventory.hosts.map { ($0.name, $0.location) }, "host")
+        duplicates(inventory.vms.map { ($0.name, $0.location) }, "vm")
+        duplicates(inventory.datastores.map { ($0.name, nil) }, "datastore")
         let vmNames = inventory.vms.map(\.name)
         for vm in inventory.vms {
             for dependency in vm.dependsOn where !vmNames.contains(dependency) {
-                reader.report(place, "vm '\(vm.name)' depends on '\(dependency)', which is not in vms\(Suggestion.hint(for: dependency, among: vmNames))")
+                reader.report(vm.location ?? place, "vm '\(vm.name)' depends on '\(dependency)', which is not in vms\(Suggestion.hint(for: dependency, among: vmNames))")
             }
             if let host = vm.host, inventory.host(named: host) == nil {
-                reader.report(place, "vm '\(vm.name)' names host '\(host)', which is not in hosts\(Suggestion.hint(for: host, among: inventory.hosts.map(\.name)))")
+                reader.report(vm.location ?? place, "vm '\(vm.name)' names host '\(host)', which is not in hosts\(Suggestion.hint(for: host, among: inventory.hosts.map(\.name)))")
             }
         }
         if let cycle = dependencyCycle(inventory.vms) {
-            reader.report(place, "vm dependencies form a cycle: \(cycle.joined(separator: " -> ")); no VM in it could ever start")
+            reader.report(inventory.vm(named: cycle[0])?.location ?? place, "vm dependencies form a cycle: \(cycle.joined(separator: " -> ")); no VM in it could ever start")
         }
     }
 

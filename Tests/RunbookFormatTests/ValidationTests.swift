@@ -1,0 +1,173 @@
+@testable import RunbookFormat
+import Testing
+
+/// Loads a runbook expected to be invalid and returns its diagnostics as `line:col: message`.
+func problems(_ yaml: String) -> [String] {
+    do {
+        _ = try RunbookLoader.load(text: yaml, file: "bad.yaml")
+        return []
+    } catch let invalid as InvalidInput {
+        return invalid.diagnostics.map { "\($0.location.line):\($0.location.column): \($0.message)" }
+    } catch {
+        return ["unexpected \(error)"]
+    }
+}
+
+@Suite("validation errors name file:line:col")
+struct ValidationTests {
+    @Test("unknown keys, with a suggestion")
+    func unknownKey() {
+        let found = problems("""
+        runbook: r
+        steps:
+          - id: a
+            on: h
+            rnu: echo
+            run: echo
+        """)
+        #expect(found == ["5:5: unknown key 'rnu' in a step (did you mean 'run'?)"])
+    }
+
+    @Test("an unknown top-level key")
+    func unknownTopLevel() {
+        #expect(problems("runbook: r\ntitel: x\nsteps: []\n") == ["2:1: unknown key 'titel' in the runbook (did you mean 'title'?)"])
+    }
+
+    @Test("a missing id")
+    func missingID() {
+        let found = problems("runbook: r\nsteps:\n  - on: h\n    run: echo\n")
+        #expect(found.count == 1 && found[0].hasPrefix("3:5: a step has no 'id'"))
+    }
+
+    @Test("duplicate ids point at the second and name the first")
+    func duplicateIDs() {
+        let found = problems("""
+        runbook: r
+        steps:
+          - { id: a, on: h, run: echo }
+          - id: a
+            on: h
+            run: echo
+        """)
+        #expect(found == ["4:5: duplicate step id 'a' (first used at line 3): ids must be unique"])
+    }
+
+    @Test("needs naming no step")
+    func unknownNeed() {
+        let found = problems("""
+        runbook: r
+        steps:
+          - { id: discover, on: h, run: echo }
+          - id: b
+            needs: [dicsover]
+            on: h
+            run: echo
+        """)
+        #expect(found == ["5:5: step 'b' needs 'dicsover', but no step has that id (did you mean 'discover'?)"])
+    }
+
+    @Test("cycles are printed")
+    func cycle() {
+        let found = problems("""
+        runbook: r
+        steps:
+          - { id: a, needs: [c], on: h, run: echo }
+          - { id: b, needs: [a], on: h, run: echo }
+          - { id: c, needs: [b], on: h, run: echo }
+        """)
+        #expect(found.count == 1)
+        #expect(found[0].contains("a -> c -> b -> a"))
+        #expect(found[0].hasPrefix("3:"))
+    }
+
+    @Test("undefined template variables: params, steps, outputs, item, roots")
+    func undefinedVariables() {
+        let found = problems("""
+        runbook: r
+        params:
+          - name: host
+        steps:
+          - id: a
+            on: "{{ params.hots }}"
+            run: "echo {{ item }}"
+          - id: b
+            needs: [a]
+            on: h
+            run: "echo {{ steps.a.vsm }} {{ steps.zz.x }} {{ hosts }}"
+          - id: c
+            on: h
+            run: "echo {{ steps.a.stdout }}"
+        """)
+        #expect(found.contains("6:9: undefined variable params.hots: declare it under params: (did you mean 'host'?)"))
+        #expect(found.contains("7:10: 'item' is only defined in a step with foreach, and step 'a' has none"))
+        #expect(found.contains { $0.hasPrefix("11:10: step 'a' has no output 'vsm'") })
+        #expect(found.contains { $0.hasPrefix("11:10: undefined variable steps.zz") })
+        #expect(found.contains { $0.hasPrefix("11:10: undefined variable 'hosts'") })
+        #expect(found.contains("14:10: step 'c' uses steps.a but does not need 'a' (directly or through other steps): add it to needs"))
+    }
+
+    @Test("unknown actions and missing action arguments")
+    func unknownAction() {
+        let found = problems("""
+        runbook: r
+        steps:
+          - id: a
+            on: h
+            action: vm.power.onn
+          - id: b
+            on: h
+            action: vm.power.on
+            with: { vmidd: 3 }
+        """)
+        #expect(found.contains { $0.hasPrefix("5:13: unknown action 'vm.power.onn' (did you mean 'vm.power.on'?)") })
+        #expect(found.contains("9:13: unknown key 'vmidd' in with (the arguments of vm.power.on) (did you mean 'vmid'?)"))
+        #expect(found.contains { $0.hasPrefix("9:11: action vm.power.on needs 'vmid'") })
+    }
+
+    @Test("wrong types")
+    func wrongTypes() {
+        let found = problems("""
+        runbook: r
+        rto: soon
+        steps:
+          - id: a
+            on: h
+            run: echo
+            retry: { attempts: many }
+            timeout: [1]
+            barrier: maybe
+            needs: { x: y }
+        """)
+        #expect(found.contains("2:6: rto must be a duration such as 30s, 5m or 1h30m, not 'soon'"))
+        #expect(found.contains("7:24: attempts must be a whole number, not 'many'"))
+        #expect(found.contains("8:14: timeout must be a duration such as 30s, 5m or 1h30m, not a list"))
+        #expect(found.contains("9:14: barrier must be true or false, not 'maybe'"))
+        #expect(found.contains("10:12: needs must be a list, not a mapping"))
+    }
+
+    @Test("exactly one of run, action, approval, probe, wait")
+    func oneKind() {
+        #expect(problems("runbook: r\nsteps:\n  - { id: a, on: h }\n") == ["3:5: step 'a' needs exactly one of run, action, approval, probe or wait"])
+        let both = problems("runbook: r\nsteps:\n  - id: a\n    on: h\n    run: echo\n    action: vm.getallvms\n")
+        #expect(both == ["6:5: step 'a' has both 'run' and 'action': a step does exactly one thing; split it in two"])
+    }
+
+    @Test("template syntax errors point into the template")
+    func templateSyntax() {
+        let found = problems("runbook: r\nsteps:\n  - { id: a, on: h, run: \"echo {{ params. }}\" }\n")
+        #expect(found.count == 1 && found[0].hasPrefix("3:26: run: in '{{ params. }}'"))
+    }
+
+    @Test("YAML syntax errors")
+    func yamlSyntax() {
+        let found = problems("runbook: r\nsteps:\n  - id: a\n   on: [h\n")
+        #expect(found.count == 1 && found[0].contains("YAML syntax error"))
+    }
+
+    @Test("every problem is reported, in file order")
+    func allProblems() {
+        let found = problems("runbook: r\nsteps:\n  - { id: a, on: h, run: echo, nope: 1 }\n  - { id: b, needs: [zz], on: h, run: echo }\n")
+        #expect(found.count == 2)
+        #expect(found[0].hasPrefix("3:") && found[1].hasPrefix("4:"))
+    }
+}
