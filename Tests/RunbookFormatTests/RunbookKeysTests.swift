@@ -36,8 +36,8 @@ steps:
     run: vim-cmd vmsvc/getallvms
     capture:
       vms: { parser: getallvms }
-      first_id: '^(\\\\d+)\\\\s'
-      all_ids: { regex: '^(\\\\d+)\\\\s', group: 1, all: true }
+      first_id: '^(\\d+)\\s'
+      all_ids: { regex: '^(\\d+)\\s', group: 1, all: true }
       lines: { lines: true }
     expect:
       exit: [0]

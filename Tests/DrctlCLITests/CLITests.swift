@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+
+/// Runs the built `drctl` binary, as an operator would.
+struct CLI {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let binary = root.appendingPathComponent(".build/debug/drctl").path
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ arguments: [String], stdin: String? = nil) throws -> Result {
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw CLIError("\(binary) is missing: run `swift build` (make test does) before the tests")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = root
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    static func temporaryFile(_ name: String, _ contents: String) throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent(name).path
+        try contents.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}
+
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+@Suite("drctl command line", .serialized)
+struct CLITests {
+    @Test("validate accepts every runbook shipped in Runbooks/ and answers in well under a second")
+    func validateShippedRunbooks() throws {
+        let runbooks = try FileManager.default.contentsOfDirectory(atPath: CLI.root.appendingPathComponent("Runbooks").path)
+            .filter { $0.hasSuffix(".yaml") }.map { "Runbooks/\($0)" }
+        #expect(!runbooks.isEmpty)
+        let clock = ContinuousClock.now
+        let result = try CLI.run(["validate"] + runbooks)
+        let elapsed = ContinuousClock.now - clock
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(elapsed < .seconds(1), "validate took \(elapsed)")
+    }
+
+    @Test("validate prints file:line:col problems and exits 2")
+    func validateReportsProblems() throws {
+        let path = try CLI.temporaryFile("bad.yaml", "runbook: r\nsteps:\n  - id: a\n    on: h\n    rnu: echo\n")
+        let result = try CLI.run(["validate", path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("\(path):5:5: unknown key 'rnu' in a step (did you mean 'run'?)"))
+        #expect(result.stderr.contains("\(path):3:5: step 'a' needs exactly one of run, action, approval, probe or wait"))
+    }
+
+    @Test("a missing file is invalid input, exit 2")
+    func missingFile() throws {
+        let result = try CLI.run(["validate", "/nonexistent/runbook.yaml"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("/nonexistent/runbook.yaml:1:1: cannot read the runbook"))
+    }
+
+    @Test("bad flags exit 2 with a usage message")
+    func badFlags() throws {
+        let result = try CLI.run(["run", "Runbooks/power-on-by-priority.yaml", "--max-parallel", "zero"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--max-parallel"))
+        let offlineAlone = try CLI.run(["run", "Runbooks/power-on-by-priority.yaml", "--offline"])
+        #expect(offlineAlone.status == 2)
+        #expect(offlineAlone.stderr.contains("--offline only goes with --dry-run"))
+    }
+
+    @Test("a missing or unknown param is invalid input")
+    func params() throws {
+        let missing = try CLI.run(["run", "Runbooks/power-on-by-priority.yaml", "--dry-run", "--offline"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("missing --param host="))
+        let unknown = try CLI.run(["run", "Runbooks/power-on-by-priority.yaml", "--dry-run", "--offline", "--param", "host=a", "--param", "hots=b"])
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("has no param 'hots' (did you mean 'host'?)"))
+    }
+
+    @Test("an offline dry-run prints the plan and exits 0")
+    func offlineDryRun() throws {
+        let result = try CLI.run(["run", "Runbooks/power-on-by-priority.yaml", "--dry-run", "--offline", "--param", "host=esxi-01"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Plan for power-on-by-priority"))
+        #expect(result.stdout.contains("vim-cmd vmsvc/getallvms"))
+        #expect(result.stdout.contains("behind approval confirm"))
+    }
+
+    @Test("graph --format dot is accepted by Graphviz")
+    func graphThroughDot() throws {
+        let graph = try CLI.run(["graph", "Runbooks/power-on-by-priority.yaml", "--format", "dot"])
+        #expect(graph.status == 0)
+        let dot = Process()
+        dot.executableURL = URL(fileURLWithPath: "/usr/bin/dot")
+        dot.arguments = ["-Tsvg"]
+        let input = Pipe(), output = Pipe(), errors = Pipe()
+        dot.standardInput = input
+        dot.standardOutput = output
+        dot.standardError = errors
+        try dot.run()
+        input.fileHandleForWriting.write(Data(graph.stdout.utf8))
+        try input.fileHandleForWriting.close()
+        let svg = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let problems = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        dot.waitUntilExit()
+        #expect(dot.terminationStatus == 0, "\(problems)")
+        #expect(problems.isEmpty)
+        #expect(svg.contains("<svg") && svg.contains("Power on, by priority group"))
+    }
+
+    @Test("graph --format mermaid draws every step and edge")
+    func graphMermaid() throws {
+        let graph = try CLI.run(["graph", "Runbooks/power-on-by-priority.yaml", "--format", "mermaid"])
+        #expect(graph.status == 0)
+        #expect(graph.stdout.hasPrefix("flowchart TD"))
+        #expect(graph.stdout.components(separatedBy: "-->").count - 1 == 4)
+    }
+
+    @Test("--help and --version; every subcommand's help has an example")
+    func help() throws {
+        let version = try CLI.run(["--version"])
+        #expect(version.status == 0 && !version.stdout.isEmpty)
+        let help = try CLI.run(["--help"])
+        #expect(help.status == 0 && help.stdout.contains("Exit codes"))
+        for command in ["validate", "run", "graph", "actions"] {
+            let result = try CLI.run([command, "--help"])
+            #expect(result.status == 0)
+            #expect(result.stdout.contains("Example"), "\(command) --help has no example")
+        }
+    }
+}

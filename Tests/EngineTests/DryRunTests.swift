@@ -1,0 +1,96 @@
+import DrctlCore
+@testable import Engine
+import Foundation
+import RunbookFormat
+import Testing
+
+@Suite("dry-run and verify")
+struct DryRunTests {
+    static let recovery = """
+    runbook: recover
+    steps:
+      - id: find
+        on: h1
+        action: vm.getallvms
+      - id: gate
+        needs: [find]
+        approval: "Register {{ steps.find.vms | count }} VMs?"
+      - id: register
+        needs: [gate]
+        foreach: "{{ steps.find.vms }}"
+        on: h2
+        action: vm.registervm
+        with: { vmx: "{{ item.file }}" }
+      - id: power
+        needs: [register]
+        foreach: "{{ steps.find.vms }}"
+        on: h2
+        action: vm.power.on
+        with: { vmid: "{{ steps.register.vmid }}" }
+    """
+
+    static func listing(_ host: String, _ command: String, _ call: Int) -> ScriptedTransport.Reply {
+        command == "vim-cmd vmsvc/getallvms"
+            ? .init(stdout: "Vmid   Name   File   Guest OS   Version   Annotation\n1   web; reboot   [ds1] web; reboot/web; reboot.vmx   otherGuest   vmx-13\n2   db-01   [ds1] db-01/db-01.vmx   otherGuest   vmx-13\n")
+            : .init(stdout: "Vmid   Name   File   Guest OS   Version   Annotation\n")
+    }
+
+    @Test("a dry-run runs read-only steps, changes nothing, and plans with real names in order")
+    func plansWithRealNames() async throws {
+        let transport = ScriptedTransport(Self.listing)
+        let summary = try await runEngine(Self.recovery, transport: transport, gate: NonInteractiveGate(), options: RunOptions(dryRun: true))
+        #expect(summary.outcome == .planned)
+        #expect(summary.exitCode == 0)
+        #expect(await transport.commands == ["vim-cmd vmsvc/getallvms"], "only the read-only discovery ran")
+        let lines = summary.plan.map { "\($0.step) \($0.item.label) \($0.host ?? "-"): \($0.lines.joined(separator: " | "))" }
+        #expect(lines[0] == "find  h1: vim-cmd vmsvc/getallvms")
+        #expect(lines[1] == "gate  -: APPROVAL: Register 2 VMs?")
+        #expect(lines.contains("register web; reboot h2: vim-cmd solo/registervm '/vmfs/volumes/ds1/web; reboot/web; reboot.vmx'"))
+        #expect(lines.contains("power db-01 h2: vm.power.on vmid={{ steps.register.vmid }}"))
+        let register = try #require(summary.plan.first { $0.step == "register" })
+        #expect(register.behindApprovals == ["gate"] && register.mutates && !register.executed)
+        let firstPower = try #require(summary.plan.firstIndex { $0.step == "power" })
+        let lastRegister = try #require(summary.plan.lastIndex { $0.step == "register" })
+        #expect(firstPower > summary.plan.firstIndex { $0.step == "register" }!)
+        _ = lastRegister
+    }
+
+    @Test("an offline dry-run contacts nothing and shows templates where discovery is needed")
+    func offline() async throws {
+        let transport = ScriptedTransport(Self.listing)
+        let summary = try await runEngine(Self.recovery, transport: transport, options: RunOptions(dryRun: true, offline: true))
+        #expect(await transport.commands.isEmpty)
+        let register = try #require(summary.plan.first { $0.step == "register" })
+        #expect(register.item.label == "each of steps.find.vms")
+        #expect(register.lines == ["vm.registervm vmx={{ item.file }}"])
+        #expect(summary.plan.first { $0.step == "gate" }?.lines == ["APPROVAL: Register {{ steps.find.vms | count }} VMs?"])
+    }
+
+    @Test("a mutating action whose effect already exists is skipped by its verify check")
+    func verifySkips() async throws {
+        let transport = ScriptedTransport { _, command, _ in
+            command.hasPrefix("vim-cmd vmsvc/power.getstate") ? .init(stdout: "Retrieved runtime info\nPowered on\n") : .init()
+        }
+        let summary = try await runEngine("""
+        runbook: verify
+        steps:
+          - { id: power, on: h1, action: vm.power.on, with: { vmid: "5" } }
+        """, transport: transport)
+        #expect(summary.status("power") == .alreadyDone)
+        #expect(await transport.commands == ["vim-cmd vmsvc/power.getstate 5"])
+    }
+
+    @Test("verify: false always does the work")
+    func verifyDisabled() async throws {
+        let transport = ScriptedTransport { _, command, _ in
+            command.hasPrefix("vim-cmd vmsvc/power.getstate") ? .init(stdout: "Retrieved runtime info\nPowered on\n") : .init(stdout: "Powering on VM:\n")
+        }
+        let summary = try await runEngine("""
+        runbook: verify
+        steps:
+          - { id: power, on: h1, action: vm.power.on, with: { vmid: "5", answer: none }, verify: false }
+        """, transport: transport)
+        #expect(summary.status("power") == .succeeded)
+        #expect(await transport.commands.first == "vim-cmd vmsvc/power.on 5")
+    }
+}

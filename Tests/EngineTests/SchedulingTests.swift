@@ -1,0 +1,172 @@
+import DrctlCore
+@testable import Engine
+import Foundation
+import RunbookFormat
+import Testing
+
+@Suite("scheduling")
+struct SchedulingTests {
+    static let pipeline = """
+    runbook: pipe
+    steps:
+      - id: register
+        foreach: [a, b, c]
+        on: h1
+        run: "register {{ item }}"
+      - id: power
+        needs: [register]
+        foreach: [a, b, c]
+        on: h2
+        BARRIER
+        run: "power {{ item }}"
+    """
+
+    static func slowLastItem(_ host: String, _ command: String, _ call: Int) -> ScriptedTransport.Reply {
+        ScriptedTransport.Reply(delay: command == "register c" ? .milliseconds(400) : .milliseconds(10))
+    }
+
+    @Test("item i of a fan-out waits only for item i of the fan-out it needs")
+    func pipelinesItemByItem() async throws {
+        let transport = ScriptedTransport(Self.slowLastItem)
+        let summary = try await runEngine(Self.pipeline.replacingOccurrences(of: "BARRIER", with: ""), transport: transport)
+        #expect(summary.outcome == .succeeded)
+        let powerA = try #require(await transport.record("power a"))
+        let registerC = try #require(await transport.record("register c"))
+        #expect(powerA.end < registerC.end, "power a should finish while register c is still running")
+        let powerC = try #require(await transport.record("power c"))
+        #expect(powerC.start >= registerC.end)
+    }
+
+    @Test("with barrier: true every item waits for the whole step it needs")
+    func barrierWaitsForAll() async throws {
+        let transport = ScriptedTransport(Self.slowLastItem)
+        let summary = try await runEngine(Self.pipeline.replacingOccurrences(of: "BARRIER", with: "barrier: true"), transport: transport)
+        #expect(summary.outcome == .succeeded)
+        let powerA = try #require(await transport.record("power a"))
+        let registerC = try #require(await transport.record("register c"))
+        #expect(powerA.start >= registerC.end)
+    }
+
+    @Test("a pipelined step reads the same item's capture")
+    func sameItemCapture() async throws {
+        let transport = ScriptedTransport { _, command, _ in
+            command.hasPrefix("register ") ? .init(stdout: "\(command.count * 7)\n") : .init()
+        }
+        let summary = try await runEngine("""
+        runbook: caps
+        steps:
+          - id: register
+            foreach: [x, yy, zzz]
+            on: h1
+            run: "register {{ item }}"
+            capture: { vmid: '^(\\d+)$' }
+          - id: power
+            needs: [register]
+            foreach: [x, yy, zzz]
+            on: h1
+            run: "power {{ item }} {{ steps.register.vmid }}"
+          - id: all
+            needs: [power]
+            on: h1
+            run: "echo {{ steps.register.vmid }}"
+        """, transport: transport)
+        #expect(summary.outcome == .succeeded)
+        let commands = await transport.commands
+        #expect(commands.contains("power x 70"))
+        #expect(commands.contains("power yy 77"))
+        #expect(commands.contains("power zzz 84"))
+        #expect(commands.contains("echo 70 77 84"))
+    }
+
+    @Test("items run by priority group, group n finishing before n+1, after their dependencies")
+    func priorityAndDependencies() async throws {
+        let inventory = Inventory(hosts: testInventory.hosts, vms: [
+            Inventory.VM(name: "db-01", priority: 1),
+            Inventory.VM(name: "cache-01", priority: 1),
+            Inventory.VM(name: "app-01", priority: 2, dependsOn: ["db-01"]),
+            Inventory.VM(name: "web-01", priority: 2, dependsOn: ["app-01"]),
+            Inventory.VM(name: "report-01", priority: 3),
+        ])
+        let transport = ScriptedTransport { _, command, _ in .init(delay: command.contains("db-01") ? .milliseconds(150) : .milliseconds(20)) }
+        let summary = try await runEngine("""
+        runbook: prio
+        steps:
+          - id: power
+            foreach: [report-01, web-01, app-01, cache-01, db-01]
+            order: priority
+            on: h1
+            run: "power {{ item }}"
+        """, transport: transport, inventory: inventory)
+        #expect(summary.outcome == .succeeded)
+        func record(_ name: String) async throws -> ScriptedTransport.Record { try #require(await transport.record("power \(name)")) }
+        let db = try await record("db-01"), cache = try await record("cache-01"), app = try await record("app-01")
+        let web = try await record("web-01"), report = try await record("report-01")
+        #expect(app.start >= db.end && app.start >= cache.end, "group 2 starts after group 1 finished")
+        #expect(web.start >= app.end, "web-01 depends on app-01 in the same group")
+        #expect(report.start >= web.end && report.start >= app.end, "group 3 after group 2")
+        #expect(cache.start < db.end, "items of one group run together")
+    }
+
+    @Test("a VM whose dependency failed is skipped, naming the dependency")
+    func failedDependency() async throws {
+        let inventory = Inventory(hosts: testInventory.hosts, vms: [Inventory.VM(name: "db", priority: 1), Inventory.VM(name: "app", priority: 1, dependsOn: ["db"])])
+        let transport = ScriptedTransport { _, command, _ in .init(exit: command == "power db" ? 1 : 0) }
+        let summary = try await runEngine("""
+        runbook: dep
+        steps:
+          - { id: power, foreach: [app, db], order: priority, on: h1, run: "power {{ item }}" }
+        """, transport: transport, inventory: inventory)
+        #expect(summary.status("power", 1) == .failed)
+        #expect(summary.status("power", 0) == .skipped)
+        #expect(summary.items(of: "power")[0].outcome.reason?.contains("db, which it depends on") == true)
+        #expect(await transport.commands == ["power db"])
+    }
+
+    @Test("global limit: never more than max_parallel commands at once, and it is reached")
+    func globalLimit() async throws {
+        let transport = ScriptedTransport { _, _, _ in .init(delay: .milliseconds(40)) }
+        let summary = try await runEngine("""
+        runbook: limits
+        steps:
+          - id: work
+            foreach: [h1, h2, h3, h4, h5, h1, h2, h3, h4, h5]
+            on: "{{ item }}"
+            run: "work {{ item }}"
+        """, transport: transport,
+        options: RunOptions(maxParallel: 3, maxPerHost: 4))
+        _ = summary
+        #expect(await transport.maxRunning == 3)
+    }
+
+    @Test("per-host limit: never more than max_per_host on one host, and it is reached")
+    func perHostLimit() async throws {
+        let transport = ScriptedTransport { _, _, _ in .init(delay: .milliseconds(40)) }
+        let summary = try await runEngine("""
+        runbook: limits
+        limits: { max_per_host: 2 }
+        steps:
+          - { id: work, foreach: [1, 2, 3, 4, 5, 6, 7, 8], on: h1, run: "work {{ item }}" }
+          - { id: other, foreach: [1, 2, 3], on: h2, run: "other {{ item }}" }
+        """, transport: transport)
+        #expect(summary.outcome == .succeeded)
+        #expect(await transport.maxRunningPerHost["h1"] == 2)
+        #expect(await transport.maxRunning > 2, "other hosts are not held back by h1's limit")
+    }
+
+    @Test("a multi-host step gives list outputs tagged with their host")
+    func multiHostOutputs() async throws {
+        let transport = ScriptedTransport { host, command, _ in
+            command == "vim-cmd vmsvc/getallvms"
+                ? .init(stdout: "Vmid   Name   File   Guest OS   Version   Annotation\n1   vm-\(host)   [ds] vm-\(host)/vm-\(host).vmx   otherGuest   vmx-13\n")
+                : .init()
+        }
+        let summary = try await runEngine("""
+        runbook: multi
+        steps:
+          - { id: list, on: [h1, h2], action: vm.getallvms }
+          - { id: show, needs: [list], on: h3, run: "echo {{ steps.list.vms | where('host', 'h2') | names }}" }
+        """, transport: transport)
+        #expect(summary.outcome == .succeeded)
+        #expect(await transport.commands.contains("echo vm-h2"))
+    }
+}

@@ -1,0 +1,93 @@
+import DrctlCore
+@testable import Engine
+import Foundation
+import RunbookFormat
+
+/// A transport whose hosts answer from a script, with delays, recording when each command ran
+/// and how many ran at once.
+actor ScriptedTransport: Transport {
+    struct Reply: Sendable {
+        var stdout: String = ""
+        var stderr: String = ""
+        var exit: Int32 = 0
+        var delay: Duration = .zero
+    }
+
+    struct Record: Sendable {
+        var host: String
+        var command: String
+        var start: ContinuousClock.Instant
+        var end: ContinuousClock.Instant
+    }
+
+    private let reply: @Sendable (String, String, Int) -> Reply
+    private(set) var records: [Record] = []
+    private var callsPerCommand: [String: Int] = [:]
+    private var running = 0
+    private var runningPerHost: [String: Int] = [:]
+    private(set) var maxRunning = 0
+    private(set) var maxRunningPerHost: [String: Int] = [:]
+    var probeStates: [String: Probe.State] = [:]
+
+    /// `reply(host, command, callNumber)` decides each answer; callNumber counts from 1 per command.
+    init(_ reply: @escaping @Sendable (String, String, Int) -> Reply = { _, _, _ in Reply() }) {
+        self.reply = reply
+    }
+
+    func setProbe(_ host: String, _ state: Probe.State) { probeStates[host] = state }
+
+    func execute(_ command: String, on host: Inventory.Host, timeout: Duration?) async throws -> CommandResult {
+        callsPerCommand[command, default: 0] += 1
+        let answer = reply(host.name, command, callsPerCommand[command]!)
+        let start = ContinuousClock.now
+        running += 1
+        runningPerHost[host.name, default: 0] += 1
+        maxRunning = max(maxRunning, running)
+        maxRunningPerHost[host.name] = max(maxRunningPerHost[host.name] ?? 0, runningPerHost[host.name]!)
+        try? await Task.sleep(for: answer.delay)
+        running -= 1
+        runningPerHost[host.name]! -= 1
+        records.append(Record(host: host.name, command: command, start: start, end: ContinuousClock.now))
+        return CommandResult(stdout: answer.stdout, stderr: answer.stderr, exitStatus: answer.exit, duration: ContinuousClock.now - start)
+    }
+
+    func probe(_ request: ProbeRequest) async -> ProbeResult {
+        let state = probeStates[request.host?.name ?? request.address] ?? .up
+        return ProbeResult(state: state, detail: "scripted \(state.rawValue)")
+    }
+
+    var commands: [String] { records.map(\.command) }
+
+    func record(_ command: String) -> Record? { records.first { $0.command == command } }
+}
+
+/// Collects every event, for assertions on order.
+actor EventLog: RunObserver {
+    private(set) var events: [RunEvent] = []
+    func record(_ event: RunEvent) async { events.append(event) }
+
+    var retryDelays: [Duration] {
+        events.compactMap { if case .retrying(_, _, _, let delay, _) = $0 { return delay } else { return nil } }
+    }
+}
+
+let testInventory = Inventory(hosts: ["h1", "h2", "h3", "h4", "h5"].map { Inventory.Host(name: $0, address: "10.0.0.\($0.dropFirst())") })
+
+func loadRunbook(_ yaml: String) throws -> Runbook {
+    try RunbookLoader.load(text: yaml, file: "test.yaml")
+}
+
+func runEngine(_ yaml: String, transport: ScriptedTransport, inventory: Inventory = testInventory, params: [String: String] = [:],
+               gate: any ApprovalGate = AutoApproveGate(approver: "tester"), options: RunOptions = RunOptions(),
+               log: EventLog = EventLog()) async throws -> RunSummary {
+    let runbook = try loadRunbook(yaml)
+    let engine = Engine(runbook: runbook, inventory: inventory, params: try ParameterBinding.bind(runbook, params), transport: transport,
+                        gate: gate, observers: [log], options: options)
+    return await engine.run()
+}
+
+extension RunSummary {
+    func status(_ step: String, _ index: Int = 0) -> ItemOutcome.Status? {
+        items(of: step).first { $0.item.index == index }?.outcome.status
+    }
+}
