@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "drctl", targets: ["drctl"]),
+        .executable(name: "drctl-bench", targets: ["drctl-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,6 +28,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "drctl", dependencies: ["DrctlCLI"]),
+        // `make bench`: the engine's own overhead and validation speed, measured, not asserted.
+        .executableTarget(name: "drctl-bench", dependencies: ["DrctlCore", "RunbookFormat", "Engine"]),
 
         .testTarget(name: "DrctlCoreTests", dependencies: ["DrctlCore"]),
         .testTarget(name: "ESXiTests", dependencies: ["ESXi"]),

@@ -15,13 +15,18 @@ final class SchedulerState {
         var priorities: [Int] = []
         var dependencies: [[String]] = []
         var aggregated: [String: Value]?
+        /// The normalised foreach text: two steps with the same one fan out over the same list.
+        let listKey: String?
+        /// Items wait on each other (priority groups or VM dependencies), not only on other steps.
+        var isOrdered = false
 
-        init(step: Step) { self.step = step }
+        init(step: Step) {
+            self.step = step
+            listKey = step.foreach.map { $0.template.source.filter { !$0.isWhitespace } }
+        }
 
         var isExpanded: Bool { items != nil }
         var isFinished: Bool { isExpanded && outcomes.allSatisfy { $0 != nil } }
-        /// The normalised foreach text: two steps with the same one fan out over the same list.
-        var listKey: String? { step.foreach.map { $0.template.source.filter { !$0.isWhitespace } } }
     }
 
     let inventory: Inventory
@@ -29,7 +34,15 @@ final class SchedulerState {
     private var states: [String: StepState] = [:]
     private let order: [String]
     private let ancestors: [String: Set<String>]
+    private let dependents: [String: [String]]
     private var settled: [(String, ItemRef, ItemOutcome)] = []
+    /// What changed since the last look: a whole step to re-examine, or one settled item.
+    private var changes: [Change]
+
+    private enum Change {
+        case step(String)
+        case item(String, Int)
+    }
 
     init(runbook: Runbook, inventory: Inventory, baseRoots: [String: Value]) {
         self.inventory = inventory
@@ -37,6 +50,10 @@ final class SchedulerState {
         order = runbook.steps.map(\.id)
         ancestors = StepGraph.ancestors(of: runbook.steps)
         for step in runbook.steps { states[step.id] = StepState(step: step) }
+        var dependents: [String: [String]] = [:]
+        for step in runbook.steps { for need in step.needs { dependents[need, default: []].append(step.id) } }
+        self.dependents = dependents
+        changes = runbook.steps.reversed().map { .step($0.id) }
     }
 
     func item(_ stepID: String, _ index: Int) -> ItemRef { states[stepID]!.refs[index] }
@@ -51,36 +68,59 @@ final class SchedulerState {
         let state = states[stepID]!
         state.outcomes[index] = outcome
         state.started.remove(index)
+        changes.append(.item(stepID, index))
     }
 
-    /// Items that can start now, in runbook order then item order. Settles items that never will.
+    /// Items that can start now. Only what the last changes can affect is looked at, so each
+    /// completion costs the handful of items it unblocks, not a scan of every item.
     func launchable() -> [ItemWork] {
         var ready: [ItemWork] = []
-        var changed = true
-        while changed {
-            changed = false
-            for id in order {
+        while let change = changes.popLast() {
+            switch change {
+            case .step(let id):
+                examine(states[id]!, only: nil, into: &ready)
+            case .item(let id, let index):
                 let state = states[id]!
-                if !state.isExpanded {
-                    guard canExpand(state) else { continue }
-                    expand(state)
-                    changed = true
-                }
-                for index in state.refs.indices where state.outcomes[index] == nil && !state.started.contains(index) {
-                    switch readiness(state, index) {
-                    case .wait: continue
-                    case .settle(let outcome):
-                        state.outcomes[index] = outcome
-                        settled.append((id, state.refs[index], outcome))
-                        changed = true
-                    case .ready:
-                        state.started.insert(index)
-                        ready.append(work(state, index))
+                if state.isOrdered { changes.append(.step(id)) }
+                for dependentID in dependents[id] ?? [] {
+                    let dependent = states[dependentID]!
+                    if dependent.isExpanded && isPipelined(state, with: dependent) {
+                        examine(dependent, only: index, into: &ready)
+                    } else if !dependent.isExpanded {
+                        changes.append(.step(dependentID))
                     }
                 }
             }
         }
         return ready
+    }
+
+    private func examine(_ state: StepState, only index: Int?, into ready: inout [ItemWork]) {
+        var indices: [Int]
+        if !state.isExpanded {
+            guard canExpand(state) else { return }
+            expand(state)
+            indices = Array(state.refs.indices)
+        } else if let index {
+            indices = index < state.refs.count ? [index] : []
+        } else {
+            indices = Array(state.refs.indices)
+        }
+        for index in indices where state.outcomes[index] == nil && !state.started.contains(index) {
+            switch readiness(state, index) {
+            case .wait: continue
+            case .settle(let outcome): settle(state, index, outcome)
+            case .ready:
+                state.started.insert(index)
+                ready.append(work(state, index))
+            }
+        }
+    }
+
+    private func settle(_ state: StepState, _ index: Int, _ outcome: ItemOutcome) {
+        state.outcomes[index] = outcome
+        settled.append((state.step.id, state.refs[index], outcome))
+        changes.append(.item(state.step.id, index))
     }
 
     /// After the loop: whatever never started is reported as such.
@@ -129,8 +169,7 @@ final class SchedulerState {
         for id in state.step.needs {
             guard let need = states[id], !isPipelined(need, with: state), let blocked = blockingOutcome(need) else { continue }
             setItems(state, [.null])
-            state.outcomes = [blocked]
-            settled.append((state.step.id, .single, blocked))
+            settle(state, 0, blocked)
             return
         }
         guard let foreach = state.step.foreach else {
@@ -155,10 +194,8 @@ final class SchedulerState {
             }
         } catch {
             setItems(state, [.null])
-            let outcome = ItemOutcome(status: .failed, hosts: [], started: nil, duration: .zero, attempts: 0,
-                                      reason: "foreach: \(error)", evidence: nil, outputs: [:])
-            state.outcomes = [outcome]
-            settled.append((state.step.id, .single, outcome))
+            settle(state, 0, ItemOutcome(status: .failed, hosts: [], started: nil, duration: .zero, attempts: 0,
+                                         reason: "foreach: \(error)", evidence: nil, outputs: [:]))
         }
     }
 
@@ -169,7 +206,9 @@ final class SchedulerState {
             ItemRef(index: index, label: state.step.foreach == nil ? "" : label(of: item, index: index))
         }
         state.priorities = items.map(priority(of:))
-        state.dependencies = items.map(dependencies(of:))
+        // VM dependencies order power-ons, so they apply with `order: priority` only.
+        state.dependencies = state.step.order == .priority ? items.map(dependencies(of:)) : items.map { _ in [] }
+        state.isOrdered = state.step.order == .priority || state.dependencies.contains { !$0.isEmpty }
     }
 
     private func label(of item: Value, index: Int) -> String {

@@ -83,7 +83,7 @@ public enum RunbookValidator {
         let place = step.keyLocations[step.kind.name] ?? step.location
         switch step.kind {
         case .run, .action, .wait:
-            if step.on == nil {
+            if step.on == nil && step.keyLocations["on"] == nil {
                 diagnostics.append(Diagnostic(place, "step '\(step.id)' runs commands but has no 'on:' naming the host(s), e.g. on: \"{{ params.host }}\""))
             }
         case .approval:
@@ -172,7 +172,7 @@ public enum RunbookValidator {
                 case "item":
                     if step.foreach == nil { problem("'item' is only defined in a step with foreach, and step '\(step.id)' has none") }
                 case "host":
-                    if step.on == nil { problem("'host' is only defined in a step with on:") }
+                    if step.on == nil && step.keyLocations["on"] == nil { problem("'host' is only defined in a step with on:") }
                 case "run": break
                 case "result":
                     if !allowsResult { problem("'result' is only defined in until, that and expect conditions") }
