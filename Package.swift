@@ -22,9 +22,11 @@ let package = Package(
         .target(name: "RunbookFormat", dependencies: ["DrctlCore", "ESXi", .product(name: "Yams", package: "Yams")]),
         // The step-graph engine: scheduler, limits, retries, approvals gate, dry-run, Transport protocol.
         .target(name: "Engine", dependencies: ["DrctlCore", "ESXi", "RunbookFormat"]),
+        // A stateful fake of an ESXi fleet: model, command interpreter, faults, scenarios.
+        .target(name: "Simulator", dependencies: ["DrctlCore", "ESXi", "RunbookFormat", "Engine", .product(name: "Yams", package: "Yams")]),
         // The commands of the drctl CLI, one per file.
         .target(name: "DrctlCLI", dependencies: [
-            "DrctlCore", "ESXi", "RunbookFormat", "Engine",
+            "DrctlCore", "ESXi", "RunbookFormat", "Engine", "Simulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "drctl", dependencies: ["DrctlCLI"]),
@@ -35,6 +37,7 @@ let package = Package(
         .testTarget(name: "ESXiTests", dependencies: ["ESXi"]),
         .testTarget(name: "RunbookFormatTests", dependencies: ["RunbookFormat"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RunbookFormat"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "ESXi", "Engine", "RunbookFormat"]),
         .testTarget(name: "DrctlCLITests", dependencies: ["DrctlCLI"]),
     ]
 )

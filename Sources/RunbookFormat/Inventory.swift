@@ -57,6 +57,12 @@ public struct Inventory: Sendable {
         public var address: String
         /// `management`, `storage`, `vmotion`...
         public var purpose: String
+
+        public init(name: String, address: String, purpose: String) {
+            self.name = name
+            self.address = address
+            self.purpose = purpose
+        }
     }
 
     /// Where a host's credentials come from. Never the secret itself.
@@ -71,6 +77,12 @@ public struct Inventory: Sendable {
         public var name: String
         public var uuid: String?
         public var shared: Bool
+
+        public init(name: String, uuid: String? = nil, shared: Bool = true) {
+            self.name = name
+            self.uuid = uuid
+            self.shared = shared
+        }
     }
 
     public struct VM: Sendable, Hashable {

@@ -4,16 +4,16 @@ import Yams
 
 /// Reads a YAML file node by node, keeping positions so every problem names `file:line:col`.
 /// Problems are collected, not thrown, so `validate` can report all of them at once.
-final class YAMLReader {
-    let file: String
-    private(set) var diagnostics: [Diagnostic] = []
+public final class YAMLReader {
+    public let file: String
+    public private(set) var diagnostics: [Diagnostic] = []
 
-    init(file: String) {
+    public init(file: String) {
         self.file = file
     }
 
     /// Parses YAML text into a node tree, or records the syntax error.
-    func compose(_ text: String) -> Node? {
+    public func compose(_ text: String) -> Node? {
         do {
             guard let node = try Yams.compose(yaml: text) else {
                 report(SourceLocation(file: file, line: 1, column: 1), "the file is empty")
@@ -37,20 +37,20 @@ final class YAMLReader {
         }
     }
 
-    func location(_ node: Node) -> SourceLocation {
+    public func location(_ node: Node) -> SourceLocation {
         SourceLocation(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
     }
 
-    func report(_ location: SourceLocation, _ message: String) {
+    public func report(_ location: SourceLocation, _ message: String) {
         diagnostics.append(Diagnostic(location, message))
     }
 
-    func report(_ node: Node, _ message: String) {
+    public func report(_ node: Node, _ message: String) {
         report(location(node), message)
     }
 
     /// The pairs of a mapping, reporting keys not in `allowed` with a suggestion.
-    func mapping(_ node: Node, _ what: String, allowed: [String]) -> [(key: String, keyNode: Node, value: Node)]? {
+    public func mapping(_ node: Node, _ what: String, allowed: [String]) -> [(key: String, keyNode: Node, value: Node)]? {
         guard case .mapping(let mapping) = node else {
             report(node, "\(what) must be a mapping of keys to values, not \(describe(node))")
             return nil
@@ -70,7 +70,7 @@ final class YAMLReader {
         return pairs
     }
 
-    func sequence(_ node: Node, _ what: String) -> [Node]? {
+    public func sequence(_ node: Node, _ what: String) -> [Node]? {
         switch node {
         case .sequence(let sequence): return Array(sequence)
         default:
@@ -79,7 +79,7 @@ final class YAMLReader {
         }
     }
 
-    func string(_ node: Node, _ what: String) -> String? {
+    public func string(_ node: Node, _ what: String) -> String? {
         guard case .scalar(let scalar) = node else {
             report(node, "\(what) must be text, not \(describe(node))")
             return nil
@@ -87,7 +87,7 @@ final class YAMLReader {
         return scalar.string
     }
 
-    func integer(_ node: Node, _ what: String, range: ClosedRange<Int>? = nil) -> Int? {
+    public func integer(_ node: Node, _ what: String, range: ClosedRange<Int>? = nil) -> Int? {
         guard case .scalar(let scalar) = node, let number = Int(scalar.string) else {
             report(node, "\(what) must be a whole number, not \(describe(node))")
             return nil
@@ -99,7 +99,7 @@ final class YAMLReader {
         return number
     }
 
-    func double(_ node: Node, _ what: String) -> Double? {
+    public func double(_ node: Node, _ what: String) -> Double? {
         guard case .scalar(let scalar) = node, let number = Double(scalar.string) else {
             report(node, "\(what) must be a number, not \(describe(node))")
             return nil
@@ -107,7 +107,7 @@ final class YAMLReader {
         return number
     }
 
-    func boolean(_ node: Node, _ what: String) -> Bool? {
+    public func boolean(_ node: Node, _ what: String) -> Bool? {
         guard case .scalar(let scalar) = node, let bool = Bool.construct(from: scalar) else {
             report(node, "\(what) must be true or false, not \(describe(node))")
             return nil
@@ -115,7 +115,7 @@ final class YAMLReader {
         return bool
     }
 
-    func duration(_ node: Node, _ what: String) -> Duration? {
+    public func duration(_ node: Node, _ what: String) -> Duration? {
         guard case .scalar(let scalar) = node, let duration = DurationText.parse(scalar.string) else {
             report(node, "\(what) must be a duration such as 30s, 5m or 1h30m, not \(describe(node))")
             return nil
@@ -123,12 +123,12 @@ final class YAMLReader {
         return duration
     }
 
-    func template(_ node: Node, _ what: String) -> LocatedTemplate? {
+    public func template(_ node: Node, _ what: String) -> LocatedTemplate? {
         guard let text = string(node, what) else { return nil }
         return template(text, at: node, what)
     }
 
-    func template(_ text: String, at node: Node, _ what: String) -> LocatedTemplate? {
+    public func template(_ text: String, at node: Node, _ what: String) -> LocatedTemplate? {
         do {
             return LocatedTemplate(template: try Template(text), location: location(node))
         } catch let error as ExpressionSyntaxError {
@@ -141,7 +141,7 @@ final class YAMLReader {
         return nil
     }
 
-    func condition(_ node: Node, _ what: String) -> LocatedCondition? {
+    public func condition(_ node: Node, _ what: String) -> LocatedCondition? {
         guard let text = string(node, what) else { return nil }
         do {
             return LocatedCondition(expression: try ExpressionParser.parse(text), source: text, location: location(node))
@@ -154,7 +154,7 @@ final class YAMLReader {
     }
 
     /// A literal YAML value (params defaults, inventory fields) as a `Value`.
-    func value(_ node: Node) -> Value {
+    public func value(_ node: Node) -> Value {
         switch node {
         case .scalar(let scalar):
             if scalar.style == .plain || scalar.style == .any {
@@ -173,7 +173,7 @@ final class YAMLReader {
         }
     }
 
-    func describe(_ node: Node) -> String {
+    public func describe(_ node: Node) -> String {
         switch node {
         case .scalar(let scalar): return scalar.string.isEmpty ? "an empty value" : "'\(scalar.string)'"
         case .mapping: return "a mapping"

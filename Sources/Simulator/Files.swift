@@ -1,0 +1,97 @@
+import Foundation
+
+/// The datastore file tree under /vmfs/volumes: `ls`, `find`, `df -h`, `test -e`.
+enum Files {
+    static func run(_ name: String, _ arguments: [String], on host: String, fleet: Fleet) -> CommandOutput {
+        switch name {
+        case "ls": return list(arguments.filter { !$0.hasPrefix("-") }.first ?? "/", on: host, fleet: fleet)
+        case "find": return find(arguments, on: host, fleet: fleet)
+        case "df": return diskFree(on: host, fleet: fleet)
+        default:
+            let path = arguments.last(where: { $0 != "]" }) ?? ""
+            return CommandOutput(exit: entries(path, on: host, fleet: fleet) != nil ? 0 : 1)
+        }
+    }
+
+    /// Every file path of the datastores this host can read, relative to /vmfs/volumes/DS.
+    static func files(of datastore: SimDatastore, fleet: Fleet) -> [String] {
+        fleet.vms.filter { $0.datastore == datastore.name }.flatMap { vm -> [String] in
+            let base = vm.folder.isEmpty ? "" : vm.folder + "/"
+            let stem = String(vm.path.split(separator: "/").last!.dropLast(vm.isTemplate ? 5 : 4))
+            return [vm.path, "\(base)\(stem).vmdk", "\(base)\(stem)-flat.vmdk", "\(base)\(stem).nvram", "\(base)\(stem).vmsd", "\(base)vmware.log"]
+        }.sorted()
+    }
+
+    /// The names in a directory, or nil when it does not exist (or cannot be read now).
+    static func entries(_ path: String, on host: String, fleet: Fleet) -> [String]? {
+        let trimmed = path.split(separator: "/").map(String.init)
+        if trimmed.isEmpty { return ["bin", "dev", "etc", "lib", "opt", "tmp", "usr", "var", "vmfs"] }
+        if trimmed == ["vmfs"] { return ["devices", "volumes"] }
+        guard trimmed.count >= 2, trimmed[0] == "vmfs", trimmed[1] == "volumes" else { return nil }
+        let visible = fleet.datastores.filter { $0.isMounted(on: host) }
+        if trimmed.count == 2 { return (visible.map(\.name) + visible.map(\.uuid)).sorted() }
+        guard let datastore = visible.first(where: { $0.name == trimmed[2] || $0.uuid == trimmed[2] }) else { return nil }
+        let inside = trimmed.dropFirst(3).joined(separator: "/")
+        let all = files(of: datastore, fleet: fleet)
+        if all.contains(inside) { return [trimmed.last!] }
+        let prefix = inside.isEmpty ? "" : inside + "/"
+        let children = Set(all.filter { $0.hasPrefix(prefix) }.compactMap { $0.dropFirst(prefix.count).split(separator: "/").first.map(String.init) })
+        return children.isEmpty && !inside.isEmpty ? nil : children.sorted()
+    }
+
+    static func list(_ path: String, on host: String, fleet: Fleet) -> CommandOutput {
+        guard let names = entries(path, on: host, fleet: fleet) else {
+            return .failure("ls: \(path): No such file or directory\n")
+        }
+        return .text(names.isEmpty ? "" : names.joined(separator: "\n") + "\n")
+    }
+
+    /// `find DIR [-maxdepth N] [-name PATTERN]`, printing paths as BusyBox does (a trailing slash
+    /// on DIR gives `DIR//sub`).
+    static func find(_ arguments: [String], on host: String, fleet: Fleet) -> CommandOutput {
+        guard let start = arguments.first, !start.hasPrefix("-") else { return .failure("find: missing path\n") }
+        var maxDepth = Int.max
+        var pattern: String?
+        if let index = arguments.firstIndex(of: "-maxdepth"), index + 1 < arguments.count { maxDepth = Int(arguments[index + 1]) ?? Int.max }
+        if let index = arguments.firstIndex(of: "-name"), index + 1 < arguments.count { pattern = arguments[index + 1] }
+        let parts = start.split(separator: "/").map(String.init)
+        guard parts.count >= 3, parts[0] == "vmfs", parts[1] == "volumes",
+              let datastore = fleet.datastores.first(where: { ($0.name == parts[2] || $0.uuid == parts[2]) && $0.isMounted(on: host) }) else {
+            return .failure("find: \(start): No such file or directory\n")
+        }
+        let inside = parts.dropFirst(3).joined(separator: "/")
+        var results: [String] = []
+        for file in files(of: datastore, fleet: fleet) {
+            guard inside.isEmpty || file.hasPrefix(inside + "/") else { continue }
+            let relative = inside.isEmpty ? file : String(file.dropFirst(inside.count + 1))
+            guard relative.split(separator: "/").count <= maxDepth else { continue }
+            let name = String(relative.split(separator: "/").last!)
+            if let pattern, !glob(pattern, name) { continue }
+            results.append(start + (start.hasSuffix("/") ? "/" : "/") + relative)
+        }
+        return .text(results.isEmpty ? "" : results.joined(separator: "\n") + "\n")
+    }
+
+    /// Shell glob with `*` and `?`.
+    static func glob(_ pattern: String, _ name: String) -> Bool {
+        let expression = "^" + NSRegularExpression.escapedPattern(for: pattern)
+            .replacingOccurrences(of: "\\*", with: ".*").replacingOccurrences(of: "\\?", with: ".") + "$"
+        return name.range(of: expression, options: .regularExpression) != nil
+    }
+
+    static func diskFree(on host: String, fleet: Fleet) -> CommandOutput {
+        var lines = ["Filesystem   Size   Used Available Use% Mounted on"]
+        for datastore in fleet.datastores where datastore.isMounted(on: host) {
+            let used = datastore.capacityBytes - datastore.freeBytes
+            let percent = datastore.capacityBytes == 0 ? 0 : Int(used * 100 / datastore.capacityBytes)
+            let type = datastore.type.hasPrefix("VMFS") ? datastore.type : "NFS"
+            lines.append("\(type.padding(toLength: 10, withPad: " ", startingAt: 0)) \(Render.bytesHuman(datastore.capacityBytes).leftPad(6)) \(Render.bytesHuman(used).leftPad(6)) \(Render.bytesHuman(datastore.freeBytes).leftPad(9)) \(String(percent).leftPad(3))% /vmfs/volumes/\(datastore.name)")
+        }
+        lines.append("vfat         4.0G 304.9M      3.7G   7% /vmfs/volumes/BOOTBANK1")
+        return .text(lines.joined(separator: "\n") + "\n")
+    }
+}
+
+extension String {
+    func leftPad(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}

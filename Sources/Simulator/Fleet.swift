@@ -1,0 +1,170 @@
+import Foundation
+
+/// The whole simulated world: hosts, datastores, VMs and vCenter, plus what the faults and the
+/// crash tests need to know. It is a value, saved as JSON in a state file by `drctl sim exec`.
+public struct Fleet: Codable, Sendable, Equatable {
+    public var hosts: [SimHost]
+    public var datastores: [SimDatastore]
+    public var vms: [SimVM]
+    public var vcenter: SimVCenter?
+    public var faults: [FaultRule]
+    public var seed: UInt64
+    /// Commands answered so far, over all hosts (drives `after_commands` faults).
+    public var commandCount = 0
+    /// How often each host answered each command: the key of seeded randomness, so answers do
+    /// not depend on how concurrent commands interleave.
+    public var occurrences: [String: Int] = [:]
+    /// Every command that changed state, as `host: command`, in order (crash tests read it).
+    public var changeLog: [String] = []
+
+    public init(hosts: [SimHost], datastores: [SimDatastore], vms: [SimVM], vcenter: SimVCenter?, faults: [FaultRule], seed: UInt64) {
+        self.hosts = hosts
+        self.datastores = datastores
+        self.vms = vms
+        self.vcenter = vcenter
+        self.faults = faults
+        self.seed = seed
+    }
+
+    public func hostIndex(_ name: String) -> Int? { hosts.firstIndex { $0.name == name } }
+    public func datastoreIndex(_ name: String) -> Int? { datastores.firstIndex { $0.name == name || $0.uuid == name } }
+    public func vmIndex(named name: String) -> Int? { vms.firstIndex { $0.name == name } }
+
+    /// The VM registered on `host` under `vmid`.
+    public func vmIndex(host: String, vmid: Int) -> Int? {
+        vms.firstIndex { $0.registration?.host == host && $0.registration?.vmid == vmid }
+    }
+
+    /// Whether the host can read the datastore's files right now.
+    public func datastoreAccessible(_ name: String, from host: String) -> Bool {
+        guard let index = datastoreIndex(name) else { return false }
+        return datastores[index].isMounted(on: host)
+    }
+
+    /// Gives registered VMs vmids 1, 2, ... per host, in scenario order.
+    mutating func numberRegistrations() {
+        for index in vms.indices {
+            guard let host = vms[index].registration?.host, let hostIndex = hostIndex(host) else { continue }
+            vms[index].registration?.vmid = hosts[hostIndex].nextVmid
+            hosts[hostIndex].nextVmid += 1
+        }
+    }
+
+    /// Memory of powered-on VMs on a host, in MB.
+    public func memoryInUse(on host: String) -> Int {
+        vms.filter { $0.registration?.host == host && $0.power == .on }.reduce(0) { $0 + $1.memoryMB }
+    }
+}
+
+public struct SimHost: Codable, Sendable, Equatable {
+    public enum State: String, Codable, Sendable, CaseIterable {
+        case up, down, hung
+    }
+
+    public struct Vmk: Codable, Sendable, Equatable {
+        public var name: String
+        public var address: String
+        public var portgroup: String
+        public var mtu: Int
+        public var mac: String
+    }
+
+    public var name: String
+    public var version: String
+    public var build: String
+    public var address: String
+    public var state: State
+    public var hostdRunning: Bool
+    public var vpxaRunning: Bool
+    public var maintenanceMode: Bool
+    public var memoryMB: Int
+    public var cpuCores: Int
+    public var vmks: [Vmk]
+    public var nextVmid: Int
+    public var nextQuestionID: Int
+    /// Commands that drop the SSH connection the next N times they run: `fragment -> times`.
+    public var pendingDrops: [String: Int] = [:]
+
+    /// Major version number, to pick version-specific wording.
+    public var major: Int { Int(version.split(separator: ".").first ?? "8") ?? 8 }
+}
+
+public struct SimDatastore: Codable, Sendable, Equatable {
+    public enum Condition: String, Codable, Sendable, CaseIterable {
+        case ok
+        /// All paths down: the LUN may come back.
+        case apd = "APD"
+        /// Permanent device loss.
+        case pdl = "PDL"
+        case unmounted
+        /// The LUN came back as an unresolved VMFS copy that must be mounted.
+        case snapshot
+    }
+
+    public var name: String
+    public var uuid: String
+    public var type: String
+    public var capacityBytes: Int64
+    public var freeBytes: Int64
+    public var hosts: [String]
+    public var condition: Condition
+    /// With APD/PDL: the LUN comes back after this many rescans (nil: never).
+    public var returnsAfterRescans: Int?
+    /// What it comes back as: `ok` (mounted by the rescan) or `snapshot` (must be mounted).
+    public var returnsAs: Condition
+    public var deviceID: String
+
+    public func isMounted(on host: String) -> Bool { condition == .ok && hosts.contains(host) }
+    public var isShared: Bool { hosts.count > 1 }
+}
+
+public struct SimVM: Codable, Sendable, Equatable {
+    public enum Power: String, Codable, Sendable {
+        case on, off, suspended
+    }
+
+    public struct Registration: Codable, Sendable, Equatable {
+        public var host: String
+        public var vmid: Int
+    }
+
+    public struct Question: Codable, Sendable, Equatable {
+        public var id: String
+        public var key: String
+    }
+
+    public var name: String
+    public var datastore: String
+    /// Path inside the datastore: `db-01/db-01.vmx` (`.vmtx` for templates).
+    public var path: String
+    public var guestOS: String
+    public var hardwareVersion: String
+    public var memoryMB: Int
+    public var annotation: String
+    public var isTemplate: Bool
+    public var registration: Registration?
+    public var power: Power
+    /// The host whose inventory last owned the files: registering elsewhere makes the next
+    /// power-on ask msg.uuid.altered.
+    public var owner: String?
+    public var question: Question?
+    /// Recovery metadata carried into the drill's inventory.
+    public var priority: Int
+    public var dependsOn: [String]
+    /// A power-on of this VM fails (fault injection).
+    public var failsToPowerOn: Bool
+
+    public var datastorePath: String { "[\(datastore)] \(path)" }
+    public var absolutePath: String { "/vmfs/volumes/\(datastore)/\(path)" }
+    public var folder: String { String(path.split(separator: "/").dropLast().joined(separator: "/")) }
+}
+
+/// vCenter Server Appliance: a VM in the fleet, answering as its own host when running.
+public struct SimVCenter: Codable, Sendable, Equatable {
+    /// The appliance VM's name in the fleet.
+    public var vm: String
+    /// The inventory host name (role vcsa) drills use to reach it.
+    public var hostName: String
+    public var address: String
+    public var servicesRunning: Bool
+}

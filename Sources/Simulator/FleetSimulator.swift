@@ -1,0 +1,146 @@
+import Engine
+import ESXi
+import Foundation
+import RunbookFormat
+
+/// The in-process simulator: one fleet shared by every command of a drill.
+public actor FleetSimulator {
+    public private(set) var fleet: Fleet
+    /// How long a hung host keeps a client waiting before its connect attempt times out.
+    let connectTimeout: Duration
+    private(set) var firedFaults: [String] = []
+
+    public init(fleet: Fleet, connectTimeout: Duration = .seconds(5)) {
+        self.fleet = fleet
+        self.connectTimeout = connectTimeout
+    }
+
+    /// Runs a command as `host` would answer it, with latency, faults and blocking.
+    public func execute(_ command: String, on host: String, timeout: Duration?) async throws -> CommandResult {
+        let started = Date()
+        let clock = ContinuousClock.now
+        try await reach(host)
+        if let delay = latency(for: command, on: host) { try? await Task.sleep(for: delay) }
+        var outcome = Interpreter.run(command, on: host, fleet: &fleet)
+        noteFired(fleet.fireDueFaults())
+        while case .waiting(let wait) = outcome {
+            // Like ESXi, the command blocks until something else (an answer) changes the VM.
+            try await Task.sleep(for: .milliseconds(5))
+            if let output = Interpreter.resume(wait, fleet: fleet) { outcome = .finished(output) }
+        }
+        guard case .finished(let output) = outcome else {
+            throw TransportError(.sessionDropped, host: host, detail: "the connection dropped while `\(command)` ran (simulated)",
+                                 hint: "the command may or may not have taken effect; check before repeating it")
+        }
+        return CommandResult(stdout: output.stdout, stderr: output.stderr, exitStatus: output.exitStatus, started: started,
+                             duration: ContinuousClock.now - clock)
+    }
+
+    /// Fails like a real connection would when the host is down, hung or unknown.
+    private func reach(_ host: String) async throws {
+        if let vcenter = fleet.vcenter, host == vcenter.hostName {
+            guard ApplianceShell.isRunning(at: host, in: fleet) else {
+                throw TransportError(.unreachable, host: host, detail: "no route to the appliance (its VM is powered off)")
+            }
+            return
+        }
+        guard let index = fleet.hostIndex(host) else {
+            // The drill's only world is the fleet: anything else is refused, never contacted.
+            throw TransportError(.unreachable, host: host, detail: "not a host of the simulated fleet")
+        }
+        switch fleet.hosts[index].state {
+        case .up: return
+        case .down: throw TransportError(.refused, host: host, detail: "connection refused (the host is down)", hint: "check the host's power and management network")
+        case .hung:
+            try await Task.sleep(for: connectTimeout)
+            throw TransportError(.timedOut, host: host, detail: "the host accepted TCP but sent no SSH banner within \(connectTimeout)",
+                                 hint: "the host is hung; check its console")
+        }
+    }
+
+    private func latency(for command: String, on host: String) -> Duration? {
+        guard let latency = fleet.latency, latency.fixed + latency.jitter > 0 else { return nil }
+        let occurrence = (fleet.occurrences["\(host)\u{1}\(command)"] ?? 0) + 1
+        let jitter = Double(latency.jitter) * SeededRandom.unit(seed: fleet.seed, key: "latency/\(host)/\(command)/\(occurrence)")
+        return .milliseconds(latency.fixed + Int(jitter))
+    }
+
+    public func probe(_ request: ProbeRequest) async -> ProbeResult {
+        let name = request.host?.name ?? fleet.hosts.first { $0.address == request.address }?.name ?? request.address
+        if let vcenter = fleet.vcenter, name == vcenter.hostName || request.address == vcenter.address {
+            let vmOn = ApplianceShell.isRunning(at: vcenter.hostName, in: fleet)
+            if request.method == .tcp && request.port == 443 {
+                return vmOn && vcenter.servicesRunning
+                    ? ProbeResult(state: .up, detail: "\(vcenter.address):443 accepted the connection")
+                    : ProbeResult(state: .down, detail: vmOn ? "\(vcenter.address):443 refused: vCenter services are stopped" : "\(vcenter.address):443: no route to host")
+            }
+            return vmOn ? ProbeResult(state: .up, detail: "\(name) answered") : ProbeResult(state: .down, detail: "\(vcenter.address): no route to host")
+        }
+        guard let index = fleet.hostIndex(name) else {
+            return ProbeResult(state: .down, detail: "\(request.address) is not part of the simulated fleet")
+        }
+        let host = fleet.hosts[index]
+        switch host.state {
+        case .up:
+            return ProbeResult(state: .up, detail: request.method == .ssh ? "SSH login to \(host.address) as root succeeded" : "\(host.address):\(request.port) accepted the connection")
+        case .down:
+            return ProbeResult(state: .down, detail: "\(host.address):\(request.port): connection refused")
+        case .hung:
+            if request.method == .tcp { return ProbeResult(state: .up, detail: "\(host.address):\(request.port) accepted TCP (the host may still be hung)") }
+            try? await Task.sleep(for: min(request.timeout, connectTimeout))
+            return ProbeResult(state: .down, detail: "\(host.address) accepted TCP but sent no SSH banner within \(min(request.timeout, connectTimeout))")
+        }
+    }
+
+    /// Fires `after_step` faults.
+    public func stepFinished(_ step: String) {
+        noteFired(fleet.fireDueFaults(finishedStep: step))
+    }
+
+    private func noteFired(_ faults: [String]) {
+        firedFaults += faults
+    }
+
+    public var faultsFired: [String] { firedFaults }
+}
+
+/// The simulator as the engine's transport, and as an observer so faults can fire after a step.
+public struct SimulatorTransport: Transport, RunObserver {
+    public let simulator: FleetSimulator
+    private let stepItems: StepCompletion
+
+    public init(simulator: FleetSimulator) {
+        self.simulator = simulator
+        stepItems = StepCompletion()
+    }
+
+    public func execute(_ command: String, on host: Inventory.Host, timeout: Duration?) async throws -> CommandResult {
+        try await simulator.execute(command, on: host.name, timeout: timeout)
+    }
+
+    public func probe(_ request: ProbeRequest) async -> ProbeResult {
+        await simulator.probe(request)
+    }
+
+    public func record(_ event: RunEvent) async {
+        switch event {
+        case .itemStarted(let step, _): await stepItems.started(step)
+        case .itemFinished(let step, _, _):
+            if await stepItems.finished(step) { await simulator.stepFinished(step) }
+        default: break
+        }
+    }
+}
+
+/// Counts running items per step, to tell when a step has finished.
+actor StepCompletion {
+    private var running: [String: Int] = [:]
+
+    func started(_ step: String) { running[step, default: 0] += 1 }
+
+    /// True when the last running item of the step finished.
+    func finished(_ step: String) -> Bool {
+        running[step, default: 1] -= 1
+        return running[step]! <= 0
+    }
+}

@@ -1,0 +1,350 @@
+import DrctlCore
+import Foundation
+import RunbookFormat
+import Yams
+
+/// Reads a scenario file, reporting every problem as `file:line:col: message`.
+public enum ScenarioLoader {
+    static let topKeys = ["scenario", "description", "seed", "latency", "hosts", "datastores", "vms", "vcenter", "faults", "expect"]
+    static let faultEffects = ["host_down", "host_hung", "hostd_crashed", "datastore_apd", "datastore_pdl", "datastore_returns",
+                               "vcenter_down", "latency", "random_failures", "drop_connection", "power_on_fails"]
+
+    public static func load(path: String, seed: UInt64? = nil) throws -> Scenario {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw InvalidInput(SourceLocation(file: path, line: 1, column: 1), "cannot read the scenario: \(error.localizedDescription)")
+        }
+        return try load(text: text, file: path, seed: seed)
+    }
+
+    /// `seed` overrides the scenario's own (`drctl drill --seed`).
+    public static func load(text: String, file: String, seed: UInt64? = nil) throws -> Scenario {
+        let reader = YAMLReader(file: file)
+        guard let root = reader.compose(text), let pairs = reader.mapping(root, "the scenario", allowed: topKeys) else {
+            throw InvalidInput(reader.diagnostics)
+        }
+        var fields: [String: Node] = [:]
+        for (key, _, value) in pairs { fields[key] = value }
+        let name = fields["scenario"].flatMap { reader.string($0, "scenario") } ?? ""
+        if name.isEmpty { reader.report(root, "missing 'scenario:' (the scenario's name)") }
+        let chosenSeed = seed ?? fields["seed"].flatMap { reader.integer($0, "seed", range: 0...Int.max) }.map(UInt64.init) ?? 1
+        let hosts = (fields["hosts"].flatMap { reader.sequence($0, "hosts") } ?? []).enumerated().compactMap { parseHost($1, index: $0, reader) }
+        if hosts.isEmpty { reader.report(root, "a scenario needs at least one host under hosts:") }
+        let hostNames = hosts.map(\.name)
+        let datastores = (fields["datastores"].flatMap { reader.sequence($0, "datastores") } ?? []).compactMap {
+            parseDatastore($0, hostNames: hostNames, seed: chosenSeed, reader)
+        }
+        var locations: [String: Node] = [:]
+        let vms = (fields["vms"].flatMap { reader.sequence($0, "vms") } ?? []).compactMap { node -> SimVM? in
+            let vm = parseVM(node, hostNames: hostNames, datastores: datastores.map(\.name), reader)
+            if let vm { locations[vm.name] = node }
+            return vm
+        }
+        let vcenter = fields["vcenter"].flatMap { parseVCenter($0, vms: vms.map(\.name), reader) }
+        var faults: [FaultRule] = []
+        if let latency = fields["latency"] {
+            let (fixed, jitter) = parseLatency(latency, reader)
+            faults.append(FaultRule(trigger: .start, effect: .latency(fixedMilliseconds: fixed, jitterMilliseconds: jitter)))
+        }
+        faults += (fields["faults"].flatMap { reader.sequence($0, "faults") } ?? []).compactMap {
+            parseFault($0, hostNames: hostNames, datastores: datastores.map(\.name), vms: vms.map(\.name), reader)
+        }
+        let expectations = (fields["expect"].flatMap { reader.sequence($0, "expect") } ?? []).compactMap {
+            parseExpectation($0, hostNames: hostNames, datastores: datastores.map(\.name), vms: vms.map(\.name), reader)
+        }
+        checkNames(hosts: hostNames, vms: vms, locations: locations, reader)
+        guard reader.diagnostics.isEmpty else { throw InvalidInput(reader.diagnostics) }
+
+        var fleet = Fleet(hosts: hosts, datastores: datastores, vms: vms, vcenter: vcenter, faults: faults, seed: chosenSeed)
+        fleet.numberRegistrations()
+        // Hosts that start down or hung take their running VMs with them.
+        for host in hosts where host.state != .up { fleet.apply(.hostState(host: host.name, state: host.state)) }
+        fleet.fireDueFaults()
+        return Scenario(name: name, description: fields["description"].flatMap { reader.string($0, "description") } ?? "",
+                        file: file, fleet: fleet, expectations: expectations, inventory: inventory(for: fleet))
+    }
+
+    /// The inventory a drill runs with: the fleet's hosts, datastores and VM recovery metadata.
+    static func inventory(for fleet: Fleet) -> Inventory {
+        var hosts = fleet.hosts.map { host in
+            Inventory.Host(name: host.name, address: host.address, role: .esxi, auth: .prompt,
+                           interfaces: host.vmks.map { Inventory.Interface(name: $0.name, address: $0.address, purpose: purpose(of: $0)) })
+        }
+        if let vcenter = fleet.vcenter { hosts.append(Inventory.Host(name: vcenter.hostName, address: vcenter.address, role: .vcsa, auth: .prompt)) }
+        let datastores = fleet.datastores.map { Inventory.Datastore(name: $0.name, uuid: $0.uuid, shared: $0.isShared) }
+        let vms = fleet.vms.filter { !$0.isTemplate }.map { vm in
+            Inventory.VM(name: vm.name, priority: vm.priority, dependsOn: vm.dependsOn, host: vm.registration?.host, datastore: vm.datastore,
+                         vmx: vm.datastorePath, memoryMB: vm.memoryMB)
+        }
+        return Inventory(hosts: hosts, datastores: datastores, vms: vms, file: "(scenario)")
+    }
+
+    static func purpose(of vmk: SimHost.Vmk) -> String {
+        let portgroup = vmk.portgroup.lowercased()
+        if portgroup.contains("storage") || portgroup.contains("iscsi") || portgroup.contains("nfs") { return "storage" }
+        if portgroup.contains("vmotion") { return "vmotion" }
+        return "management"
+    }
+
+    static func parseHost(_ node: Node, index: Int, _ reader: YAMLReader) -> SimHost? {
+        guard let pairs = reader.mapping(node, "a host", allowed: ["name", "address", "version", "build", "state", "hostd", "vpxa",
+                                                                  "maintenance", "memory_mb", "cpus", "vmks"]) else { return nil }
+        var host = SimHost(name: "", version: "8.0.3", build: "24585383", address: "10.10.0.\(11 + index)", state: .up, hostdRunning: true,
+                           vpxaRunning: true, maintenanceMode: false, memoryMB: 131_072, cpuCores: 32, vmks: [], nextVmid: 1, nextQuestionID: 79_900)
+        var vmksGiven = false
+        for (key, _, value) in pairs {
+            switch key {
+            case "name": host.name = reader.string(value, "name") ?? ""
+            case "address": host.address = reader.string(value, "address") ?? host.address
+            case "version": host.version = reader.string(value, "version") ?? host.version
+            case "build": host.build = reader.string(value, "build") ?? host.build
+            case "state":
+                let text = reader.string(value, "state") ?? ""
+                if let state = SimHost.State(rawValue: text) { host.state = state } else { reader.report(value, "state must be up, down or hung") }
+            case "hostd": host.hostdRunning = serviceState(value, reader)
+            case "vpxa": host.vpxaRunning = serviceState(value, reader)
+            case "maintenance": host.maintenanceMode = reader.boolean(value, "maintenance") ?? false
+            case "memory_mb": host.memoryMB = reader.integer(value, "memory_mb", range: 1...Int(Int32.max)) ?? host.memoryMB
+            case "cpus": host.cpuCores = reader.integer(value, "cpus", range: 1...1024) ?? host.cpuCores
+            case "vmks":
+                vmksGiven = true
+                host.vmks = (reader.sequence(value, "vmks") ?? []).enumerated().compactMap { vmkIndex, item in
+                    guard let fields = reader.mapping(item, "a vmk", allowed: ["name", "address", "portgroup", "mtu"]) else { return nil }
+                    var vmk = SimHost.Vmk(name: "vmk\(vmkIndex)", address: "", portgroup: "Management Network", mtu: 1500, mac: "")
+                    for (field, _, text) in fields {
+                        switch field {
+                        case "name": vmk.name = reader.string(text, "name") ?? vmk.name
+                        case "address": vmk.address = reader.string(text, "address") ?? ""
+                        case "portgroup": vmk.portgroup = reader.string(text, "portgroup") ?? vmk.portgroup
+                        case "mtu": vmk.mtu = reader.integer(text, "mtu", range: 576...9000) ?? 1500
+                        default: break
+                        }
+                    }
+                    vmk.mac = String(format: "00:50:56:%02x:%02x:%02x", index, vmkIndex, vmk.address.count)
+                    return vmk
+                }
+            default: break
+            }
+        }
+        if host.name.isEmpty { reader.report(node, "a host needs a name") }
+        if !vmksGiven {
+            host.vmks = [SimHost.Vmk(name: "vmk0", address: host.address, portgroup: "Management Network", mtu: 1500,
+                                     mac: String(format: "00:50:56:%02x:00:01", index))]
+        }
+        return host
+    }
+
+    static func serviceState(_ node: Node, _ reader: YAMLReader) -> Bool {
+        switch reader.string(node, "service state") {
+        case "running": return true
+        case "stopped": return false
+        default:
+            reader.report(node, "a service state is running or stopped")
+            return true
+        }
+    }
+
+    static func parseDatastore(_ node: Node, hostNames: [String], seed: UInt64, _ reader: YAMLReader) -> SimDatastore? {
+        guard let pairs = reader.mapping(node, "a datastore", allowed: ["name", "uuid", "type", "capacity_gb", "free_gb", "hosts", "condition",
+                                                                       "returns_after_rescans", "returns_as"]) else { return nil }
+        var datastore = SimDatastore(name: "", uuid: "", type: "VMFS-6", capacityBytes: 2_199_023_255_552, freeBytes: 1_099_511_627_776,
+                                     hosts: hostNames, condition: .ok, returnsAfterRescans: nil, returnsAs: .ok, deviceID: "")
+        for (key, _, value) in pairs {
+            switch key {
+            case "name": datastore.name = reader.string(value, "name") ?? ""
+            case "uuid": datastore.uuid = reader.string(value, "uuid") ?? ""
+            case "type": datastore.type = reader.string(value, "type") ?? datastore.type
+            case "capacity_gb": datastore.capacityBytes = Int64(reader.integer(value, "capacity_gb", range: 1...1_000_000) ?? 2048) * 1_073_741_824
+            case "free_gb": datastore.freeBytes = Int64(reader.integer(value, "free_gb", range: 0...1_000_000) ?? 1024) * 1_073_741_824
+            case "hosts":
+                datastore.hosts = (reader.sequence(value, "hosts") ?? []).compactMap { item in
+                    guard let name = reader.string(item, "a host name") else { return nil }
+                    if !hostNames.contains(name) { reader.report(item, "no host '\(name)' in this scenario\(Suggestion.hint(for: name, among: hostNames))") }
+                    return name
+                }
+            case "condition": datastore.condition = condition(value, reader) ?? .ok
+            case "returns_after_rescans": datastore.returnsAfterRescans = reader.integer(value, "returns_after_rescans", range: 1...1000)
+            case "returns_as": datastore.returnsAs = condition(value, reader) ?? .ok
+            default: break
+            }
+        }
+        if datastore.name.isEmpty { reader.report(node, "a datastore needs a name") }
+        if datastore.uuid.isEmpty { datastore.uuid = SeededRandom.vmfsUUID(seed: seed, key: "datastore/\(datastore.name)") }
+        datastore.deviceID = "naa.6006016" + datastore.uuid.replacingOccurrences(of: "-", with: "").prefix(25)
+        return datastore
+    }
+
+    static func condition(_ node: Node, _ reader: YAMLReader) -> SimDatastore.Condition? {
+        let text = reader.string(node, "condition") ?? ""
+        if let condition = SimDatastore.Condition(rawValue: text) ?? SimDatastore.Condition(rawValue: text.uppercased()) { return condition }
+        reader.report(node, "condition must be one of ok, APD, PDL, unmounted, snapshot")
+        return nil
+    }
+
+    static func parseVM(_ node: Node, hostNames: [String], datastores: [String], _ reader: YAMLReader) -> SimVM? {
+        guard let pairs = reader.mapping(node, "a vm", allowed: ["name", "datastore", "path", "host", "power", "guest_os", "memory_mb", "version",
+                                                                "annotation", "template", "priority", "depends_on"]) else { return nil }
+        var vm = SimVM(name: "", datastore: "", path: "", guestOS: "otherLinux64Guest", hardwareVersion: "vmx-19", memoryMB: 4096, annotation: "",
+                       isTemplate: false, registration: nil, power: .off, owner: nil, question: nil, priority: 3, dependsOn: [], failsToPowerOn: false)
+        var host: String?
+        for (key, _, value) in pairs {
+            switch key {
+            case "name": vm.name = reader.string(value, "name") ?? ""
+            case "datastore":
+                vm.datastore = reader.string(value, "datastore") ?? ""
+                if !datastores.contains(vm.datastore) { reader.report(value, "no datastore '\(vm.datastore)' in this scenario\(Suggestion.hint(for: vm.datastore, among: datastores))") }
+            case "path": vm.path = reader.string(value, "path") ?? ""
+            case "host":
+                host = reader.string(value, "host")
+                if let name = host, !hostNames.contains(name) { reader.report(value, "no host '\(name)' in this scenario\(Suggestion.hint(for: name, among: hostNames))") }
+            case "power":
+                let text = reader.string(value, "power") ?? ""
+                if let power = SimVM.Power(rawValue: text) { vm.power = power } else { reader.report(value, "power must be on, off or suspended") }
+            case "guest_os": vm.guestOS = reader.string(value, "guest_os") ?? vm.guestOS
+            case "memory_mb": vm.memoryMB = reader.integer(value, "memory_mb", range: 1...Int(Int32.max)) ?? vm.memoryMB
+            case "version": vm.hardwareVersion = reader.string(value, "version") ?? vm.hardwareVersion
+            case "annotation": vm.annotation = reader.string(value, "annotation") ?? ""
+            case "template": vm.isTemplate = reader.boolean(value, "template") ?? false
+            case "priority": vm.priority = reader.integer(value, "priority", range: 1...5) ?? 3
+            case "depends_on": vm.dependsOn = (reader.sequence(value, "depends_on") ?? []).compactMap { reader.string($0, "a VM name") }
+            default: break
+            }
+        }
+        if vm.name.isEmpty { reader.report(node, "a vm needs a name") }
+        if vm.path.isEmpty { vm.path = "\(vm.name)/\(vm.name).\(vm.isTemplate ? "vmtx" : "vmx")" }
+        if let host, !vm.isTemplate {
+            vm.owner = host
+            vm.registration = SimVM.Registration(host: host, vmid: 0)  // numbered below, per host
+        }
+        return vm
+    }
+
+    static func parseVCenter(_ node: Node, vms: [String], _ reader: YAMLReader) -> SimVCenter? {
+        guard let pairs = reader.mapping(node, "vcenter", allowed: ["vm", "host", "address", "services"]) else { return nil }
+        var vcenter = SimVCenter(vm: "", hostName: "vcsa", address: "10.10.0.5", servicesRunning: true)
+        for (key, _, value) in pairs {
+            switch key {
+            case "vm":
+                vcenter.vm = reader.string(value, "vm") ?? ""
+                if !vms.contains(vcenter.vm) { reader.report(value, "the appliance VM '\(vcenter.vm)' is not among vms") }
+            case "host": vcenter.hostName = reader.string(value, "host") ?? vcenter.hostName
+            case "address": vcenter.address = reader.string(value, "address") ?? vcenter.address
+            case "services": vcenter.servicesRunning = serviceState(value, reader)
+            default: break
+            }
+        }
+        return vcenter
+    }
+
+    static func parseLatency(_ node: Node, _ reader: YAMLReader) -> (Int, Int) {
+        var fixed = 0, jitter = 0
+        for (key, _, value) in reader.mapping(node, "latency", allowed: ["fixed", "jitter"]) ?? [] {
+            let milliseconds = Int(reader.duration(value, key)?.milliseconds ?? 0)
+            if key == "fixed" { fixed = milliseconds } else { jitter = milliseconds }
+        }
+        return (fixed, jitter)
+    }
+
+    static func parseFault(_ node: Node, hostNames: [String], datastores: [String], vms: [String], _ reader: YAMLReader) -> FaultRule? {
+        guard let pairs = reader.mapping(node, "a fault", allowed: faultEffects + ["after_commands", "after_step"]) else { return nil }
+        var trigger = FaultRule.Trigger.start
+        var effect: FaultRule.Effect?
+        func name(_ value: Node, among known: [String], _ what: String) -> String? {
+            guard let text = reader.string(value, what) else { return nil }
+            if !known.contains(text) { reader.report(value, "no \(what) '\(text)' in this scenario\(Suggestion.hint(for: text, among: known))") }
+            return text
+        }
+        for (key, _, value) in pairs {
+            switch key {
+            case "after_commands": trigger = .afterCommands(reader.integer(value, "after_commands", range: 1...1_000_000) ?? 1)
+            case "after_step": trigger = .afterStep(reader.string(value, "after_step") ?? "")
+            case "host_down": effect = name(value, among: hostNames, "host").map { .hostState(host: $0, state: .down) }
+            case "host_hung": effect = name(value, among: hostNames, "host").map { .hostState(host: $0, state: .hung) }
+            case "hostd_crashed": effect = name(value, among: hostNames, "host").map { .hostdCrashed(host: $0) }
+            case "datastore_apd": effect = name(value, among: datastores, "datastore").map { .datastoreCondition(datastore: $0, condition: .apd) }
+            case "datastore_pdl": effect = name(value, among: datastores, "datastore").map { .datastoreCondition(datastore: $0, condition: .pdl) }
+            case "power_on_fails": effect = name(value, among: vms, "vm").map { .powerOnFails(vm: $0) }
+            case "vcenter_down": effect = .vcenterDown
+            case "latency":
+                let (fixed, jitter) = parseLatency(value, reader)
+                effect = .latency(fixedMilliseconds: fixed, jitterMilliseconds: jitter)
+            case "datastore_returns":
+                var datastore = "", rescans: Int?, returnsAs = SimDatastore.Condition.ok
+                for (field, _, item) in reader.mapping(value, "datastore_returns", allowed: ["datastore", "after_rescans", "as", "never"]) ?? [] {
+                    if field == "datastore" { datastore = name(item, among: datastores, "datastore") ?? "" }
+                    if field == "after_rescans" { rescans = reader.integer(item, "after_rescans", range: 1...1000) }
+                    if field == "as" { returnsAs = condition(item, reader) ?? .ok }
+                }
+                effect = .datastoreReturns(datastore: datastore, afterRescans: rescans, returnsAs: returnsAs)
+            case "random_failures":
+                var rate = 0.1, matching = ""
+                for (field, _, item) in reader.mapping(value, "random_failures", allowed: ["rate", "matching"]) ?? [] {
+                    if field == "rate" { rate = reader.double(item, "rate") ?? 0.1 }
+                    if field == "matching" { matching = reader.string(item, "matching") ?? "" }
+                }
+                effect = .randomFailures(rate: rate, matching: matching)
+            case "drop_connection":
+                var host = "", matching = "", times = 1
+                for (field, _, item) in reader.mapping(value, "drop_connection", allowed: ["host", "matching", "times"]) ?? [] {
+                    if field == "host" { host = name(item, among: hostNames, "host") ?? "" }
+                    if field == "matching" { matching = reader.string(item, "matching") ?? "" }
+                    if field == "times" { times = reader.integer(item, "times", range: 1...1000) ?? 1 }
+                }
+                effect = .dropConnection(host: host, matching: matching, times: times)
+            default: break
+            }
+        }
+        guard let effect else {
+            reader.report(node, "a fault needs one effect: \(faultEffects.joined(separator: ", "))")
+            return nil
+        }
+        return FaultRule(trigger: trigger, effect: effect)
+    }
+
+    static func parseExpectation(_ node: Node, hostNames: [String], datastores: [String], vms: [String], _ reader: YAMLReader) -> Scenario.Expectation? {
+        guard let pairs = reader.mapping(node, "an expectation", allowed: ["vm", "power", "host_in", "host_not", "registered", "datastore",
+                                                                          "mounted_on", "vcenter", "host", "maintenance", "hostd"]) else { return nil }
+        var fields: [String: Node] = [:]
+        for (key, _, value) in pairs { fields[key] = value }
+        func names(_ key: String, among known: [String]) -> [String]? {
+            guard let value = fields[key] else { return nil }
+            return (reader.sequence(value, key) ?? []).compactMap { item in
+                guard let text = reader.string(item, key) else { return nil }
+                if !known.contains(text) { reader.report(item, "no '\(text)' in this scenario\(Suggestion.hint(for: text, among: known))") }
+                return text
+            }
+        }
+        if let vmNode = fields["vm"], let name = reader.string(vmNode, "vm") {
+            if !vms.contains(name) { reader.report(vmNode, "no vm '\(name)' in this scenario\(Suggestion.hint(for: name, among: vms))") }
+            let power = fields["power"].flatMap { reader.string($0, "power") }.flatMap(SimVM.Power.init(rawValue:))
+            return .vm(name: name, power: power, hostIn: names("host_in", among: hostNames), hostNot: names("host_not", among: hostNames),
+                       registeredOnce: fields["registered"].flatMap { reader.boolean($0, "registered") } ?? false)
+        }
+        if let datastoreNode = fields["datastore"], let name = reader.string(datastoreNode, "datastore") {
+            return .datastore(name: name, mountedOn: names("mounted_on", among: hostNames) ?? [])
+        }
+        if let vcenterNode = fields["vcenter"] {
+            return .vcenter(running: reader.string(vcenterNode, "vcenter") == "running")
+        }
+        if let hostNode = fields["host"], let name = reader.string(hostNode, "host") {
+            return .host(name: name, maintenance: fields["maintenance"].flatMap { reader.boolean($0, "maintenance") },
+                         hostdRunning: fields["hostd"].map { serviceState($0, reader) })
+        }
+        reader.report(node, "an expectation names a vm, a datastore, a host or vcenter")
+        return nil
+    }
+
+    static func checkNames(hosts: [String], vms: [SimVM], locations: [String: Node], _ reader: YAMLReader) {
+        var seen = Set<String>()
+        for vm in vms where !seen.insert(vm.name).inserted {
+            reader.report(locations[vm.name]!, "duplicate vm name '\(vm.name)'")
+        }
+        for vm in vms {
+            for dependency in vm.dependsOn where !vms.contains(where: { $0.name == dependency }) {
+                reader.report(locations[vm.name]!, "vm '\(vm.name)' depends on '\(dependency)', which is not in this scenario")
+            }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+/// The BusyBox tools operators pipe ESXi output through, and small host facts.
+enum TextTools {
+    static func run(_ name: String, _ arguments: [String], stdin: String, on host: String, fleet: Fleet) -> CommandOutput? {
+        let lines = stdin.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).dropLast(stdin.hasSuffix("\n") ? 1 : 0)
+        switch name {
+        case "echo": return .text(arguments.joined(separator: " ") + "\n")
+        case "true", ":": return CommandOutput()
+        case "false": return CommandOutput(exit: 1)
+        case "sleep": return CommandOutput()
+        case "cat": return .text(stdin)
+        case "hostname": return .text(host + "\n")
+        case "uname":
+            guard let index = fleet.hostIndex(host) else { return nil }
+            let info = fleet.hosts[index]
+            return .text(arguments.contains("-a") ? "VMkernel \(host) \(info.version) #1 SMP Release build-\(info.build) Jan  1 2025 00:00:00 x86_64 x86_64 x86_64 ESXi\n" : "VMkernel\n")
+        case "vmware":
+            guard let index = fleet.hostIndex(host) else { return nil }
+            let info = fleet.hosts[index]
+            return .text("VMware ESXi \(info.version) build-\(info.build)\n")
+        case "grep": return grep(arguments, Array(lines))
+        case "wc": return .text("\(arguments.contains("-l") ? lines.count : stdin.count)\n")
+        case "head", "tail":
+            let count = arguments.firstIndex(of: "-n").flatMap { Int(arguments[safe: $0 + 1] ?? "") } ?? arguments.first.flatMap { Int($0.dropFirst()) } ?? 10
+            let kept = name == "head" ? Array(lines.prefix(count)) : Array(lines.suffix(count))
+            return .text(kept.isEmpty ? "" : kept.joined(separator: "\n") + "\n")
+        case "sort": return .text(lines.isEmpty ? "" : lines.sorted().joined(separator: "\n") + "\n")
+        case "awk":
+            // Only `{print $N}` and `{print $N, $M}`: what runbooks use to pick columns.
+            let fields = (arguments.first ?? "").matches(of: /\$(\d+)/).compactMap { Int($0.output.1) }
+            let picked = lines.map { line -> String in
+                let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+                return fields.map { $0 == 0 ? line : (words[safe: $0 - 1] ?? "") }.joined(separator: " ")
+            }
+            return .text(picked.isEmpty ? "" : picked.joined(separator: "\n") + "\n")
+        default: return nil
+        }
+    }
+
+    static func grep(_ arguments: [String], _ lines: [String]) -> CommandOutput {
+        let flags = arguments.filter { $0.hasPrefix("-") }.joined()
+        guard let pattern = arguments.first(where: { !$0.hasPrefix("-") }) else { return .failure("Usage: grep [-ivc] PATTERN\n", exit: 2) }
+        let ignoreCase = flags.contains("i"), invert = flags.contains("v"), count = flags.contains("c")
+        let matched = lines.filter { line in
+            let found = line.range(of: pattern, options: ignoreCase ? [.regularExpression, .caseInsensitive] : .regularExpression) != nil
+            return found != invert
+        }
+        if count { return CommandOutput(stdout: "\(matched.count)\n", exit: matched.isEmpty ? 1 : 0) }
+        return CommandOutput(stdout: matched.isEmpty ? "" : matched.joined(separator: "\n") + "\n", exit: matched.isEmpty ? 1 : 0)
+    }
+}
+
+/// The vCenter Server Appliance's shell: `service-control` and a few basics.
+enum ApplianceShell {
+    static let services = ["applmgmt", "lookupsvc", "lwsmd", "observability", "pschealth", "vlcm", "vmafdd", "vmcad", "vmdird",
+                           "vmware-analytics", "vmware-certificateauthority", "vmware-content-library", "vmware-eam", "vmware-envoy",
+                           "vmware-infraprofile", "vmware-perfcharts", "vmware-pod", "vmware-postgres-archiver", "vmware-rhttpproxy",
+                           "vmware-sca", "vmware-sps", "vmware-stsd", "vmware-updatemgr", "vmware-vapi-endpoint", "vmware-vdtc",
+                           "vmware-vmon", "vmware-vpostgres", "vmware-vpxd", "vmware-vpxd-svcs", "vmware-vsm", "vsphere-ui", "vstats", "vtsdb", "wcp"]
+
+    /// Whether the appliance VM answers at this address (it runs, whatever its services do).
+    static func isRunning(at address: String, in fleet: Fleet) -> Bool {
+        guard let vcenter = fleet.vcenter, vcenter.address == address || vcenter.hostName == address else { return false }
+        return fleet.vms.contains { $0.name == vcenter.vm && $0.power == .on }
+    }
+
+    static func run(_ name: String, _ arguments: [String], stdin: String, fleet: inout Fleet) -> CommandOutput {
+        guard var vcenter = fleet.vcenter else { return .failure("bash: \(name): command not found\n", exit: 127) }
+        switch name {
+        case "service-control":
+            if arguments.contains("--status") {
+                let running = vcenter.servicesRunning ? services : ["lwsmd", "vmafdd", "vmware-vmon"]
+                let stopped = services.filter { !running.contains($0) }
+                var text = ""
+                if !stopped.isEmpty { text += "Stopped:\n " + stopped.joined(separator: " ") + "\n" }
+                text += "Running:\n " + running.joined(separator: " ") + "\n"
+                return .text(text)
+            }
+            if arguments.contains("--start") {
+                var lines = ["Operation not cancellable. Please wait for it to finish..."]
+                if !vcenter.servicesRunning {
+                    for service in services.prefix(6) {
+                        lines += ["Performing start operation on service \(service)...", "Successfully started service \(service)"]
+                    }
+                    lines.append("Performing start operation on profile: ALL...")
+                    lines += services.dropFirst(6).map { "Successfully started service \($0)" }
+                }
+                vcenter.servicesRunning = true
+                fleet.vcenter = vcenter
+                fleet.changeLog.append("\(vcenter.hostName): service-control --start --all")
+                return .text(lines.joined(separator: "\n") + "\n")
+            }
+            return .failure("usage: service-control [--start | --stop | --status] [--all | SERVICE...]\n", exit: 2)
+        case "hostname": return .text(vcenter.hostName + "\n")
+        default:
+            return TextTools.run(name, arguments, stdin: stdin, on: vcenter.hostName, fleet: fleet) ?? .failure("bash: \(name): command not found\n", exit: 127)
+        }
+    }
+}
