@@ -21,6 +21,7 @@ public enum ESXiCommand {
         return command
     }
 
+    public static let hostSummary = "vim-cmd hostsvc/hostsummary"
     public static let rescanAllAdapters = "esxcli storage core adapter rescan --all"
     public static let filesystemList = "esxcli storage filesystem list"
     public static let pathList = "esxcli storage core path list"

@@ -71,6 +71,19 @@ enum HostActions {
                     "avg_ms": ping.averageMilliseconds.map(Value.number) ?? .null]
         })
 
+    static let summary = ESXiAction(
+        name: "host.summary", summary: "Read the host's memory, memory in use, CPU cores and maintenance mode (for placement).",
+        mutates: false, outputs: ["hosts", "free_memory_mb"],
+        plan: { _ in [ESXiCommand.hostSummary] },
+        perform: { _, shell in
+            let summary = try HostSummaryParser.parse(try await shell.checked(ESXiCommand.hostSummary).stdout)
+            // A one-entry list, so the summaries of several hosts add up to one list of hosts.
+            return ["hosts": [["memory_mb": .int(summary.memoryMB), "used_memory_mb": .int(summary.memoryUsedMB),
+                               "free_memory_mb": .int(summary.freeMemoryMB), "cpu_cores": .int(summary.cpuCores),
+                               "maintenance": .bool(summary.inMaintenanceMode)]],
+                    "free_memory_mb": .int(summary.freeMemoryMB)]
+        })
+
     static let version = ESXiAction(
         name: "host.version", summary: "Read the ESXi version and build.", mutates: false,
         outputs: ["product", "version", "build", "summary"],

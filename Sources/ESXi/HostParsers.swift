@@ -85,3 +85,34 @@ public enum VmkpingParser {
 }
 
 import Foundation
+
+/// The capacity figures of `vim-cmd hostsvc/hostsummary`, for placing VMs on survivors.
+public struct HostSummary: Sendable, Equatable {
+    public var memoryMB: Int
+    public var memoryUsedMB: Int
+    public var cpuCores: Int
+    public var inMaintenanceMode: Bool
+
+    public var freeMemoryMB: Int { max(0, memoryMB - memoryUsedMB) }
+}
+
+public enum HostSummaryParser {
+    /// Reads `memorySize` (bytes), `overallMemoryUsage` (MB), `numCpuCores` and
+    /// `inMaintenanceMode` wherever they sit in the nested block.
+    public static func parse(_ output: String) throws -> HostSummary {
+        var fields: [String: String] = [:]
+        for line in output.split(separator: "\n") {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard let equals = trimmed.range(of: " = ") else { continue }
+            let name = String(trimmed[..<equals.lowerBound])
+            let value = trimmed[equals.upperBound...].trimmingCharacters(in: CharacterSet(charactersIn: " ,\""))
+            if fields[name] == nil { fields[name] = value }
+        }
+        guard let bytes = fields["memorySize"].flatMap({ Int64($0) }) else {
+            if let fault = ESXiFault.find(in: output) { throw fault }
+            throw ESXiParseError.unexpectedOutput(expected: "memorySize in vim-cmd hostsvc/hostsummary", output: output)
+        }
+        return HostSummary(memoryMB: Int(bytes / 1_048_576), memoryUsedMB: fields["overallMemoryUsage"].flatMap { Int($0) } ?? 0,
+                           cpuCores: fields["numCpuCores"].flatMap { Int($0) } ?? 0, inMaintenanceMode: fields["inMaintenanceMode"] == "true")
+    }
+}

@@ -3,13 +3,32 @@ import DrctlCore
 /// Storage actions: rescans, filesystems, paths, VMFS snapshots and finding .vmx files.
 enum StorageActions {
     static let rescan = ESXiAction(
-        name: "storage.rescan", summary: "Rescan every storage adapter (esxcli storage core adapter rescan --all).",
-        mutates: true, outputs: [],
-        plan: { _ in [ESXiCommand.rescanAllAdapters] },
-        perform: { _, shell in
+        name: "storage.rescan",
+        summary: "Rescan every storage adapter; with a datastore, then report whether it is mounted, an unresolved snapshot, or missing.",
+        parameters: [ActionParameter("datastore", .text, required: false, "a datastore to look for after the rescan")],
+        mutates: true, outputs: ["state", "mounted", "snapshot"],
+        plan: { arguments in
+            [ESXiCommand.rescanAllAdapters] + (arguments.optionalText("datastore") != nil ? [ESXiCommand.filesystemList, ESXiCommand.snapshotList] : [])
+        },
+        perform: { arguments, shell in
             _ = try await shell.checked(ESXiCommand.rescanAllAdapters)
-            return [:]
+            guard let datastore = arguments.optionalText("datastore") else { return ["state": "", "mounted": false, "snapshot": false] }
+            return try await datastoreState(datastore, shell)
         })
+
+    /// `mounted`, `snapshot` (an unresolved VMFS copy waits to be mounted), `unmounted` or `missing`.
+    static func datastoreState(_ datastore: String, _ shell: any ESXiShell) async throws -> ESXiAction.Outputs {
+        let filesystems = try FilesystemListParser.parse(try await shell.checked(ESXiCommand.filesystemList).stdout)
+        let state: String
+        if let row = filesystems.first(where: { $0.volumeName == datastore }), row.mounted {
+            state = "mounted"
+        } else if SnapshotListParser.parse(try await shell.checked(ESXiCommand.snapshotList).stdout).contains(where: { $0.volumeName == datastore }) {
+            state = "snapshot"
+        } else {
+            state = filesystems.contains(where: { $0.volumeName == datastore }) ? "unmounted" : "missing"
+        }
+        return ["state": .string(state), "mounted": .bool(state == "mounted"), "snapshot": .bool(state == "snapshot")]
+    }
 
     static let filesystemList = ESXiAction(
         name: "storage.filesystem.list", summary: "List mounted filesystems (datastores).", mutates: false,

@@ -6,11 +6,12 @@ enum VMActions {
 
     static let getAllVMs = ESXiAction(
         name: "vm.getallvms", summary: "List the VMs registered on the host.", mutates: false,
-        outputs: ["vms", "warnings"],
+        outputs: ["vms", "warnings", "invalid"],
         plan: { _ in [ESXiCommand.getAllVMs] },
         perform: { _, shell in
             let listing = try GetAllVMsParser.parse(try await shell.checked(ESXiCommand.getAllVMs).stdout)
-            return ["vms": .list(listing.vms.map(\.value)), "warnings": .list(listing.warnings.map(Value.string))]
+            return ["vms": .list(listing.vms.map(\.value)), "warnings": .list(listing.warnings.map(Value.string)),
+                    "invalid": .list(listing.invalidVmids.map { ["vmid": .int($0)] })]
         })
 
     static let powerState = ESXiAction(

@@ -25,6 +25,15 @@ public struct VMInventoryListing: Sendable, Equatable {
     public var vms: [RegisteredVM]
     /// Lines such as `Skipping invalid VM '12'`.
     public var warnings: [String]
+
+    /// The vmids of registrations ESXi skips as invalid (their files became unreadable).
+    public var invalidVmids: [Int] {
+        warnings.compactMap { line in
+            guard line.lowercased().contains("invalid vm"), let open = line.firstIndex(of: "'"),
+                  let close = line[line.index(after: open)...].firstIndex(of: "'") else { return nil }
+            return Int(line[line.index(after: open)..<close])
+        }
+    }
 }
 
 public enum GetAllVMsParser {

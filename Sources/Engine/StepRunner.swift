@@ -47,14 +47,34 @@ final class StepRunner: Sendable {
         let started = Date()
         let clock = ContinuousClock.now
         var outcome: ItemOutcome
-        switch work.step.kind {
-        case .approval(let approval): outcome = await runApproval(work, approval)
-        case .probe(let probe): outcome = await runProbe(work, probe)
-        case .run, .action, .wait: outcome = await runOnHosts(work)
+        if let skipped = skippedByCondition(work) {
+            outcome = skipped
+        } else {
+            outcome = await runKind(work)
         }
         outcome.started = started
         outcome.duration = ContinuousClock.now - clock
         outcome.outputs["status"] = .string(outcome.status.rawValue)
+        return outcome
+    }
+
+    /// `when` for steps that run on no host (approvals, probes); host steps check it per host.
+    private func skippedByCondition(_ work: ItemWork) -> ItemOutcome? {
+        guard let when = work.step.when, work.step.on == nil else { return nil }
+        let decided = try? ExpressionEvaluator.condition(when.expression, in: DictionaryScope(work.roots))
+        guard decided == false else { return nil }
+        return ItemOutcome(status: .skipped, hosts: [], started: nil, duration: .zero, attempts: 0, reason: "when: \(when.source) is false", evidence: nil, outputs: [:])
+    }
+
+    private func runKind(_ work: ItemWork) async -> ItemOutcome {
+        let outcome: ItemOutcome
+        switch work.step.kind {
+        case .approval(let approval): outcome = await runApproval(work, approval)
+        case .probe(let probe): outcome = await runProbe(work, probe)
+        case .wait(let wait):
+            if case .probe(let probe) = wait.check { outcome = await waitForProbe(work, wait, probe) } else { outcome = await runOnHosts(work) }
+        case .run, .action: outcome = await runOnHosts(work)
+        }
         return outcome
     }
 
@@ -321,6 +341,8 @@ final class StepRunner: Sendable {
                     result = try await runCommand(template, expectation: .anyExit, captures: work.step.captures, work: work, host: host, scope: scope)
                 case .action(let call):
                     result = try await runAction(call, work: work, host: host, scope: scope)
+                case .probe:
+                    return [:]  // probe waits run without a host: waitForProbe
                 }
                 var roots = scope.roots
                 roots["result"] = .map(result)
@@ -380,6 +402,28 @@ final class StepRunner: Sendable {
 
     // MARK: Probes and approvals
 
+    /// Resolves a probe's target to a request: an inventory host, or `address:port` over TCP.
+    private func probeRequest(_ probe: Probe, target: String) throws -> ProbeRequest {
+        if let host = inventory.host(named: target) {
+            return ProbeRequest(method: probe.method, host: host, address: host.address,
+                                port: probe.port ?? (probe.method == .ssh ? host.port : 443), timeout: options.probeTimeout)
+        }
+        let parts = target.split(separator: ":")
+        guard probe.method == .tcp, let address = parts.first else {
+            throw EvaluationError("probe target '\(target)' is not an inventory host\(Suggestion.hint(for: target, among: inventory.hosts.map(\.name))); an SSH probe needs one")
+        }
+        guard let port = probe.port ?? (parts.count > 1 ? Int(parts[1]) : nil) else { throw EvaluationError("probe target '\(target)' has no port") }
+        return ProbeRequest(method: .tcp, host: nil, address: String(address), port: port, timeout: options.probeTimeout)
+    }
+
+    private func sendProbe(_ request: ProbeRequest) async -> ProbeResult {
+        (try? await limits.withSlot(host: nil) { await self.transport.probe(request) }) ?? ProbeResult(state: .down, detail: "probe could not run")
+    }
+
+    private func probeOutputs(_ result: ProbeResult) -> [String: Value] {
+        ["state": .string(result.state.rawValue), "reachable": .bool(result.state == .up), "detail": .string(result.detail)]
+    }
+
     private func runProbe(_ work: ItemWork, _ probe: Probe) async -> ItemOutcome {
         let scope = DictionaryScope(work.roots)
         let target: Value
@@ -388,31 +432,24 @@ final class StepRunner: Sendable {
         } catch {
             return failure("probe target: \(error)")
         }
-        let description = "\(probe.method.rawValue) probe of \(target.text), expect \(probe.expect.rawValue)"
+        let description = "\(probe.method.rawValue) probe of \(target.text)\(probe.port.map { ":\($0)" } ?? ""), expect \(probe.expect.rawValue)"
         if options.offline || target.isUnknown {
             return await plan(work, host: nil, scope: scope, note: nil, lines: [description])
         }
         let request: ProbeRequest
-        if let host = inventory.host(named: target.text) {
-            request = ProbeRequest(method: probe.method, host: host, address: host.address,
-                                   port: probe.port ?? (probe.method == .ssh ? host.port : 443), timeout: options.probeTimeout)
-        } else {
-            let parts = target.text.split(separator: ":")
-            guard probe.method == .tcp, let address = parts.first else {
-                return failure("probe target '\(target.text)' is not an inventory host\(Suggestion.hint(for: target.text, among: inventory.hosts.map(\.name))); an SSH probe needs one")
-            }
-            guard let port = probe.port ?? (parts.count > 1 ? Int(parts[1]) : nil) else { return failure("probe target '\(target.text)' has no port") }
-            request = ProbeRequest(method: .tcp, host: nil, address: String(address), port: port, timeout: options.probeTimeout)
+        do {
+            request = try probeRequest(probe, target: target.text)
+        } catch {
+            return failure("\(error)")
         }
         if options.dryRun {
             await records.addPlan(PlanEntry(sequence: 0, step: work.step.id, title: work.step.title, kind: "probe", item: work.item, host: nil,
                                             lines: [description], behindApprovals: work.behindApprovals, note: nil, mutates: false, executed: true),
                                   events: events)
         }
-        let result = (try? await limits.withSlot(host: nil) { await self.transport.probe(request) })
-            ?? ProbeResult(state: .down, detail: "probe could not run")
+        let result = await sendProbe(request)
         var outcome = ItemOutcome(status: .succeeded, hosts: [], started: nil, duration: .zero, attempts: 1, reason: nil, evidence: nil,
-                                  outputs: ["state": .string(result.state.rawValue), "reachable": .bool(result.state == .up), "detail": .string(result.detail)])
+                                  outputs: probeOutputs(result))
         if result.state != probe.expect {
             outcome.status = work.step.onFailure == .continue ? .failedContinued : .failed
             outcome.reason = "expected \(target.text) to be \(probe.expect.rawValue), but it is \(result.state.rawValue): \(result.detail)"
@@ -420,11 +457,42 @@ final class StepRunner: Sendable {
         return outcome
     }
 
+    /// A wait whose check is a probe from drctl: no host runs anything.
+    private func waitForProbe(_ work: ItemWork, _ wait: Wait, _ probe: Probe) async -> ItemOutcome {
+        let scope = DictionaryScope(work.roots)
+        if options.dryRun {
+            return await plan(work, host: nil, scope: scope, note: nil)
+        }
+        let request: ProbeRequest
+        do {
+            request = try probeRequest(probe, target: try probe.target.template.value(in: scope).text)
+        } catch {
+            return failure("\(error)")
+        }
+        let deadline = ContinuousClock.now + wait.timeout
+        var attempts = 0
+        while true {
+            attempts += 1
+            let result = await sendProbe(request)
+            var outputs = probeOutputs(result)
+            var roots = work.roots
+            roots["result"] = .map(outputs)
+            if (try? ExpressionEvaluator.condition(wait.until.expression, in: DictionaryScope(roots))) == true {
+                outputs["attempts"] = .int(attempts)
+                return ItemOutcome(status: .succeeded, hosts: [], started: nil, duration: .zero, attempts: attempts, reason: nil, evidence: nil, outputs: outputs)
+            }
+            if ContinuousClock.now + wait.interval > deadline || stop.isRequested {
+                var outcome = failure("'\(wait.until.source)' did not hold within \(DurationText.format(wait.timeout)) (\(attempts) probes); last: \(result.detail)")
+                outcome.outputs = outputs
+                if work.step.onFailure == .continue { outcome.status = .failedContinued }
+                return outcome
+            }
+            try? await Task.sleep(for: wait.interval)
+        }
+    }
+
     private func runApproval(_ work: ItemWork, _ approval: Approval) async -> ItemOutcome {
         let scope = DictionaryScope(work.roots)
-        if let when = work.step.when, (try? ExpressionEvaluator.condition(when.expression, in: scope)) == false {
-            return ItemOutcome(status: .skipped, hosts: [], started: nil, duration: .zero, attempts: 0, reason: "when: \(when.source) is false", evidence: nil, outputs: [:])
-        }
         let prompt = (try? approval.prompt.template.value(in: scope).text) ?? approval.prompt.template.source
         let evidence = approval.show.keys.sorted().map { label in
             (label: label, value: (try? approval.show[label]!.template.value(in: scope).text) ?? "(unavailable)")
@@ -485,6 +553,8 @@ final class StepRunner: Sendable {
             switch wait.check {
             case .run(let template): check = [render(template)]
             case .action(let call): check = actionLines(call)
+            case .probe(let probe):
+                check = ["\(probe.method.rawValue) probe of \((try? probe.target.template.value(in: scope).text) ?? probe.target.template.source)\(probe.port.map { ":\($0)" } ?? "")"]
             }
             return check.map { "repeat every \(DurationText.format(wait.interval)): \($0)" } + ["until \(wait.until.source) (give up after \(DurationText.format(wait.timeout)))"]
         case .approval(let approval): return ["APPROVAL: \(approval.prompt.template.source)"]

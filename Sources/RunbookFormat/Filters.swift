@@ -18,12 +18,33 @@ extension ExpressionEvaluator {
         case "raw": return value
         case "join": return .string(try list().map(\.text).joined(separator: arguments.first?.text ?? ","))
         case "default":
-            if value == .null || (value.isStringLike && value.text.isEmpty) || value.isUnknown { return try argument(0) }
+            if value == .null || (value.isStringLike && value.text.isEmpty) || value.listValue?.isEmpty == true || value.isUnknown { return try argument(0) }
             return value
         case "where":
             let field = try argument(0).text
             let expected = try argument(1)
             return .list(try list().filter { item in item[field].map { equal($0, expected) } ?? false })
+        case "where_in", "where_not_in":
+            let field = try argument(0).text
+            let allowed = try argument(1).listValue ?? [try argument(1)]
+            return .list(try list().filter { item in
+                let found = item[field].map { value in allowed.contains { equal($0, value) } } ?? false
+                return found == (name == "where_in")
+            })
+        case "merge":
+            // Adds the fields of the entry with the same name in another list (inventory metadata).
+            let others = try argument(0).listValue ?? []
+            let key = arguments.count > 1 ? arguments[1].text : "name"
+            return .list(try list().map { item in
+                guard var fields = item.mapValue, let match = others.first(where: { other in other[key].map { equal($0, item[key] ?? .null) } ?? false }),
+                      let extra = match.mapValue else { return item }
+                for (field, value) in extra where fields[field] == nil || fields[field] == .null { fields[field] = value }
+                return .map(fields)
+            })
+        case "sum": return .number(try list().compactMap(\.numberValue).reduce(0, +))
+        case "place":
+            return try Placement.place(try list(), hosts: try argument(0).listValue ?? [],
+                                       maxPerHost: arguments.count > 1 ? arguments[1].numberValue.map(Int.init) : nil)
         case "exclude":
             let excluded = try argument(0)
             let excludedItems = excluded.listValue ?? [excluded]

@@ -99,6 +99,7 @@ public struct Step: Sendable {
             switch wait.check {
             case .run: names += ["stdout", "stderr", "exit_status"]
             case .action(let call): names += call.outputNames
+            case .probe: names += ["state", "reachable", "detail"]
             }
         }
         return names
@@ -155,6 +156,8 @@ public struct Wait: Sendable {
     public enum Check: Sendable {
         case run(LocatedTemplate)
         case action(ActionCall)
+        /// Reachability from drctl itself, e.g. vCenter's port 443 coming back.
+        case probe(Probe)
     }
 
     public var check: Check

@@ -194,31 +194,9 @@ public enum RunbookLoader {
             }
             return .approval(Approval(prompt: prompt, show: show))
         case "probe":
-            guard let pairs = reader.mapping(value, "probe", allowed: ["target", "via", "port", "expect"]) else { return nil }
-            var target: LocatedTemplate?
-            var method = Probe.Method.ssh
-            var port: Int?
-            var expected = Probe.State.up
-            for (key, _, item) in pairs {
-                switch key {
-                case "target": target = reader.template(item, "probe target")
-                case "via":
-                    let text = reader.string(item, "via") ?? ""
-                    if let parsed = Probe.Method(rawValue: text) { method = parsed } else { reader.report(item, "via must be ssh or tcp") }
-                case "port": port = reader.integer(item, "port", range: 1...65535)
-                case "expect":
-                    let text = reader.string(item, "expect") ?? ""
-                    if let parsed = Probe.State(rawValue: text) { expected = parsed } else { reader.report(item, "a probe's expect must be up or down") }
-                default: break
-                }
-            }
-            guard let target else {
-                reader.report(value, "a probe needs a target: an inventory host name, or address:port with via: tcp")
-                return nil
-            }
-            return .probe(Probe(target: target, method: method, port: port, expect: expected))
+            return parseProbe(value, reader).map(Step.Kind.probe)
         case "wait":
-            guard let pairs = reader.mapping(value, "wait", allowed: ["run", "action", "with", "until", "interval", "timeout"]) else { return nil }
+            guard let pairs = reader.mapping(value, "wait", allowed: ["run", "action", "with", "probe", "until", "interval", "timeout"]) else { return nil }
             var fields: [String: Node] = [:]
             for (key, _, item) in pairs { fields[key] = item }
             let check: Wait.Check?
@@ -226,8 +204,10 @@ public enum RunbookLoader {
                 check = reader.template(run, "wait.run").map(Wait.Check.run)
             } else if let action = fields["action"] {
                 check = parseActionCall(action, with: fields["with"], reader).map(Wait.Check.action)
+            } else if let probe = fields["probe"] {
+                check = parseProbe(probe, reader).map(Wait.Check.probe)
             } else {
-                reader.report(value, "a wait needs 'run' or 'action': the check to repeat")
+                reader.report(value, "a wait needs 'run', 'action' or 'probe': the check to repeat")
                 check = nil
             }
             guard let untilNode = fields["until"] else {
@@ -241,6 +221,32 @@ public enum RunbookLoader {
         default:
             return nil
         }
+    }
+
+    static func parseProbe(_ value: Node, _ reader: YAMLReader) -> Probe? {
+        guard let pairs = reader.mapping(value, "probe", allowed: ["target", "via", "port", "expect"]) else { return nil }
+        var target: LocatedTemplate?
+        var method = Probe.Method.ssh
+        var port: Int?
+        var expected = Probe.State.up
+        for (key, _, item) in pairs {
+            switch key {
+            case "target": target = reader.template(item, "probe target")
+            case "via":
+                let text = reader.string(item, "via") ?? ""
+                if let parsed = Probe.Method(rawValue: text) { method = parsed } else { reader.report(item, "via must be ssh or tcp") }
+            case "port": port = reader.integer(item, "port", range: 1...65535)
+            case "expect":
+                let text = reader.string(item, "expect") ?? ""
+                if let parsed = Probe.State(rawValue: text) { expected = parsed } else { reader.report(item, "a probe's expect must be up or down") }
+            default: break
+            }
+        }
+        guard let target else {
+            reader.report(value, "a probe needs a target: an inventory host name, or address:port with via: tcp")
+            return nil
+        }
+        return Probe(target: target, method: method, port: port, expect: expected)
     }
 
     static func mappingKeys(_ node: Node) -> [String] {

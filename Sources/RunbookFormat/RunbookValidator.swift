@@ -83,6 +83,7 @@ public enum RunbookValidator {
         let place = step.keyLocations[step.kind.name] ?? step.location
         switch step.kind {
         case .run, .action, .wait:
+            if case .wait(let wait) = step.kind, case .probe = wait.check { break }
             if step.on == nil && step.keyLocations["on"] == nil {
                 diagnostics.append(Diagnostic(place, "step '\(step.id)' runs commands but has no 'on:' naming the host(s), e.g. on: \"{{ params.host }}\""))
             }
@@ -135,6 +136,7 @@ public enum RunbookValidator {
             switch wait.check {
             case .run(let template): add(template)
             case .action(let call): add(call)
+            case .probe(let probe): add(probe.target)
             }
             add(wait.until, result: true)
         }

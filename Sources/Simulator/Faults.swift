@@ -72,8 +72,13 @@ extension Fleet {
         case .datastoreCondition(let datastore, let condition):
             if let index = datastoreIndex(datastore) {
                 datastores[index].condition = condition
-                if condition == .apd || condition == .pdl {
-                    for vm in vms.indices where vms[vm].datastore == datastores[index].name && vms[vm].power == .on { vms[vm].power = .off }
+                // APD leaves VMs running with their I/O stalled; PDL kills them and leaves their
+                // registrations invalid.
+                if condition == .pdl {
+                    for vm in vms.indices where vms[vm].datastore == datastores[index].name {
+                        vms[vm].power = .off
+                        if vms[vm].registration != nil { vms[vm].invalid = true }
+                    }
                 }
             }
         case .datastoreReturns(let datastore, let rescans, let returnsAs):

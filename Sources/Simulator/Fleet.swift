@@ -153,6 +153,8 @@ public struct SimVM: Codable, Sendable, Equatable {
     public var dependsOn: [String]
     /// A power-on of this VM fails (fault injection).
     public var failsToPowerOn: Bool
+    /// Its registration points at files that were lost (PDL): hostd skips it as invalid.
+    public var invalid = false
 
     public var datastorePath: String { "[\(datastore)] \(path)" }
     public var absolutePath: String { "/vmfs/volumes/\(datastore)/\(path)" }

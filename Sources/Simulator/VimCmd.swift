@@ -16,6 +16,7 @@ enum VimCmd {
         switch command {
         case "vmsvc/getallvms": return getAllVMs(on: host, fleet: fleet)
         case "vmsvc/power.getstate": return withVM(rest, host, fleet) { index in
+            if fleet.vms[index].invalid { return invalidState() }
             let state: PowerState = fleet.vms[index].power == .on ? .poweredOn : (fleet.vms[index].power == .suspended ? .suspended : .poweredOff)
             return .text("Retrieved runtime info\n\(state.rawValue)\n")
         }
@@ -42,10 +43,15 @@ enum VimCmd {
     }
 
     static func getAllVMs(on host: String, fleet: Fleet) -> CommandOutput {
-        let rows = fleet.vms.filter { $0.registration?.host == host }
-            .sorted { $0.registration!.vmid < $1.registration!.vmid }
+        let registered = fleet.vms.filter { $0.registration?.host == host }.sorted { $0.registration!.vmid < $1.registration!.vmid }
+        let rows = registered.filter { !$0.invalid }
             .map { vm in [String(vm.registration!.vmid), vm.name, vm.datastorePath, vm.guestOS, vm.hardwareVersion, vm.annotation] }
-        return .text(Render.vmTable(rows))
+        let skipped = registered.filter(\.invalid).map { "Skipping invalid VM '\($0.registration!.vmid)'\n" }.joined()
+        return .text(skipped + Render.vmTable(rows))
+    }
+
+    static func invalidState() -> CommandOutput {
+        .fault(Render.fault("vim.fault.InvalidState", message: "The operation is not allowed in the current state."))
     }
 
     static func powerOn(_ arguments: [String], on host: String, hostIndex: Int, fleet: inout Fleet) -> CommandOutput {
@@ -53,6 +59,7 @@ enum VimCmd {
         guard let vmid = Int(text), let index = fleet.vmIndex(host: host, vmid: vmid) else { return notFound(text) }
         let vm = fleet.vms[index]
         let failed = "Powering on VM:\n"
+        if vm.invalid { return invalidState() }
         if vm.power == .on {
             return .fault(failed + Render.fault("vim.fault.InvalidPowerState",
                                                 members: [("requestedState", "\"poweredOn\""), ("existingState", "\"poweredOn\"")],
@@ -82,9 +89,15 @@ enum VimCmd {
             fleet.vms[index].question = SimVM.Question(id: id, key: "msg.uuid.altered")
             return CommandOutput(stdout: failed, wait: PendingWait(host: host, vm: vm.name))
         }
+        powerOnNow(index, host: host, fleet: &fleet)
+        return .text(failed)
+    }
+
+    /// The VM runs; the vCenter appliance's services start with it.
+    static func powerOnNow(_ index: Int, host: String, fleet: inout Fleet) {
         fleet.vms[index].power = .on
         fleet.vms[index].owner = host
-        return .text(failed)
+        if fleet.vcenter?.vm == fleet.vms[index].name { fleet.vcenter?.servicesRunning = true }
     }
 
     static func powerOff(_ arguments: [String], on host: String, fleet: inout Fleet) -> CommandOutput {
@@ -109,6 +122,7 @@ enum VimCmd {
                                            message: "The attempted operation cannot be performed in the current state (Powered on)."))
             }
             fleet.vms[index].registration = nil
+            fleet.vms[index].invalid = false
             fleet.changeLog.append("\(host): unregister \(fleet.vms[index].name)")
             return .text("")
         }
@@ -130,10 +144,7 @@ enum VimCmd {
             }
             fleet.vms[index].question = nil
             fleet.changeLog.append("\(host): answer \(fleet.vms[index].name) \(choice)")
-            if choice != 0 {
-                fleet.vms[index].power = .on
-                fleet.vms[index].owner = host
-            }
+            if choice != 0 { powerOnNow(index, host: host, fleet: &fleet) }
             return .text("")
         }
         let choices = modern

@@ -37,12 +37,22 @@ struct FaultTests {
         #expect(elapsed >= .milliseconds(60) && elapsed < .milliseconds(1000))
     }
 
-    @Test("datastore APD and PDL mid-run: VMs on it stop and cannot start")
+    @Test("PDL mid-run: VMs on it die, their registrations turn invalid, and they cannot start")
     func datastoreLoss() async throws {
         var fleet = try sampleFleet().withFaults("faults:\n  - { datastore_pdl: ds-shared-01, after_commands: 1 }\n")
         _ = run("uname -a", on: "esxi-01", &fleet)
         fleet.fireDueFaults()
         #expect(fleet.datastores.first { $0.name == "ds-shared-01" }?.condition == .pdl)
+        let listing = try GetAllVMsParser.parse(run("vim-cmd vmsvc/getallvms", on: "esxi-01", &fleet).stdout)
+        #expect(listing.vms.isEmpty && listing.invalidVmids == [1])
+        #expect(ESXiFault.find(in: run("vim-cmd vmsvc/power.on 1", on: "esxi-01", &fleet).stdout)?.type == "InvalidState")
+        #expect(run("vim-cmd vmsvc/unregister 1", on: "esxi-01", &fleet).exitStatus == 0)
+    }
+
+    @Test("APD mid-run: VMs keep running with stalled I/O and nothing new can start there")
+    func allPathsDown() throws {
+        var fleet = try sampleFleet().withFaults("faults:\n  - { datastore_apd: ds-shared-01 }\n")
+        #expect(fleet.vms.first { $0.name == "vcsa-01" }?.power == .on)
         #expect(ESXiFault.find(in: run("vim-cmd vmsvc/power.on 1", on: "esxi-01", &fleet).stdout)?.type == "FileNotFound")
     }
 

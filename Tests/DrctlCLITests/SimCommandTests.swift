@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+
+let cliScenario = """
+scenario: cli
+seed: 3
+hosts:
+  - { name: esxi-01, address: 10.0.0.11 }
+  - { name: esxi-02, address: 10.0.0.12 }
+datastores:
+  - { name: ds1 }
+vms:
+VMS
+"""
+
+@Suite("drctl sim", .serialized)
+struct SimCommandTests {
+    func makeState(vms: Int) throws -> String {
+        let list = (0..<vms).map { "  - { name: vm-\($0), datastore: ds1 }" }.joined(separator: "\n")
+        let scenario = try CLI.temporaryFile("scenario.yaml", cliScenario.replacingOccurrences(of: "VMS", with: list))
+        let state = URL(fileURLWithPath: scenario).deletingLastPathComponent().appendingPathComponent("fleet.json").path
+        let result = try CLI.run(["sim", "init", "--scenario", scenario, "--state", state])
+        #expect(result.status == 0, "\(result.stderr)")
+        return state
+    }
+
+    @Test("exec answers as the host, from arguments or SSH_ORIGINAL_COMMAND, with ESXi's exit codes")
+    func exec() throws {
+        let state = try makeState(vms: 1)
+        let register = try CLI.run(["sim", "exec", "--state", state, "--host", "esxi-01", "--", "vim-cmd", "solo/registervm", "/vmfs/volumes/ds1/vm-0/vm-0.vmx"])
+        #expect(register.status == 0 && register.stdout == "1\n")
+        let listing = try CLI.run(["sim", "exec", "--state", state, "--host", "esxi-01", "--", "vim-cmd vmsvc/getallvms"])
+        #expect(listing.stdout.contains("vm-0"))
+        let unknown = try CLI.run(["sim", "exec", "--state", state, "--host", "esxi-01", "--", "frob"])
+        #expect(unknown.status == 127 && unknown.stderr == "-sh: frob: not found\n")
+    }
+
+    @Test("two processes changing one state file at the same time never lose an update")
+    func concurrentExec() async throws {
+        let count = 16
+        let state = try makeState(vms: count * 2)
+        // Two writers at once, each registering its own half of the VMs on its own host.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<2 {
+                group.addTask {
+                    for index in stride(from: writer, to: count * 2, by: 2) {
+                        let result = try CLI.run(["sim", "exec", "--state", state, "--host", "esxi-0\(writer + 1)", "--",
+                                                  "vim-cmd solo/registervm /vmfs/volumes/ds1/vm-\(index)/vm-\(index).vmx"])
+                        guard result.status == 0 else { throw CLIError("register vm-\(index) failed: \(result.stdout)\(result.stderr)") }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        for host in ["esxi-01", "esxi-02"] {
+            let listing = try CLI.run(["sim", "exec", "--state", state, "--host", host, "--", "vim-cmd vmsvc/getallvms"])
+            let rows = listing.stdout.split(separator: "\n").dropFirst()
+            #expect(rows.count == count, "\(host) lost registrations:\n\(listing.stdout)")
+            #expect(Set(rows.map { $0.split(separator: " ")[0] }).count == count, "vmids must be distinct")
+        }
+    }
+
+    @Test("shell gives an ESXi prompt in a real terminal")
+    func shellInPseudoTerminal() throws {
+        let scenario = try CLI.temporaryFile("scenario.yaml", cliScenario.replacingOccurrences(of: "VMS", with: "  - { name: web-01, datastore: ds1, host: esxi-02, power: on }"))
+        let terminal = try PseudoTerminal.spawn(CLI.binary, ["sim", "shell", "--scenario", scenario, "--host", "esxi-02"])
+        defer { terminal.close() }
+        let greeting = try terminal.read(until: "[root@esxi-02:~] ")
+        #expect(greeting.contains("The time and date of this login have been sent to the system logs."))
+        try terminal.write("vim-cmd vmsvc/getallvms\n")
+        let listing = try terminal.read(until: "[root@esxi-02:~] ")
+        #expect(listing.contains("web-01") && listing.contains("[ds1] web-01/web-01.vmx"))
+        try terminal.write("vim-cmd vmsvc/power.getstate 1\n")
+        #expect(try terminal.read(until: "[root@esxi-02:~] ").contains("Powered on"))
+        try terminal.write("exit\n")
+        #expect(terminal.waitForExit() == 0)
+    }
+}
+
+/// Runs a program on a pseudo-terminal, as a person at a terminal would.
+final class PseudoTerminal {
+    let master: Int32
+    let process: Process
+
+    static func spawn(_ path: String, _ arguments: [String]) throws -> PseudoTerminal {
+        var master: Int32 = -1, slave: Int32 = -1
+        guard openpty(&master, &slave, nil, nil, nil) == 0 else { throw CLIError("openpty failed") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let handle = FileHandle(fileDescriptor: slave, closeOnDealloc: true)
+        process.standardInput = handle
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return PseudoTerminal(master: master, process: process)
+    }
+
+    private init(master: Int32, process: Process) {
+        self.master = master
+        self.process = process
+    }
+
+    func write(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        guard Foundation.write(master, bytes, bytes.count) == bytes.count else { throw CLIError("write to the terminal failed") }
+    }
+
+    /// Reads until `marker` shows, or fails after 10 seconds.
+    func read(until marker: String) throws -> String {
+        var text = ""
+        let deadline = Date().addingTimeInterval(10)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !text.contains(marker) {
+            guard Date() < deadline else { throw CLIError("no '\(marker)' within 10s; the terminal showed:\n\(text)") }
+            var poller = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 200) > 0 else { continue }
+            let count = Foundation.read(master, &buffer, buffer.count)
+            if count <= 0 { throw CLIError("the terminal closed; it showed:\n\(text)") }
+            text += String(decoding: buffer[0..<count], as: UTF8.self)
+        }
+        return text
+    }
+
+    func waitForExit() -> Int32 {
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    func close() {
+        if process.isRunning { process.terminate() }
+        Foundation.close(master)
+    }
+}
