@@ -46,10 +46,12 @@ public enum GetAllVMsParser {
             throw ESXiParseError.unexpectedOutput(expected: "the getallvms header (Vmid Name File Guest OS Version Annotation)", output: output)
         }
         var listing = VMInventoryListing(vms: [], warnings: [])
+        // Warnings may come before the header too.
+        listing.warnings = lines[..<headerIndex].filter(isWarning).map { $0.trimmingCharacters(in: .whitespaces) }
         for line in lines[(headerIndex + 1)...] {
             if let vm = parseRow(line) {
                 listing.vms.append(vm)
-            } else if line.hasPrefix("Skipping") || line.lowercased().contains("invalid vm") {
+            } else if isWarning(line) {
                 listing.warnings.append(line.trimmingCharacters(in: .whitespaces))
             } else if !listing.vms.isEmpty, !line.isEmpty {
                 // An annotation that continues on the next line.
@@ -58,6 +60,10 @@ public enum GetAllVMsParser {
             }
         }
         return listing
+    }
+
+    static func isWarning(_ line: String) -> Bool {
+        line.hasPrefix("Skipping") || line.lowercased().contains("invalid vm")
     }
 
     static func isHeader(_ line: String) -> Bool {
