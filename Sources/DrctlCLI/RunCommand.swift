@@ -40,9 +40,9 @@ struct RunCommand: AsyncParsableCommand {
         let loaded = try common.load(runbookPath: runbook)
         let options = common.options(dryRun: dryRun, offline: offline)
         let transport: any Transport = offline ? OfflineTransport() : try HostTransports.make(for: loaded.inventory)
-        let code = await execute(loaded, transport: transport, options: options, gate: TerminalApprovalGate.forThisProcess(autoApprove: common.autoApprove),
-                                 verbose: common.verbose)
-        throw ExitCode(code)
+        let summary = await execute(loaded, transport: transport, options: options, gate: TerminalApprovalGate.forThisProcess(autoApprove: common.autoApprove),
+                                    verbose: common.verbose)
+        throw ExitCode(summary.exitCode)
     }
 }
 
@@ -78,7 +78,7 @@ struct RunFlags: ParsableArguments {
     }
 
     /// Loads and checks everything up front: bad input exits 2 before anything runs.
-    func load(runbookPath: String) throws -> Loaded {
+    func load(runbookPath: String, inventoryRequired: Bool = true) throws -> Loaded {
         var problems: [String] = []
         var runbook: Runbook?
         var inventory = Inventory()
@@ -87,6 +87,8 @@ struct RunFlags: ParsableArguments {
             do { inventory = try InventoryLoader.load(path: path) } catch let invalid as InvalidInput { problems += invalid.diagnostics.map(\.description) }
         }
         guard problems.isEmpty, let runbook else { throw failInvalidInput(problems) }
+        // A drill binds params after it has the scenario's inventory.
+        if !inventoryRequired { return Loaded(runbook: runbook, inventory: inventory, params: [:]) }
         do {
             let params = try ParameterBinding.bind(runbook, try ParameterBinding.parsePairs(self.params))
             return Loaded(runbook: runbook, inventory: inventory, params: params)
@@ -101,8 +103,9 @@ struct RunFlags: ParsableArguments {
 }
 
 /// Runs the engine with console output and Ctrl-C handling; returns the exit code.
+@discardableResult
 func execute(_ loaded: RunFlags.Loaded, transport: any Transport, options: RunOptions, gate: any ApprovalGate, verbose: Bool,
-             observers: [any RunObserver] = []) async -> Int32 {
+             observers: [any RunObserver] = [], printSummary: Bool = true) async -> RunSummary {
     let engine = Engine(runbook: loaded.runbook, inventory: loaded.inventory, params: loaded.params, transport: transport, gate: gate,
                         observers: [ConsoleReporter(verbose: verbose, dryRun: options.dryRun)] + observers, options: options)
     print("drctl \(options.dryRun ? "dry-run" : "run") \(loaded.runbook.name) (run \(options.runID))")
@@ -110,8 +113,8 @@ func execute(_ loaded: RunFlags.Loaded, transport: any Transport, options: RunOp
     let summary = await engine.run()
     interrupts.cancel()
     if options.dryRun { print(SummaryPrinter.plan(summary, offline: options.offline)) }
-    print(SummaryPrinter.summary(summary))
-    return summary.exitCode
+    if printSummary { print(SummaryPrinter.summary(summary)) }
+    return summary
 }
 
 enum RunIdentifier {

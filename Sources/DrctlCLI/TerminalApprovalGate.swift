@@ -11,8 +11,15 @@ actor TerminalApprovalGate: ApprovalGate {
     }
 
     /// A gate for this process: the terminal when there is one, otherwise stop at approvals.
+    /// Who is at the keyboard: the login name, from the environment or the password database.
+    static var loginName: String {
+        if let name = ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"], !name.isEmpty { return name }
+        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        return "uid \(getuid())"
+    }
+
     static func forThisProcess(autoApprove: Bool) -> any ApprovalGate {
-        let name = ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "unknown"
+        let name = loginName
         if autoApprove { return AutoApproveGate(approver: name) }
         if isatty(STDIN_FILENO) == 1 { return TerminalApprovalGate(operatorName: name) }
         return NonInteractiveGate()

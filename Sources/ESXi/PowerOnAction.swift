@@ -81,7 +81,8 @@ enum PowerOnAction {
 
     /// Polls `vmsvc/message` until a question shows, then answers it. Ends when cancelled.
     private static func watchForQuestion(vmid: Int, answer: UUIDAlteredAnswer, poll: Duration, _ shell: any ESXiShell) async throws -> String {
-        var delay = min(poll, .milliseconds(200))
+        // Look early: the question shows within moments of the power-on.
+        var delay = min(poll, .milliseconds(50))
         while !Task.isCancelled {
             try? await Task.sleep(for: delay)
             if Task.isCancelled { break }

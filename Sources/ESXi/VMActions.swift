@@ -56,7 +56,8 @@ enum VMActions {
         verify: { arguments, shell in
             let vmid = try arguments.integer("vmid")
             let listing = try GetAllVMsParser.parse(try await shell.checked(ESXiCommand.getAllVMs).stdout)
-            return listing.vms.contains(where: { $0.vmid == vmid }) ? nil : [:]
+            // An invalid registration is skipped by getallvms but still there.
+            return listing.vms.contains(where: { $0.vmid == vmid }) || listing.invalidVmids.contains(vmid) ? nil : [:]
         })
 
     static let powerOff = ESXiAction(

@@ -45,9 +45,13 @@ public struct NonInteractiveGate: ApprovalGate {
 /// Approves everything, recording who asked for that (`--auto-approve`, drills).
 public struct AutoApproveGate: ApprovalGate {
     public var approver: String
-    public init(approver: String) { self.approver = approver }
+    public var reason: String
+    public init(approver: String, reason: String = "--auto-approve") {
+        self.approver = approver
+        self.reason = reason
+    }
     public func decide(_ request: ApprovalRequest) async -> ApprovalDecision {
-        .approved(by: approver, reason: "--auto-approve")
+        .approved(by: approver, reason: reason)
     }
     public func decideFailure(_ request: FailureQuestion) async -> FailureDecision { .abort }
 }

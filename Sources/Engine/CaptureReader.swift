@@ -54,10 +54,19 @@ enum ExpectationCheck {
             var roots = scope.roots
             roots["result"] = .map(outputs)
             if try ExpressionEvaluator.condition(that.expression, in: DictionaryScope(roots)) != true {
-                return "'\(that.source)' does not hold" + excerpt(output)
+                return expectation.message ?? ("'\(that.source)' does not hold" + excerpt(output))
             }
         }
         return nil
+    }
+
+    /// For typed actions: only `that` applies (their output is already checked and typed).
+    static func problem(_ expectation: Expectation, outputs: [String: Value], scope: DictionaryScope) throws -> String? {
+        guard let that = expectation.that else { return nil }
+        var roots = scope.roots
+        roots["result"] = .map(outputs)
+        if try ExpressionEvaluator.condition(that.expression, in: DictionaryScope(roots)) == true { return nil }
+        return expectation.message ?? "'\(that.source)' does not hold (\(outputs.keys.sorted().map { "\($0)=\(outputs[$0]!.text)" }.joined(separator: ", ")))"
     }
 
     private static func excerpt(_ output: ShellOutput) -> String {

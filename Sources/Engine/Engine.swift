@@ -85,6 +85,7 @@ public final class Engine: Sendable {
         if stop.isRequested, statuses.contains(where: { $0.status == .notStarted }) { return .interrupted }
         if statuses.contains(where: { $0.status == .failed || $0.status == .denied }) { return .failed }
         if statuses.contains(where: { $0.status == .awaitingApproval }) { return .awaitingApproval }
+        if statuses.contains(where: { $0.status == .notStarted }) { return .failed }
         return options.dryRun ? .planned : .succeeded
     }
 }

@@ -101,6 +101,8 @@ final class SchedulerState {
             guard canExpand(state) else { return }
             expand(state)
             indices = Array(state.refs.indices)
+            // A fan-out over nothing is finished at once: what needs it may start.
+            if state.refs.isEmpty { changes += (dependents[state.step.id] ?? []).map(Change.step) }
         } else if let index {
             indices = index < state.refs.count ? [index] : []
         } else {

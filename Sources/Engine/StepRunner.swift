@@ -55,15 +55,35 @@ final class StepRunner: Sendable {
         outcome.started = started
         outcome.duration = ContinuousClock.now - clock
         outcome.outputs["status"] = .string(outcome.status.rawValue)
+        if !work.step.set.isEmpty, outcome.isSuccess || outcome.status == .planned { computeSet(work, into: &outcome) }
         return outcome
     }
 
-    /// `when` for steps that run on no host (approvals, probes); host steps check it per host.
+    /// Evaluates `set:` with `result` bound to the item's outputs. In a dry-run the values are
+    /// computed whenever what they read is known, so later fan-outs still expand to real names.
+    private func computeSet(_ work: ItemWork, into outcome: inout ItemOutcome) {
+        var roots = work.roots
+        for (name, template) in work.step.set {
+            roots["result"] = .map(outcome.outputs)
+            do {
+                outcome.outputs[name] = try template.template.value(in: DictionaryScope(roots))
+            } catch {
+                outcome.status = .failed
+                outcome.reason = "set.\(name): \(error)"
+            }
+        }
+    }
+
+    /// `when`, decided before anything else unless it reads `host` (then it is checked per host).
     private func skippedByCondition(_ work: ItemWork) -> ItemOutcome? {
-        guard let when = work.step.when, work.step.on == nil else { return nil }
+        guard let when = work.step.when, !readsHost(when) else { return nil }
         let decided = try? ExpressionEvaluator.condition(when.expression, in: DictionaryScope(work.roots))
         guard decided == false else { return nil }
         return ItemOutcome(status: .skipped, hosts: [], started: nil, duration: .zero, attempts: 0, reason: "when: \(when.source) is false", evidence: nil, outputs: [:])
+    }
+
+    private func readsHost(_ condition: LocatedCondition) -> Bool {
+        condition.expression.references.contains { $0.first == "host" }
     }
 
     private func runKind(_ work: ItemWork) async -> ItemOutcome {
@@ -174,7 +194,7 @@ final class StepRunner: Sendable {
 
     private func runOnHost(_ work: ItemWork, host: Inventory.Host, scope: DictionaryScope) async -> HostResult {
         let step = work.step
-        if let when = step.when {
+        if let when = step.when, readsHost(when) || options.dryRun {
             do {
                 switch try ExpressionEvaluator.condition(when.expression, in: scope) {
                 case false?: return .skipped(reason: "when: \(when.source) is false")
@@ -314,7 +334,13 @@ final class StepRunner: Sendable {
         let arguments = try actionArguments(call, scope)
         let shell = HostShell(transport: transport, host: host, step: work.step.id, item: work.item, mutates: action.mutates, events: events)
         do {
-            return try await action.perform(arguments, shell)
+            let outputs = try await action.perform(arguments, shell)
+            if case .action = work.step.kind, let problem = try ExpectationCheck.problem(work.step.expect, outputs: outputs, scope: scope) {
+                throw AttemptFailure(reason: problem, evidence: shell.evidence)
+            }
+            return outputs
+        } catch let failure as AttemptFailure {
+            throw failure
         } catch let error as TransportError {
             throw AttemptFailure(reason: "\(error)", evidence: shell.evidence)
         } catch {
@@ -329,7 +355,8 @@ final class StepRunner: Sendable {
     }
 
     private func runWait(_ wait: Wait, work: ItemWork, host: Inventory.Host, scope: DictionaryScope) async throws -> [String: Value] {
-        let deadline = ContinuousClock.now + wait.timeout
+        let timeout = try waitTimeout(wait, scope)
+        let deadline = ContinuousClock.now + timeout
         var attempts = 0
         var lastProblem = ""
         while true {
@@ -354,11 +381,20 @@ final class StepRunner: Sendable {
             } catch let failure as AttemptFailure {
                 lastProblem = failure.reason
             }
-            if ContinuousClock.now + wait.interval > deadline || stop.isRequested {
-                throw AttemptFailure(reason: "'\(wait.until.source)' did not hold within \(DurationText.format(wait.timeout)) (\(attempts) checks); \(lastProblem)")
+            let now = ContinuousClock.now
+            if now >= deadline || stop.isRequested {
+                throw AttemptFailure(reason: "until \"\(wait.until.source)\" did not hold within \(DurationText.format(timeout)) (\(attempts) checks); \(lastProblem)")
             }
-            try await Task.sleep(for: wait.interval)
+            try await Task.sleep(for: min(wait.interval, deadline - now))
         }
+    }
+
+    /// A wait's timeout: fixed, or a template such as `{{ params.return_timeout }}`.
+    private func waitTimeout(_ wait: Wait, _ scope: DictionaryScope) throws -> Duration {
+        guard let template = wait.timeoutTemplate else { return wait.timeout }
+        let text = try template.template.value(in: scope).text
+        guard let duration = DurationText.parse(text) else { throw EvaluationError("wait timeout '\(text)' is not a duration such as 10m") }
+        return duration
     }
 
     private func describeOutputs(_ outputs: [String: Value]) -> String {
@@ -469,7 +505,13 @@ final class StepRunner: Sendable {
         } catch {
             return failure("\(error)")
         }
-        let deadline = ContinuousClock.now + wait.timeout
+        let timeout: Duration
+        do {
+            timeout = try waitTimeout(wait, scope)
+        } catch {
+            return failure("\(error)")
+        }
+        let deadline = ContinuousClock.now + timeout
         var attempts = 0
         while true {
             attempts += 1
@@ -481,13 +523,14 @@ final class StepRunner: Sendable {
                 outputs["attempts"] = .int(attempts)
                 return ItemOutcome(status: .succeeded, hosts: [], started: nil, duration: .zero, attempts: attempts, reason: nil, evidence: nil, outputs: outputs)
             }
-            if ContinuousClock.now + wait.interval > deadline || stop.isRequested {
-                var outcome = failure("'\(wait.until.source)' did not hold within \(DurationText.format(wait.timeout)) (\(attempts) probes); last: \(result.detail)")
+            let now = ContinuousClock.now
+            if now >= deadline || stop.isRequested {
+                var outcome = failure("until \"\(wait.until.source)\" did not hold within \(DurationText.format(timeout)) (\(attempts) probes); last: \(result.detail)")
                 outcome.outputs = outputs
                 if work.step.onFailure == .continue { outcome.status = .failedContinued }
                 return outcome
             }
-            try? await Task.sleep(for: wait.interval)
+            try? await Task.sleep(for: min(wait.interval, deadline - now))
         }
     }
 
@@ -556,7 +599,8 @@ final class StepRunner: Sendable {
             case .probe(let probe):
                 check = ["\(probe.method.rawValue) probe of \((try? probe.target.template.value(in: scope).text) ?? probe.target.template.source)\(probe.port.map { ":\($0)" } ?? "")"]
             }
-            return check.map { "repeat every \(DurationText.format(wait.interval)): \($0)" } + ["until \(wait.until.source) (give up after \(DurationText.format(wait.timeout)))"]
+            let limit = (try? waitTimeout(wait, scope)).map(DurationText.format) ?? wait.timeoutTemplate?.template.source ?? ""
+            return check.map { "repeat every \(DurationText.format(wait.interval)): \($0)" } + ["until \(wait.until.source) (give up after \(limit))"]
         case .approval(let approval): return ["APPROVAL: \(approval.prompt.template.source)"]
         case .probe(let probe): return ["\(probe.method.rawValue) probe of \(probe.target.template.source), expect \(probe.expect.rawValue)"]
         }

@@ -41,6 +41,19 @@ extension ExpressionEvaluator {
                 for (field, value) in extra where fields[field] == nil || fields[field] == .null { fields[field] = value }
                 return .map(fields)
             })
+        case "concat": return .list(try list() + (try argument(0).listValue ?? [try argument(0)]))
+        case "unique_by":
+            let field = try argument(0).text
+            var seen = Set<Value>()
+            return .list(try list().filter { seen.insert($0[field] ?? $0).inserted })
+        case "format":
+            // `format('{name} -> {target_host}')`: one line of text per map.
+            let pattern = try argument(0).text
+            return .list(try list().map { item in
+                var text = pattern
+                for (field, value) in item.mapValue ?? ["item": item] { text = text.replacingOccurrences(of: "{\(field)}", with: value.text) }
+                return .string(text)
+            })
         case "sum": return .number(try list().compactMap(\.numberValue).reduce(0, +))
         case "place":
             return try Placement.place(try list(), hosts: try argument(0).listValue ?? [],

@@ -98,10 +98,13 @@ public struct Inventory: Sendable {
         public var memoryMB: Int?
         /// VMs in the same group are kept on different hosts.
         public var antiAffinity: String?
+        /// Whether recovery powers it on (false: it was meant to be off).
+        public var powerOn: Bool = true
         public var location: SourceLocation?
 
         public init(name: String, priority: Int = 3, dependsOn: [String] = [], host: String? = nil, datastore: String? = nil,
-                    vmx: String? = nil, memoryMB: Int? = nil, antiAffinity: String? = nil, location: SourceLocation? = nil) {
+                    vmx: String? = nil, memoryMB: Int? = nil, antiAffinity: String? = nil, powerOn: Bool = true, location: SourceLocation? = nil) {
+            self.powerOn = powerOn
             self.name = name
             self.priority = priority
             self.dependsOn = dependsOn
@@ -136,8 +139,8 @@ extension Inventory.Host {
 extension Inventory.VM {
     public var templateValue: Value {
         ["name": .string(name), "priority": .int(priority), "depends_on": .list(dependsOn.map(Value.string)),
-         "host": host.map(Value.string) ?? .null, "datastore": datastore.map(Value.string) ?? .null,
-         "vmx": vmx.map(Value.string) ?? .null, "memory_mb": memoryMB.map(Value.int) ?? .null,
-         "anti_affinity": antiAffinity.map(Value.string) ?? .null]
+         "host": host.map(Value.string) ?? .null, "last_host": host.map(Value.string) ?? .null, "datastore": datastore.map(Value.string) ?? .null,
+         "vmx": vmx.map(Value.string) ?? .null, "file": vmx.map(Value.string) ?? .null, "memory_mb": memoryMB.map(Value.int) ?? .null,
+         "anti_affinity": antiAffinity.map(Value.string) ?? .null, "power_on": .bool(powerOn)]
     }
 }

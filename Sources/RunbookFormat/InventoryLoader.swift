@@ -120,7 +120,7 @@ public enum InventoryLoader {
     }
 
     static func parseVM(_ node: Node, _ reader: YAMLReader) -> Inventory.VM? {
-        guard let pairs = reader.mapping(node, "a vm", allowed: ["name", "priority", "depends_on", "host", "datastore", "vmx", "memory_mb", "anti_affinity"]) else { return nil }
+        guard let pairs = reader.mapping(node, "a vm", allowed: ["name", "priority", "depends_on", "host", "datastore", "vmx", "memory_mb", "anti_affinity", "power_on"]) else { return nil }
         var vm = Inventory.VM(name: "", priority: 3, dependsOn: [], host: nil, datastore: nil, vmx: nil, memoryMB: nil, antiAffinity: nil,
                               location: reader.location(node))
         for (key, _, value) in pairs {
@@ -136,6 +136,7 @@ public enum InventoryLoader {
             case "vmx": vm.vmx = reader.string(value, "vmx")
             case "memory_mb": vm.memoryMB = reader.integer(value, "memory_mb", range: 1...Int(Int32.max))
             case "anti_affinity": vm.antiAffinity = reader.string(value, "anti_affinity")
+            case "power_on": vm.powerOn = reader.boolean(value, "power_on") ?? true
             default: break
             }
         }

@@ -62,6 +62,9 @@ public struct Step: Sendable {
     public var onFailure: FailurePolicy
     public var verify: Verification?
     public var mutates: Bool
+    /// Named values computed from templates when the step finishes, in order; `result` holds
+    /// the step's outputs and the values set before.
+    public var set: [(name: String, template: LocatedTemplate)]
     public var location: SourceLocation
     /// Where each key was written, for messages about it.
     public var keyLocations: [String: SourceLocation]
@@ -88,7 +91,7 @@ public struct Step: Sendable {
 
     /// The names this step makes available as `steps.ID.NAME`.
     public var outputNames: [String] {
-        var names = ["status"] + captures.map(\.name)
+        var names = ["status", "results"] + captures.map(\.name) + set.map(\.name)
         switch kind {
         case .run: names += ["stdout", "stderr", "exit_status"]
         case .action(let call): names += call.outputNames
@@ -165,6 +168,8 @@ public struct Wait: Sendable {
     public var until: LocatedCondition
     public var interval: Duration
     public var timeout: Duration
+    /// A templated timeout (`{{ params.return_timeout }}`), evaluated when the wait starts.
+    public var timeoutTemplate: LocatedTemplate?
 }
 
 /// Pulls named values out of a command's output.
@@ -192,9 +197,12 @@ public struct Expectation: Sendable {
     public var stderrEmpty: Bool
     /// A condition over `result` (captures, stdout, exit_status).
     public var that: LocatedCondition?
+    /// What to tell the operator when the expectation fails.
+    public var message: String?
 
     public init(exitStatuses: [Int32] = [0], stdoutContains: [String] = [], stdoutNotContains: [String] = [], stdoutMatches: String? = nil,
-                stderrEmpty: Bool = false, that: LocatedCondition? = nil) {
+                stderrEmpty: Bool = false, that: LocatedCondition? = nil, message: String? = nil) {
+        self.message = message
         self.exitStatuses = exitStatuses
         self.stdoutContains = stdoutContains
         self.stdoutNotContains = stdoutNotContains

@@ -7,7 +7,7 @@ import Yams
 public enum RunbookLoader {
     static let topLevelKeys = ["runbook", "title", "description", "rto", "params", "limits", "steps"]
     static let stepKeys = ["id", "title", "needs", "run", "action", "with", "approval", "probe", "wait", "on", "foreach",
-                           "order", "barrier", "when", "capture", "expect", "retry", "timeout", "on_failure", "verify", "mutates"]
+                           "order", "barrier", "when", "capture", "expect", "retry", "timeout", "on_failure", "verify", "mutates", "set"]
     static let kindKeys = ["run", "action", "approval", "probe", "wait"]
 
     /// Loads and fully validates a runbook file. Throws `InvalidInput` listing every problem.
@@ -120,7 +120,7 @@ public enum RunbookLoader {
 
         var step = Step(id: id, title: "", needs: [], kind: kind, on: nil, foreach: nil, order: .listed, barrier: false, when: nil,
                         captures: [], expect: .exitZero, retry: .none, timeout: nil, onFailure: .abort, verify: nil,
-                        mutates: defaultMutates(kind), location: location, keyLocations: keyLocations)
+                        mutates: defaultMutates(kind), set: [], location: location, keyLocations: keyLocations)
         for (key, _, value) in pairs {
             switch key {
             case "title": step.title = reader.string(value, "title") ?? ""
@@ -148,6 +148,10 @@ public enum RunbookLoader {
                 }
             case "verify": step.verify = parseVerification(value, reader)
             case "mutates": step.mutates = reader.boolean(value, "mutates") ?? step.mutates
+            case "set":
+                for (name, _, item) in reader.mapping(value, "set", allowed: mappingKeys(value)) ?? [] {
+                    if let template = reader.template(item, "set.\(name)") { step.set.append((name, template)) }
+                }
             default: break
             }
         }
@@ -216,8 +220,16 @@ public enum RunbookLoader {
             }
             guard let check, let until = reader.condition(untilNode, "until") else { return nil }
             let interval = fields["interval"].flatMap { reader.duration($0, "interval") } ?? .seconds(5)
-            let timeout = fields["timeout"].flatMap { reader.duration($0, "timeout") } ?? .seconds(300)
-            return .wait(Wait(check: check, until: until, interval: interval, timeout: timeout))
+            var timeout = Duration.seconds(300)
+            var timeoutTemplate: LocatedTemplate?
+            if let node = fields["timeout"] {
+                if let text = reader.string(node, "timeout"), text.contains("{{") {
+                    timeoutTemplate = reader.template(node, "timeout")
+                } else {
+                    timeout = reader.duration(node, "timeout") ?? timeout
+                }
+            }
+            return .wait(Wait(check: check, until: until, interval: interval, timeout: timeout, timeoutTemplate: timeoutTemplate))
         default:
             return nil
         }
@@ -349,7 +361,7 @@ public enum RunbookLoader {
     }
 
     static func parseExpectation(_ node: Node, _ reader: YAMLReader) -> Expectation? {
-        guard let pairs = reader.mapping(node, "expect", allowed: ["exit", "stdout_contains", "stdout_not_contains", "stdout_matches", "stderr_empty", "that"]) else { return nil }
+        guard let pairs = reader.mapping(node, "expect", allowed: ["exit", "stdout_contains", "stdout_not_contains", "stdout_matches", "stderr_empty", "that", "message"]) else { return nil }
         var expectation = Expectation.exitZero
         func strings(_ value: Node, _ what: String) -> [String] {
             if case .sequence = value { return (reader.sequence(value, what) ?? []).compactMap { reader.string($0, what) } }
@@ -369,6 +381,7 @@ public enum RunbookLoader {
                 if let pattern = reader.string(value, "stdout_matches"), validRegex(pattern, value, reader) { expectation.stdoutMatches = pattern }
             case "stderr_empty": expectation.stderrEmpty = reader.boolean(value, "stderr_empty") ?? false
             case "that": expectation.that = reader.condition(value, "that")
+            case "message": expectation.message = reader.string(value, "message")
             default: break
             }
         }

@@ -123,6 +123,7 @@ public enum RunbookValidator {
         func add(_ call: ActionCall) { call.arguments.values.forEach { add($0) } }
         add(step.on)
         add(step.foreach)
+        step.set.forEach { add($0.template, result: true) }
         add(step.when, result: false)
         add(step.expect.that, result: true)
         switch step.kind {
@@ -139,6 +140,7 @@ public enum RunbookValidator {
             case .probe(let probe): add(probe.target)
             }
             add(wait.until, result: true)
+            add(wait.timeoutTemplate)
         }
         switch step.verify {
         case .run(let template, let expectation)?:

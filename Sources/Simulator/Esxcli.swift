@@ -53,9 +53,10 @@ enum Esxcli {
                                         .init(header: "UUID", rightAligned: false), .init(header: "Mounted", rightAligned: true),
                                         .init(header: "Type", rightAligned: false), .init(header: "Size", rightAligned: true),
                                         .init(header: "Free", rightAligned: true)]
-        var rows = visibleDatastores(host, fleet).filter { $0.condition != .snapshot }.map { datastore in
-            ["/vmfs/volumes/\(datastore.uuid)", datastore.name, datastore.uuid, datastore.condition == .ok ? "true" : "false",
-             datastore.type, String(datastore.capacityBytes), String(datastore.condition == .ok ? datastore.freeBytes : 0)]
+        var rows = visibleDatastores(host, fleet).filter { !$0.isUnresolvedSnapshot(on: host) }.map { datastore in
+            let mounted = datastore.isMounted(on: host)
+            return ["/vmfs/volumes/\(datastore.uuid)", datastore.name, datastore.uuid, mounted ? "true" : "false",
+                    datastore.type, String(datastore.capacityBytes), String(mounted ? datastore.freeBytes : 0)]
         }
         let bootbank = SeededRandom.vmfsUUID(seed: fleet.seed, key: "bootbank/\(host)")
         rows.append(["/vmfs/volumes/\(bootbank)", "BOOTBANK1", bootbank, "true", "vfat", "4293591040", "3975413760"])
@@ -93,7 +94,7 @@ enum Esxcli {
     }
 
     static func snapshotList(on host: String, fleet: Fleet) -> CommandOutput {
-        let records = visibleDatastores(host, fleet).filter { $0.condition == .snapshot }.map { datastore -> (key: String, fields: [(String, String)]) in
+        let records = visibleDatastores(host, fleet).filter { $0.isUnresolvedSnapshot(on: host) }.map { datastore -> (key: String, fields: [(String, String)]) in
             (datastore.uuid, [("Volume Name", datastore.name), ("VMFS UUID", datastore.uuid), ("Can mount", "true"),
                               ("Reason for un-mountability", ""), ("Can resignature", "true"), ("Reason for non-resignaturability", ""),
                               ("Unresolved Extent Count", "1")])
@@ -109,10 +110,15 @@ enum Esxcli {
         let label = value("-l", "--volume-label")
         let uuid = value("-u", "--volume-uuid")
         guard label != nil || uuid != nil else { return .failure("Error: Missing required parameter -l|--volume-label or -u|--volume-uuid\n") }
-        guard let index = fleet.datastores.firstIndex(where: { $0.hosts.contains(host) && $0.condition == .snapshot && ($0.name == label || $0.uuid == uuid) }) else {
+        guard let index = fleet.datastores.firstIndex(where: { $0.isUnresolvedSnapshot(on: host) && ($0.name == label || $0.uuid == uuid) }) else {
             return .failure("No unresolved VMFS snapshots with volume \(label.map { "label '\($0)'" } ?? "UUID '\(uuid!)'") found.\n")
         }
-        fleet.datastores[index].condition = .ok
+        fleet.datastores[index].snapshotMountedOn.append(host)
+        // Once every host that sees it has mounted the copy, it is simply a datastore again.
+        if fleet.datastores[index].hosts.allSatisfy(fleet.datastores[index].snapshotMountedOn.contains) {
+            fleet.datastores[index].condition = .ok
+            fleet.datastores[index].snapshotMountedOn = []
+        }
         fleet.changeLog.append("\(host): snapshot mount \(fleet.datastores[index].name)")
         return .text("")
     }

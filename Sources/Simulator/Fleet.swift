@@ -113,8 +113,17 @@ public struct SimDatastore: Codable, Sendable, Equatable {
     /// What it comes back as: `ok` (mounted by the rescan) or `snapshot` (must be mounted).
     public var returnsAs: Condition
     public var deviceID: String
+    /// Hosts that mounted the unresolved copy (each host mounts it for itself).
+    public var snapshotMountedOn: [String] = []
 
-    public func isMounted(on host: String) -> Bool { condition == .ok && hosts.contains(host) }
+    public func isMounted(on host: String) -> Bool {
+        hosts.contains(host) && (condition == .ok || (condition == .snapshot && snapshotMountedOn.contains(host)))
+    }
+
+    /// An unresolved copy this host has not mounted yet.
+    public func isUnresolvedSnapshot(on host: String) -> Bool {
+        condition == .snapshot && hosts.contains(host) && !snapshotMountedOn.contains(host)
+    }
     public var isShared: Bool { hosts.count > 1 }
 }
 
@@ -155,6 +164,8 @@ public struct SimVM: Codable, Sendable, Equatable {
     public var failsToPowerOn: Bool
     /// Its registration points at files that were lost (PDL): hostd skips it as invalid.
     public var invalid = false
+    /// Recovery metadata: VMs of one group are kept on different hosts.
+    public var antiAffinity: String?
 
     public var datastorePath: String { "[\(datastore)] \(path)" }
     public var absolutePath: String { "/vmfs/volumes/\(datastore)/\(path)" }

@@ -50,7 +50,7 @@ public struct Scenario: Sendable {
             if registeredOnce, host == nil { problems.append("it is not registered") }
             if vm.question != nil { problems.append("it waits on question \(vm.question!.key)") }
             return Verdict(expectation: text, passed: problems.isEmpty,
-                           detail: problems.isEmpty ? "\(vm.power.rawValue) on \(host ?? "no host")" : problems.joined(separator: "; "))
+                           detail: problems.isEmpty ? "powered \(vm.power.rawValue)" + (host.map { ", on \($0)" } ?? ", not registered") : problems.joined(separator: "; "))
         case .datastore(let name, let mountedOn):
             let text = "datastore \(name) mounted on \(mountedOn.joined(separator: ", "))"
             guard let datastore = fleet.datastores.first(where: { $0.name == name }) else { return Verdict(expectation: text, passed: false, detail: "no such datastore") }

@@ -6,6 +6,8 @@ import Yams
 /// Reads a scenario file, reporting every problem as `file:line:col: message`.
 public enum ScenarioLoader {
     static let topKeys = ["scenario", "description", "seed", "latency", "hosts", "datastores", "vms", "vcenter", "faults", "expect"]
+    /// A variant names a `base` scenario and adds faults or replaces the expectations.
+    static let variantKeys = ["scenario", "description", "base", "seed", "faults", "expect"]
     static let faultEffects = ["host_down", "host_hung", "hostd_crashed", "datastore_apd", "datastore_pdl", "datastore_returns",
                                "vcenter_down", "latency", "random_failures", "drop_connection", "power_on_fails"]
 
@@ -22,9 +24,11 @@ public enum ScenarioLoader {
     /// `seed` overrides the scenario's own (`drctl drill --seed`).
     public static func load(text: String, file: String, seed: UInt64? = nil) throws -> Scenario {
         let reader = YAMLReader(file: file)
-        guard let root = reader.compose(text), let pairs = reader.mapping(root, "the scenario", allowed: topKeys) else {
-            throw InvalidInput(reader.diagnostics)
+        guard let root = reader.compose(text) else { throw InvalidInput(reader.diagnostics) }
+        if case .mapping(let mapping) = root, mapping["base"] != nil {
+            return try loadVariant(root, reader: reader, seed: seed)
         }
+        guard let pairs = reader.mapping(root, "the scenario", allowed: topKeys) else { throw InvalidInput(reader.diagnostics) }
         var fields: [String: Node] = [:]
         for (key, _, value) in pairs { fields[key] = value }
         let name = fields["scenario"].flatMap { reader.string($0, "scenario") } ?? ""
@@ -59,11 +63,49 @@ public enum ScenarioLoader {
 
         var fleet = Fleet(hosts: hosts, datastores: datastores, vms: vms, vcenter: vcenter, faults: faults, seed: chosenSeed)
         fleet.numberRegistrations()
-        // Hosts that start down or hung take their running VMs with them.
+        // The inventory describes the estate as it was before the incident.
+        let before = inventory(for: fleet)
+        // Hosts and datastores that start failed take their VMs down with them.
         for host in hosts where host.state != .up { fleet.apply(.hostState(host: host.name, state: host.state)) }
+        for datastore in datastores where datastore.condition != .ok {
+            fleet.apply(.datastoreCondition(datastore: datastore.name, condition: datastore.condition))
+        }
         fleet.fireDueFaults()
         return Scenario(name: name, description: fields["description"].flatMap { reader.string($0, "description") } ?? "",
-                        file: file, fleet: fleet, expectations: expectations, inventory: inventory(for: fleet))
+                        file: file, fleet: fleet, expectations: expectations, inventory: before)
+    }
+
+    /// `base: other.yaml` (relative to this file): the base's fleet, with these faults added and,
+    /// when given, these expectations instead of the base's.
+    static func loadVariant(_ root: Node, reader: YAMLReader, seed: UInt64?) throws -> Scenario {
+        guard let pairs = reader.mapping(root, "a scenario variant (with base:)", allowed: variantKeys) else { throw InvalidInput(reader.diagnostics) }
+        var fields: [String: Node] = [:]
+        for (key, _, value) in pairs { fields[key] = value }
+        let basePath = fields["base"].flatMap { reader.string($0, "base") } ?? ""
+        let resolved = basePath.hasPrefix("/") ? basePath : URL(fileURLWithPath: reader.file).deletingLastPathComponent().appendingPathComponent(basePath).path
+        let chosenSeed = seed ?? fields["seed"].flatMap { reader.integer($0, "seed", range: 0...Int.max) }.map(UInt64.init)
+        guard FileManager.default.fileExists(atPath: resolved) else {
+            reader.report(fields["base"]!, "base scenario '\(basePath)' not found (looked at \(resolved))")
+            throw InvalidInput(reader.diagnostics)
+        }
+        var scenario = try load(path: resolved, seed: chosenSeed)
+        let fleet = scenario.fleet
+        let hostNames = fleet.hosts.map(\.name), datastores = fleet.datastores.map(\.name), vms = fleet.vms.map(\.name)
+        let faults = (fields["faults"].flatMap { reader.sequence($0, "faults") } ?? []).compactMap {
+            parseFault($0, hostNames: hostNames, datastores: datastores, vms: vms, reader)
+        }
+        if let expect = fields["expect"] {
+            scenario.expectations = (reader.sequence(expect, "expect") ?? []).compactMap {
+                parseExpectation($0, hostNames: hostNames, datastores: datastores, vms: vms, reader)
+            }
+        }
+        guard reader.diagnostics.isEmpty else { throw InvalidInput(reader.diagnostics) }
+        scenario.fleet.faults += faults
+        scenario.fleet.fireDueFaults()
+        scenario.name = fields["scenario"].flatMap { reader.string($0, "scenario") } ?? scenario.name
+        scenario.description = fields["description"].flatMap { reader.string($0, "description") } ?? scenario.description
+        scenario.file = reader.file
+        return scenario
     }
 
     /// The inventory a drill runs with: the fleet's hosts, datastores and VM recovery metadata.
@@ -76,7 +118,7 @@ public enum ScenarioLoader {
         let datastores = fleet.datastores.map { Inventory.Datastore(name: $0.name, uuid: $0.uuid, shared: $0.isShared) }
         let vms = fleet.vms.filter { !$0.isTemplate }.map { vm in
             Inventory.VM(name: vm.name, priority: vm.priority, dependsOn: vm.dependsOn, host: vm.registration?.host, datastore: vm.datastore,
-                         vmx: vm.datastorePath, memoryMB: vm.memoryMB)
+                         vmx: vm.datastorePath, memoryMB: vm.memoryMB, antiAffinity: vm.antiAffinity, powerOn: vm.power == .on)
         }
         return Inventory(hosts: hosts, datastores: datastores, vms: vms, file: "(scenario)")
     }
@@ -185,7 +227,7 @@ public enum ScenarioLoader {
 
     static func parseVM(_ node: Node, hostNames: [String], datastores: [String], _ reader: YAMLReader) -> SimVM? {
         guard let pairs = reader.mapping(node, "a vm", allowed: ["name", "datastore", "path", "host", "power", "guest_os", "memory_mb", "version",
-                                                                "annotation", "template", "priority", "depends_on"]) else { return nil }
+                                                                "annotation", "template", "priority", "depends_on", "anti_affinity"]) else { return nil }
         var vm = SimVM(name: "", datastore: "", path: "", guestOS: "otherLinux64Guest", hardwareVersion: "vmx-19", memoryMB: 4096, annotation: "",
                        isTemplate: false, registration: nil, power: .off, owner: nil, question: nil, priority: 3, dependsOn: [], failsToPowerOn: false)
         var host: String?
@@ -209,6 +251,7 @@ public enum ScenarioLoader {
             case "template": vm.isTemplate = reader.boolean(value, "template") ?? false
             case "priority": vm.priority = reader.integer(value, "priority", range: 1...5) ?? 3
             case "depends_on": vm.dependsOn = (reader.sequence(value, "depends_on") ?? []).compactMap { reader.string($0, "a VM name") }
+            case "anti_affinity": vm.antiAffinity = reader.string(value, "anti_affinity")
             default: break
             }
         }

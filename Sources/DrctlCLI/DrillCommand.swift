@@ -1,0 +1,56 @@
+import ArgumentParser
+import DrctlCore
+import Engine
+import Foundation
+import RunbookFormat
+import Simulator
+
+struct DrillCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drill",
+        abstract: "Run a runbook against the simulated fleet of a scenario and check the end state.",
+        discussion: """
+        A drill never reaches a real host: every command goes to the in-process simulator, which
+        answers like ESXi and injects the scenario's faults. The drill report lists each VM's
+        recovery, the RTO achieved, the approvals taken, the failures and the scenario's end-state
+        checks. It exits 0 only if the run succeeded and every check holds.
+
+        Example:
+          drctl drill Runbooks/host-failure.yaml --scenario Simulator/host-failure.yaml --param failed_host=esxi-01 --auto-approve
+        """
+    )
+
+    @Argument(help: "The runbook file.") var runbook: String
+    @Option(help: "The scenario file (see Simulator/).") var scenario: String
+    @Option(help: "Override the scenario's seed.") var seed: UInt64?
+    @OptionGroup var common: RunFlags
+
+    func validate() throws {
+        if common.inventory != nil { throw ValidationError("a drill takes its inventory from the scenario; drop --inventory") }
+    }
+
+    func run() async throws {
+        var loaded = try common.load(runbookPath: runbook, inventoryRequired: false)
+        let world = try loadScenario(scenario, seed: seed)
+        loaded.inventory = world.inventory
+        do {
+            loaded.params = try ParameterBinding.bind(loaded.runbook, try ParameterBinding.parsePairs(common.params))
+        } catch let problem as ParameterBinding.Problem {
+            throw failInvalidInput(problem.description.split(separator: "\n").map(String.init))
+        }
+        let simulator = FleetSimulator(fleet: world.fleet, connectTimeout: .seconds(2))
+        let transport = SimulatorTransport(simulator: simulator)
+        var options = common.options(dryRun: false, offline: false)
+        options.probeTimeout = .seconds(2)
+        let gate: any ApprovalGate = common.autoApprove
+            ? AutoApproveGate(approver: TerminalApprovalGate.loginName, reason: "--auto-approve (drill)")
+            : TerminalApprovalGate.forThisProcess(autoApprove: false)
+        print("drill \(loaded.runbook.name) against scenario \(world.name) (seed \(world.fleet.seed))")
+        let summary = await execute(loaded, transport: transport, options: options, gate: gate, verbose: common.verbose, observers: [transport],
+                                    printSummary: false)
+        let verdicts = world.check(await simulator.fleet)
+        let report = DrillReport(summary: summary, scenario: world, verdicts: verdicts, faults: await simulator.faultsFired)
+        print(report.text)
+        throw ExitCode(report.exitCode)
+    }
+}

@@ -1,0 +1,113 @@
+import DrctlCore
+import Engine
+import Foundation
+import RunbookFormat
+import Simulator
+
+/// What a drill shows the DR coordinator: per-VM recovery, RTO, approvals, failures, end state.
+struct DrillReport {
+    let summary: RunSummary
+    let scenario: Scenario
+    let verdicts: [Scenario.Verdict]
+    let faults: [String]
+
+    struct VMRecovery {
+        var name: String
+        var recovered: Bool
+        /// Deliberately left alone (its `when` said so), neither recovered nor failed.
+        var leftAlone = false
+        var host: String?
+        var poweredOnAfter: Duration?
+        var note: String
+    }
+
+    var passed: Bool { verdicts.allSatisfy(\.passed) }
+
+    /// 0 only when the run succeeded and every end-state check holds.
+    var exitCode: Int32 {
+        if summary.outcome == .awaitingApproval || summary.outcome == .interrupted { return summary.exitCode }
+        return passed && summary.outcome == .succeeded ? 0 : 1
+    }
+
+    /// VMs the runbook powered on (items of `vm.power.on` steps) and VMs the scenario checks.
+    var vms: [VMRecovery] {
+        var recoveries: [String: VMRecovery] = [:]
+        var order: [String] = []
+        for step in summary.steps {
+            for (item, outcome) in step.items where outcome.outputs["answered"] != nil || step.id.contains("power") {
+                guard !item.label.isEmpty, outcome.status != .skipped || !recoveries.keys.contains(item.label) else { continue }
+                let finished = outcome.started.map { $0.addingTimeInterval(outcome.duration.seconds).timeIntervalSince(summary.started) }
+                if recoveries[item.label] == nil { order.append(item.label) }
+                if outcome.status == .skipped, let reason = outcome.reason, reason.hasPrefix("when:") {
+                    recoveries[item.label] = VMRecovery(name: item.label, recovered: false, leftAlone: true, host: nil, poweredOnAfter: nil,
+                                                        note: "left as it was (\(reason))")
+                    continue
+                }
+                recoveries[item.label] = VMRecovery(name: item.label, recovered: outcome.isSuccess, host: outcome.hosts.first,
+                                                    poweredOnAfter: outcome.isSuccess ? finished.map { .milliseconds(Int64($0 * 1000)) } : nil,
+                                                    note: outcome.isSuccess ? (outcome.status == .alreadyDone ? "was already on" : "powered on")
+                                                        : (outcome.reason ?? outcome.status.rawValue))
+            }
+        }
+        for verdict in verdicts where verdict.expectation.hasPrefix("vm ") {
+            let name = verdict.expectation.dropFirst(3).components(separatedBy: " powered").first ?? ""
+            if recoveries[name] == nil, !name.isEmpty {
+                order.append(name)
+                recoveries[name] = VMRecovery(name: name, recovered: verdict.passed, host: nil, poweredOnAfter: nil,
+                                              note: verdict.passed ? "as expected (\(verdict.detail))" : "not recovered: \(verdict.detail)")
+            }
+        }
+        // Earliest power-on first, then the VMs that did not come back.
+        return order.map { recoveries[$0]! }.sorted { ($0.poweredOnAfter ?? .seconds(1_000_000)) < ($1.poweredOnAfter ?? .seconds(1_000_000)) }
+    }
+
+    var text: String {
+        var lines = ["", "=== Drill report: \(summary.runbook) against \(scenario.name) ==="]
+        let rto = summary.rto.map { target in
+            "\(DurationText.format(summary.duration)) against a target of \(DurationText.format(target)): \(summary.duration <= target ? "met" : "MISSED")"
+        } ?? "\(DurationText.format(summary.duration)) (the runbook sets no rto)"
+        lines.append("Run: \(summary.outcome.rawValue); recovery took \(rto)")
+        lines.append("")
+        lines.append("VMs:")
+        let recoveries = vms
+        let width = min(32, recoveries.map(\.name.count).max() ?? 10)
+        for vm in recoveries {
+            let time = vm.poweredOnAfter.map { " after \(DurationText.format($0))" } ?? ""
+            lines.append("  \(vm.leftAlone ? "-" : vm.recovered ? "✓" : "✗") \(vm.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(vm.host.map { "on \($0)" } ?? "")\(time)  \(vm.note)")
+        }
+        if recoveries.isEmpty { lines.append("  (no VM was powered on or checked)") }
+        lines.append("")
+        lines.append("Approvals:")
+        for approval in summary.approvals {
+            switch approval.decision {
+            case .approved(let by, let reason): lines.append("  \(approval.step): approved by \(by)\(reason.isEmpty ? "" : " (\(reason))")")
+            case .denied(let by, let reason): lines.append("  \(approval.step): denied by \(by)\(reason.isEmpty ? "" : " (\(reason))")")
+            case .unavailable: lines.append("  \(approval.step): nobody could answer; the drill stopped there")
+            }
+        }
+        if summary.approvals.isEmpty { lines.append("  (none asked)") }
+        let failures = summary.failures
+        if !failures.isEmpty {
+            lines.append("")
+            lines.append("Failures:")
+            for failure in failures {
+                let hosts = failure.outcome.hosts.isEmpty ? "" : " on \(failure.outcome.hosts.joined(separator: ", "))"
+                lines.append("  ✗ \(failure.step)\(failure.item.label.isEmpty ? "" : " [\(failure.item.label)]")\(hosts): \(failure.outcome.reason ?? failure.outcome.status.rawValue)")
+                if let evidence = failure.outcome.evidence { lines.append(indent(fold(evidence, keep: 6), by: 6)) }
+            }
+        }
+        if !faults.isEmpty {
+            lines.append("")
+            lines.append("Faults injected: " + faults.joined(separator: "; "))
+        }
+        lines.append("")
+        lines.append("End state (the scenario's checks):")
+        for verdict in verdicts { lines.append("  \(verdict.passed ? "✓" : "✗") \(verdict.expectation): \(verdict.detail)") }
+        if verdicts.isEmpty { lines.append("  (the scenario declares none)") }
+        lines.append("")
+        let held = verdicts.filter(\.passed).count
+        lines.append(exitCode == 0 ? "DRILL PASSED: \(held) of \(verdicts.count) checks hold."
+                     : "DRILL FAILED: \(held) of \(verdicts.count) checks hold; run \(summary.outcome.rawValue).")
+        return lines.joined(separator: "\n")
+    }
+}
