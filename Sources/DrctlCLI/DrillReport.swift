@@ -86,7 +86,15 @@ struct DrillReport {
             }
         }
         if summary.approvals.isEmpty { lines.append("  (none asked)") }
-        let failures = summary.failures
+        let failures = summary.failures.filter { $0.outcome.status != .failedContinued }
+        let tolerated = summary.failures.filter { $0.outcome.status == .failedContinued }
+        if !tolerated.isEmpty {
+            lines.append("")
+            lines.append("Checks that failed, as the runbook allows (on_failure: continue):")
+            for failure in tolerated {
+                lines.append("  ! \(failure.step)\(failure.item.label.isEmpty ? "" : " [\(failure.item.label)]"): \(failure.outcome.reason ?? "failed")")
+            }
+        }
         if !failures.isEmpty {
             lines.append("")
             lines.append("Failures:")

@@ -325,6 +325,11 @@ final class SchedulerState {
         var outputs = OutputAggregation.combine(outcomes.filter { $0.status != .skipped || state.step.foreach == nil }.map(\.outputs))
         outputs = withDefaults(outputs, state)
         outputs["status"] = .string(stepStatus(outcomes))
+        if outcomes.contains(where: { $0.status == .planned }) {
+            outputs["results"] = .unknown("steps.\(state.step.id).results")
+            state.aggregated = outputs
+            return outputs
+        }
         outputs["results"] = .list(zip(state.refs, outcomes).map { ref, outcome in
             var fields = outcome.outputs
             fields["item"] = state.items.map { $0[ref.index] } ?? .null

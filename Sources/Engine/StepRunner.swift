@@ -66,7 +66,9 @@ final class StepRunner: Sendable {
         for (name, template) in work.step.set {
             roots["result"] = .map(outcome.outputs)
             do {
-                outcome.outputs[name] = try template.template.value(in: DictionaryScope(roots))
+                let value = try template.template.value(in: DictionaryScope(roots))
+                // Not known yet (dry-run): name it by where it will come from.
+                outcome.outputs[name] = value.isUnknown ? .unknown("steps.\(work.step.id).\(name)") : value
             } catch {
                 outcome.status = .failed
                 outcome.reason = "set.\(name): \(error)"
@@ -138,7 +140,11 @@ final class StepRunner: Sendable {
         let value = try on.template.value(in: scope)
         if case .unknown(let text) = value { return .unknown(text) }
         let names: [String] = (value.listValue ?? [value]).map { ($0["name"] ?? $0).text }.filter { !$0.isEmpty }
-        if names.isEmpty { throw EvaluationError("on: \(on.template.source) names no host") }
+        if names.isEmpty {
+            // A plan drawn before discovery ran cannot know the hosts yet.
+            if options.dryRun { return .unknown(on.template.source.replacingOccurrences(of: "{{", with: "").replacingOccurrences(of: "}}", with: "").trimmingCharacters(in: .whitespaces)) }
+            throw EvaluationError("on: \(on.template.source) names no host")
+        }
         return .known(try names.map { name in
             guard let host = inventory.host(named: name) else {
                 // An offline plan may be drawn without an inventory: show the name as written.

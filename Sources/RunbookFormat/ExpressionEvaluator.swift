@@ -33,13 +33,15 @@ public enum ExpressionEvaluator {
         case .path(let segments):
             return try resolve(segments, in: scope)
         case .filter(let base, "default", let arguments):
-            // `default` also covers a field that is missing altogether.
+            // `default` also covers a field that is missing altogether; a value not known yet stays unknown.
             let value = (try? evaluate(base, in: scope)) ?? .null
+            if value.isUnknown { return .unknown(describe(expression)) }
             return try applyFilter("default", to: value, arguments: try arguments.map { try evaluate($0, in: scope) })
         case .filter(let base, let name, let arguments):
             let value = try evaluate(base, in: scope)
-            if value.isUnknown && name != "default" { return .unknown(describe(expression)) }
-            return try applyFilter(name, to: value, arguments: try arguments.map { try evaluate($0, in: scope) })
+            let values = try arguments.map { try evaluate($0, in: scope) }
+            if value.isUnknown || values.contains(where: \.isUnknown) { return .unknown(describe(expression)) }
+            return try applyFilter(name, to: value, arguments: values)
         case .not(let inner):
             let value = try evaluate(inner, in: scope)
             if value.isUnknown { return value }

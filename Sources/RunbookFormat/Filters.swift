@@ -18,7 +18,7 @@ extension ExpressionEvaluator {
         case "raw": return value
         case "join": return .string(try list().map(\.text).joined(separator: arguments.first?.text ?? ","))
         case "default":
-            if value == .null || (value.isStringLike && value.text.isEmpty) || value.listValue?.isEmpty == true || value.isUnknown { return try argument(0) }
+            if value == .null || (value.isStringLike && value.text.isEmpty) || value.listValue?.isEmpty == true { return try argument(0) }
             return value
         case "where":
             let field = try argument(0).text

@@ -63,6 +63,11 @@ struct StateTransitionTests {
         #expect(run(ESXiCommand.snapshotMount(volumeLabel: "ds-flaky"), on: "esxi-01", &fleet).exitStatus == 0)
         #expect(SnapshotListParser.parse(run("esxcli storage vmfs snapshot list", on: "esxi-01", &fleet).stdout).isEmpty)
         #expect(try FilesystemListParser.parse(run("esxcli storage filesystem list", on: "esxi-01", &fleet).stdout).contains { $0.volumeName == "ds-flaky" && $0.mounted })
+        // Each host mounts the copy for itself: esxi-02 still sees it unresolved.
+        #expect(SnapshotListParser.parse(run("esxcli storage vmfs snapshot list", on: "esxi-02", &fleet).stdout).map(\.volumeName) == ["ds-flaky"])
+        #expect(ESXiFault.find(in: run("vim-cmd vmsvc/power.on 1", on: "esxi-02", &fleet).stdout)?.type == "FileNotFound")
+        #expect(run(ESXiCommand.snapshotMount(volumeLabel: "ds-flaky"), on: "esxi-02", &fleet).exitStatus == 0)
+        #expect(fleet.datastores.first { $0.name == "ds-flaky" }?.condition == .ok)
         #expect(try PowerCommandParser.check(run("vim-cmd vmsvc/power.on 1", on: "esxi-02", &fleet).stdout) == ())
     }
 
