@@ -28,10 +28,9 @@ build: deps
 test: build
 	$(SWIFT) test
 
-# Until the simulator lands, the drill shows the example runbook's plan without contacting anything.
+# The quarterly drill: the host-failure runbook against the simulated fleet, ending with its report.
 drill: build
-	$(BIN) validate Runbooks/*.yaml
-	$(BIN) run Runbooks/power-on-by-priority.yaml --dry-run --offline --param host=esxi-01
+	$(BIN) drill Runbooks/host-failure.yaml --scenario Simulator/host-failure.yaml --param failed_host=esxi-01 --auto-approve
 
 bench: deps
 	$(SWIFT) build -c release

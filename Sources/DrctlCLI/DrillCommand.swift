@@ -23,6 +23,7 @@ struct DrillCommand: AsyncParsableCommand {
     @Argument(help: "The runbook file.") var runbook: String
     @Option(help: "The scenario file (see Simulator/).") var scenario: String
     @Option(help: "Override the scenario's seed.") var seed: UInt64?
+    @Flag(help: "Show the plan against the scenario's fleet; change nothing.") var dryRun = false
     @OptionGroup var common: RunFlags
 
     func validate() throws {
@@ -40,14 +41,15 @@ struct DrillCommand: AsyncParsableCommand {
         }
         let simulator = FleetSimulator(fleet: world.fleet, connectTimeout: .seconds(2))
         let transport = SimulatorTransport(simulator: simulator)
-        var options = common.options(dryRun: false, offline: false)
+        var options = common.options(dryRun: dryRun, offline: false)
         options.probeTimeout = .seconds(2)
         let gate: any ApprovalGate = common.autoApprove
             ? AutoApproveGate(approver: TerminalApprovalGate.loginName, reason: "--auto-approve (drill)")
             : TerminalApprovalGate.forThisProcess(autoApprove: false)
         print("drill \(loaded.runbook.name) against scenario \(world.name) (seed \(world.fleet.seed))")
         let summary = await execute(loaded, transport: transport, options: options, gate: gate, verbose: common.verbose, observers: [transport],
-                                    printSummary: false)
+                                    printSummary: dryRun)
+        if dryRun { throw ExitCode(summary.exitCode) }
         let verdicts = world.check(await simulator.fleet)
         let report = DrillReport(summary: summary, scenario: world, verdicts: verdicts, faults: await simulator.faultsFired)
         print(report.text)

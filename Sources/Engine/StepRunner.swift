@@ -543,8 +543,8 @@ final class StepRunner: Sendable {
     private func runApproval(_ work: ItemWork, _ approval: Approval) async -> ItemOutcome {
         let scope = DictionaryScope(work.roots)
         let prompt = (try? approval.prompt.template.value(in: scope).text) ?? approval.prompt.template.source
-        let evidence = approval.show.keys.sorted().map { label in
-            (label: label, value: (try? approval.show[label]!.template.value(in: scope).text) ?? "(unavailable)")
+        let evidence = approval.show.map { shown in
+            (label: shown.label, value: (try? shown.value.template.value(in: scope).text) ?? "(unavailable)")
         }
         if options.dryRun {
             return await plan(work, host: nil, scope: scope, note: nil, lines: ["APPROVAL: \(prompt)"] + evidence.map { "  \($0.label): \($0.value)" })
@@ -589,7 +589,9 @@ final class StepRunner: Sendable {
             guard let action = ActionCatalog.action(named: call.name) else { return [call.name] }
             guard let arguments = try? actionArguments(call, scope), !arguments.values.values.contains(where: \.isUnknown),
                   let commands = try? action.plan(arguments) else {
-                let shown = call.arguments.keys.sorted().map { "\($0)=\(call.arguments[$0]!.template.source)" }.joined(separator: " ")
+                let shown = call.arguments.keys.sorted().map { name in
+                    "\(name)=" + ((try? call.arguments[name]!.template.value(in: scope).text) ?? call.arguments[name]!.template.source)
+                }.joined(separator: " ")
                 return ["\(call.name) \(shown)"]
             }
             return commands

@@ -135,8 +135,8 @@ public struct ActionCall: Sendable {
 
 public struct Approval: Sendable {
     public var prompt: LocatedTemplate
-    /// Values shown to the approver as evidence (e.g. probe results).
-    public var show: [String: LocatedTemplate]
+    /// Values shown to the approver as evidence (e.g. probe results), in the order written.
+    public var show: [(label: String, value: LocatedTemplate)]
 }
 
 public struct Probe: Sendable {

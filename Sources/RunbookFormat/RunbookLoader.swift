@@ -180,15 +180,15 @@ public enum RunbookLoader {
         case "action":
             return parseActionCall(value, with: keys["with"], reader).map(Step.Kind.action)
         case "approval":
-            if case .scalar = value { return reader.template(value, "approval").map { .approval(Approval(prompt: $0, show: [:])) } }
+            if case .scalar = value { return reader.template(value, "approval").map { .approval(Approval(prompt: $0, show: [])) } }
             guard let pairs = reader.mapping(value, "approval", allowed: ["prompt", "show"]) else { return nil }
             var prompt: LocatedTemplate?
-            var show: [String: LocatedTemplate] = [:]
+            var show: [(label: String, value: LocatedTemplate)] = []
             for (key, _, item) in pairs {
                 if key == "prompt" { prompt = reader.template(item, "prompt") }
                 if key == "show" {
                     for (label, _, shown) in reader.mapping(item, "show", allowed: mappingKeys(item)) ?? [] {
-                        show[label] = reader.template(shown, "show.\(label)")
+                        if let template = reader.template(shown, "show.\(label)") { show.append((label, template)) }
                     }
                 }
             }

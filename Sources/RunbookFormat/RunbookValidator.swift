@@ -131,7 +131,7 @@ public enum RunbookValidator {
         case .action(let call): add(call)
         case .approval(let approval):
             add(approval.prompt)
-            approval.show.values.forEach { add($0) }
+            approval.show.forEach { add($0.value) }
         case .probe(let probe): add(probe.target)
         case .wait(let wait):
             switch wait.check {

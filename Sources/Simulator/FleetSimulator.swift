@@ -50,7 +50,7 @@ public actor FleetSimulator {
         }
         switch fleet.hosts[index].state {
         case .up: return
-        case .down: throw TransportError(.refused, host: host, detail: "connection refused (the host is down)", hint: "check the host's power and management network")
+        case .down: throw TransportError(.refused, host: host, detail: "the host is down", hint: "check the host's power and management network")
         case .hung:
             try await Task.sleep(for: connectTimeout)
             throw TransportError(.timedOut, host: host, detail: "the host accepted TCP but sent no SSH banner within \(connectTimeout)",

@@ -130,7 +130,7 @@ struct RunbookKeysTests {
 
         let gate = try #require(runbook.step("gate"))
         guard case .approval(let approval) = gate.kind else { Issue.record("gate is not an approval"); return }
-        #expect(approval.show.keys.sorted() == ["found"])
+        #expect(approval.show.map(\.label) == ["found"])
 
         let register = try #require(runbook.step("register"))
         #expect(register.isFanOut && register.when != nil && register.onFailure == .continue && register.mutates)

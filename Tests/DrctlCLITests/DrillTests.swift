@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+
+let hostFailureDrill = ["Runbooks/host-failure.yaml", "--param", "failed_host=esxi-01"]
+let datastoreFailureDrill = ["Runbooks/datastore-failure.yaml", "--param", "datastore=ds-gold", "--param", "return_timeout=2s"]
+let vcenterLossDrill = ["Runbooks/vcenter-loss.yaml", "--param", "vcenter=vcsa", "--param", "appliance_vm=vcsa-01"]
+
+/// Every runbook drilled against every scenario, through the real `drctl drill` command.
+@Suite("drills")
+struct DrillTests {
+    static let hostFailure = hostFailureDrill
+    static let datastoreFailure = datastoreFailureDrill
+    static let vcenterLoss = vcenterLossDrill
+
+    func drill(_ runbook: [String], _ scenario: String, _ extra: [String] = ["--auto-approve"]) throws -> CLI.Result {
+        try CLI.run(["drill", runbook[0], "--scenario", "Simulator/\(scenario).yaml"] + runbook.dropFirst() + extra)
+    }
+
+    @Test("host failure: every VM on shared storage comes back on a survivor, hostile names included")
+    func hostFailure() throws {
+        let result = try drill(Self.hostFailure, "host-failure")
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let report = result.stdout
+        #expect(report.contains("DRILL PASSED: 6 of 6 checks hold."))
+        for vm in ["db-01", "app-01", "app-02", "web; reboot", "ops $(id)"] {
+            #expect(report.contains("✓ vm \(vm) powered on"), "\(vm) not recovered")
+        }
+        #expect(report.contains("approve-recovery: approved by"))
+        #expect(report.range(of: #"recovery took \S+ against a target of 30m00s: met"#, options: .regularExpression) != nil)
+        #expect(report.contains("vim-cmd solo/registervm '/vmfs/volumes/ds-shared-02/web; reboot/web; reboot.vmx'"))
+        #expect(!report.contains("golden-rhel9"), "templates are never registered")
+        #expect(!report.contains("register [scratch-01]"), "a VM on the failed host's local disk cannot be recovered")
+    }
+
+    @Test("host failure, a survivor dies mid-run: a clear failure report, never a hang")
+    func survivorFails() throws {
+        let result = try drill(Self.hostFailure, "host-failure-survivor-fails")
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("Faults injected: host esxi-03 is down"))
+        #expect(result.stdout.contains("esxi-03: connection refused: the host is down"))
+        #expect(result.stdout.contains("DRILL FAILED"))
+    }
+
+    @Test("host failure, a power-on fails: the fault is shown and its dependents do not start")
+    func powerOnFails() throws {
+        let result = try drill(Self.hostFailure, "host-failure-power-on-fails")
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("✗ power-on [app-01]"))
+        #expect(result.stdout.contains("vim.fault.GenericVmConfigFault: Module 'MonitorMode' power on failed."))
+        #expect(result.stdout.contains("app-01, which it depends on, did not succeed in power-on"))
+        #expect(result.stdout.contains("✓ vm db-01 powered on"))
+    }
+
+    @Test("datastore failure: the snapshot LUN is mounted, invalid VMs registered again, running ones powered on")
+    func datastoreFailure() throws {
+        let result = try drill(Self.datastoreFailure, "datastore-failure")
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("approve-snapshot-mount: approved by"))
+        #expect(result.stdout.contains("✓ datastore ds-gold mounted on esxi-01, esxi-02, esxi-03"))
+        #expect(result.stdout.contains("✓ vm erp web (eu) powered on"))
+        #expect(result.stdout.contains("✓ vm reporting powered off"), "a VM that was off stays off")
+        #expect(result.stdout.contains("DRILL PASSED"))
+    }
+
+    @Test("datastore never returns: the manual restore step records who confirmed it; the drill fails clearly")
+    func datastoreNeverReturns() throws {
+        let result = try drill(Self.datastoreFailure, "datastore-never-returns")
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("restore-from-backup: approved by"))
+        #expect(result.stdout.contains("did not hold within 2s"))
+        #expect(result.stdout.contains("✗ datastore ds-gold mounted on"))
+    }
+
+    @Test("vCenter loss, every variant: the appliance comes back and vCenter answers", arguments: ["vcenter-loss", "vcenter-services-down", "vcenter-host-failed"])
+    func vcenterLoss(_ scenario: String) throws {
+        let result = try drill(Self.vcenterLoss, scenario)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("✓ vCenter running"))
+        #expect(result.stdout.contains("checks-in-vcenter: approved by"))
+    }
+
+    @Test("the appliance on a dead host is registered on a survivor")
+    func vcenterHostFailed() throws {
+        let result = try drill(Self.vcenterLoss, "vcenter-host-failed")
+        #expect(result.stdout.contains("vim-cmd solo/registervm /vmfs/volumes/ds-mgmt/vcsa-01/vcsa-01.vmx"))
+        #expect(result.stdout.contains("! hosts-reachable [esxi-02]"))
+    }
+
+    @Test("without --auto-approve and no terminal, a drill stops at the first approval with exit 3")
+    func stopsAtApproval() throws {
+        let result = try drill(Self.hostFailure, "host-failure", [])
+        #expect(result.status == 3)
+        #expect(result.stdout.contains("approve-recovery: nobody could answer"))
+    }
+
+    @Test("a dry-run against a scenario plans with the real VM names and changes nothing",
+          arguments: [(hostFailureDrill, "host-failure", "register [web; reboot] on esxi-02"),
+                      (datastoreFailureDrill, "datastore-failure", "APPROVAL: ds-gold is not mounted on esxi-01, esxi-02, esxi-03"),
+                      (vcenterLossDrill, "vcenter-host-failed", "appliance VM: not registered on any host that answers")])
+    func dryRun(_ runbook: [String], _ scenario: String, _ expected: String) throws {
+        let result = try drill(runbook, scenario, ["--dry-run"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains(expected), "\(result.stdout)")
+        #expect(!result.stdout.contains("Drill report"))
+    }
+}
