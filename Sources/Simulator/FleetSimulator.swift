@@ -26,6 +26,9 @@ public actor FleetSimulator {
         while case .waiting(let wait) = outcome {
             // Like ESXi, the command blocks until something else (an answer) changes the VM.
             try await Task.sleep(for: .milliseconds(5))
+            if let index = fleet.hostIndex(host), fleet.hosts[index].state != .up {
+                throw TransportError(.sessionDropped, host: host, detail: "the host went \(fleet.hosts[index].state.rawValue) while `\(command)` ran")
+            }
             if let output = Interpreter.resume(wait, fleet: fleet) { outcome = .finished(output) }
         }
         guard case .finished(let output) = outcome else {

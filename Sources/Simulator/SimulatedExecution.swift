@@ -26,7 +26,9 @@ public enum SimulatedExecution {
         }
         while case .waiting(let wait) = outcome {
             Thread.sleep(forTimeInterval: 0.02)
-            if let output = Interpreter.resume(wait, fleet: try state.read()) { outcome = .finished(output) }
+            let fleet = try state.read()
+            if let index = fleet.hostIndex(host), fleet.hosts[index].state != .up { outcome = .dropped; break }
+            if let output = Interpreter.resume(wait, fleet: fleet) { outcome = .finished(output) }
         }
         guard case .finished(let output) = outcome else {
             dropConnection()

@@ -12,7 +12,17 @@ struct CLI {
         var stderr: String
     }
 
-    static func run(_ arguments: [String], stdin: String? = nil) throws -> Result {
+    /// Runs the binary on a thread of its own: waiting for a process must never block Swift's
+    /// cooperative pool, which the other tests share.
+    static func run(_ arguments: [String], stdin: String? = nil) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Swift.Result { try runBlocking(arguments, stdin: stdin) })
+            }.start()
+        }
+    }
+
+    private static func runBlocking(_ arguments: [String], stdin: String?) throws -> Result {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw CLIError("\(binary) is missing: run `swift build` (make test does) before the tests")
         }
@@ -50,56 +60,56 @@ struct CLIError: Error, CustomStringConvertible {
 @Suite("drctl command line", .serialized)
 struct CLITests {
     @Test("validate accepts every runbook shipped in Runbooks/ and answers in well under a second")
-    func validateShippedRunbooks() throws {
+    func validateShippedRunbooks() async throws {
         let runbooks = try FileManager.default.contentsOfDirectory(atPath: CLI.root.appendingPathComponent("Runbooks").path)
             .filter { $0.hasSuffix(".yaml") }.map { "Runbooks/\($0)" }
         #expect(!runbooks.isEmpty)
         let clock = ContinuousClock.now
-        let result = try CLI.run(["validate"] + runbooks)
+        let result = try await CLI.run(["validate"] + runbooks)
         let elapsed = ContinuousClock.now - clock
         #expect(result.status == 0, "\(result.stderr)")
         #expect(elapsed < .seconds(1), "validate took \(elapsed)")
     }
 
     @Test("validate prints file:line:col problems and exits 2")
-    func validateReportsProblems() throws {
+    func validateReportsProblems() async throws {
         let path = try CLI.temporaryFile("bad.yaml", "runbook: r\nsteps:\n  - id: a\n    on: h\n    rnu: echo\n")
-        let result = try CLI.run(["validate", path])
+        let result = try await CLI.run(["validate", path])
         #expect(result.status == 2)
         #expect(result.stderr.contains("\(path):5:5: unknown key 'rnu' in a step (did you mean 'run'?)"))
         #expect(result.stderr.contains("\(path):3:5: step 'a' needs exactly one of run, action, approval, probe or wait"))
     }
 
     @Test("a missing file is invalid input, exit 2")
-    func missingFile() throws {
-        let result = try CLI.run(["validate", "/nonexistent/runbook.yaml"])
+    func missingFile() async throws {
+        let result = try await CLI.run(["validate", "/nonexistent/runbook.yaml"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("/nonexistent/runbook.yaml:1:1: cannot read the runbook"))
     }
 
     @Test("bad flags exit 2 with a usage message")
-    func badFlags() throws {
-        let result = try CLI.run(["run", "Runbooks/power-on-by-priority.yaml", "--max-parallel", "zero"])
+    func badFlags() async throws {
+        let result = try await CLI.run(["run", "Runbooks/power-on-by-priority.yaml", "--max-parallel", "zero"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("--max-parallel"))
-        let offlineAlone = try CLI.run(["run", "Runbooks/power-on-by-priority.yaml", "--offline"])
+        let offlineAlone = try await CLI.run(["run", "Runbooks/power-on-by-priority.yaml", "--offline"])
         #expect(offlineAlone.status == 2)
         #expect(offlineAlone.stderr.contains("--offline only goes with --dry-run"))
     }
 
     @Test("a missing or unknown param is invalid input")
-    func params() throws {
-        let missing = try CLI.run(["run", "Runbooks/power-on-by-priority.yaml", "--dry-run", "--offline"])
+    func params() async throws {
+        let missing = try await CLI.run(["run", "Runbooks/power-on-by-priority.yaml", "--dry-run", "--offline"])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("missing --param host="))
-        let unknown = try CLI.run(["run", "Runbooks/power-on-by-priority.yaml", "--dry-run", "--offline", "--param", "host=a", "--param", "hots=b"])
+        let unknown = try await CLI.run(["run", "Runbooks/power-on-by-priority.yaml", "--dry-run", "--offline", "--param", "host=a", "--param", "hots=b"])
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("has no param 'hots' (did you mean 'host'?)"))
     }
 
     @Test("an offline dry-run prints the plan and exits 0")
-    func offlineDryRun() throws {
-        let result = try CLI.run(["run", "Runbooks/power-on-by-priority.yaml", "--dry-run", "--offline", "--param", "host=esxi-01"])
+    func offlineDryRun() async throws {
+        let result = try await CLI.run(["run", "Runbooks/power-on-by-priority.yaml", "--dry-run", "--offline", "--param", "host=esxi-01"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Plan for power-on-by-priority"))
         #expect(result.stdout.contains("vim-cmd vmsvc/getallvms"))
@@ -107,8 +117,8 @@ struct CLITests {
     }
 
     @Test("graph --format dot is accepted by Graphviz")
-    func graphThroughDot() throws {
-        let graph = try CLI.run(["graph", "Runbooks/power-on-by-priority.yaml", "--format", "dot"])
+    func graphThroughDot() async throws {
+        let graph = try await CLI.run(["graph", "Runbooks/power-on-by-priority.yaml", "--format", "dot"])
         #expect(graph.status == 0)
         let dot = Process()
         dot.executableURL = URL(fileURLWithPath: "/usr/bin/dot")
@@ -129,21 +139,21 @@ struct CLITests {
     }
 
     @Test("graph --format mermaid draws every step and edge")
-    func graphMermaid() throws {
-        let graph = try CLI.run(["graph", "Runbooks/power-on-by-priority.yaml", "--format", "mermaid"])
+    func graphMermaid() async throws {
+        let graph = try await CLI.run(["graph", "Runbooks/power-on-by-priority.yaml", "--format", "mermaid"])
         #expect(graph.status == 0)
         #expect(graph.stdout.hasPrefix("flowchart TD"))
         #expect(graph.stdout.components(separatedBy: "-->").count - 1 == 4)
     }
 
     @Test("--help and --version; every subcommand's help has an example")
-    func help() throws {
-        let version = try CLI.run(["--version"])
+    func help() async throws {
+        let version = try await CLI.run(["--version"])
         #expect(version.status == 0 && !version.stdout.isEmpty)
-        let help = try CLI.run(["--help"])
+        let help = try await CLI.run(["--help"])
         #expect(help.status == 0 && help.stdout.contains("Exit codes"))
         for command in ["validate", "run", "graph", "actions"] {
-            let result = try CLI.run([command, "--help"])
+            let result = try await CLI.run([command, "--help"])
             #expect(result.status == 0)
             #expect(result.stdout.contains("Example"), "\(command) --help has no example")
         }

@@ -12,13 +12,13 @@ struct DrillTests {
     static let datastoreFailure = datastoreFailureDrill
     static let vcenterLoss = vcenterLossDrill
 
-    func drill(_ runbook: [String], _ scenario: String, _ extra: [String] = ["--auto-approve"]) throws -> CLI.Result {
-        try CLI.run(["drill", runbook[0], "--scenario", "Simulator/\(scenario).yaml"] + runbook.dropFirst() + extra)
+    func drill(_ runbook: [String], _ scenario: String, _ extra: [String] = ["--auto-approve"]) async throws -> CLI.Result {
+        try await CLI.run(["drill", runbook[0], "--scenario", "Simulator/\(scenario).yaml"] + runbook.dropFirst() + extra)
     }
 
     @Test("host failure: every VM on shared storage comes back on a survivor, hostile names included")
-    func hostFailure() throws {
-        let result = try drill(Self.hostFailure, "host-failure")
+    func hostFailure() async throws {
+        let result = try await drill(Self.hostFailure, "host-failure")
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let report = result.stdout
         #expect(report.contains("DRILL PASSED: 6 of 6 checks hold."))
@@ -33,17 +33,18 @@ struct DrillTests {
     }
 
     @Test("host failure, a survivor dies mid-run: a clear failure report, never a hang")
-    func survivorFails() throws {
-        let result = try drill(Self.hostFailure, "host-failure-survivor-fails")
+    func survivorFails() async throws {
+        let result = try await drill(Self.hostFailure, "host-failure-survivor-fails")
         #expect(result.status == 1)
         #expect(result.stdout.contains("Faults injected: host esxi-03 is down"))
-        #expect(result.stdout.contains("esxi-03: connection refused: the host is down"))
+        // Depending on timing the power-on meets a dead host or loses its session as the host dies.
+        #expect(result.stdout.contains("esxi-03: connection refused: the host is down") || result.stdout.contains("esxi-03: session dropped: the host went down"))
         #expect(result.stdout.contains("DRILL FAILED"))
     }
 
     @Test("host failure, a power-on fails: the fault is shown and its dependents do not start")
-    func powerOnFails() throws {
-        let result = try drill(Self.hostFailure, "host-failure-power-on-fails")
+    func powerOnFails() async throws {
+        let result = try await drill(Self.hostFailure, "host-failure-power-on-fails")
         #expect(result.status == 1)
         #expect(result.stdout.contains("✗ power-on [app-01]"))
         #expect(result.stdout.contains("vim.fault.GenericVmConfigFault: Module 'MonitorMode' power on failed."))
@@ -52,8 +53,8 @@ struct DrillTests {
     }
 
     @Test("datastore failure: the snapshot LUN is mounted, invalid VMs registered again, running ones powered on")
-    func datastoreFailure() throws {
-        let result = try drill(Self.datastoreFailure, "datastore-failure")
+    func datastoreFailure() async throws {
+        let result = try await drill(Self.datastoreFailure, "datastore-failure")
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("approve-snapshot-mount: approved by"))
         #expect(result.stdout.contains("✓ datastore ds-gold mounted on esxi-01, esxi-02, esxi-03"))
@@ -63,8 +64,8 @@ struct DrillTests {
     }
 
     @Test("datastore never returns: the manual restore step records who confirmed it; the drill fails clearly")
-    func datastoreNeverReturns() throws {
-        let result = try drill(Self.datastoreFailure, "datastore-never-returns")
+    func datastoreNeverReturns() async throws {
+        let result = try await drill(Self.datastoreFailure, "datastore-never-returns")
         #expect(result.status == 1)
         #expect(result.stdout.contains("restore-from-backup: approved by"))
         #expect(result.stdout.contains("did not hold within 2s"))
@@ -72,23 +73,23 @@ struct DrillTests {
     }
 
     @Test("vCenter loss, every variant: the appliance comes back and vCenter answers", arguments: ["vcenter-loss", "vcenter-services-down", "vcenter-host-failed"])
-    func vcenterLoss(_ scenario: String) throws {
-        let result = try drill(Self.vcenterLoss, scenario)
+    func vcenterLoss(_ scenario: String) async throws {
+        let result = try await drill(Self.vcenterLoss, scenario)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("✓ vCenter running"))
         #expect(result.stdout.contains("checks-in-vcenter: approved by"))
     }
 
     @Test("the appliance on a dead host is registered on a survivor")
-    func vcenterHostFailed() throws {
-        let result = try drill(Self.vcenterLoss, "vcenter-host-failed")
+    func vcenterHostFailed() async throws {
+        let result = try await drill(Self.vcenterLoss, "vcenter-host-failed")
         #expect(result.stdout.contains("vim-cmd solo/registervm /vmfs/volumes/ds-mgmt/vcsa-01/vcsa-01.vmx"))
         #expect(result.stdout.contains("! hosts-reachable [esxi-02]"))
     }
 
     @Test("without --auto-approve and no terminal, a drill stops at the first approval with exit 3")
-    func stopsAtApproval() throws {
-        let result = try drill(Self.hostFailure, "host-failure", [])
+    func stopsAtApproval() async throws {
+        let result = try await drill(Self.hostFailure, "host-failure", [])
         #expect(result.status == 3)
         #expect(result.stdout.contains("approve-recovery: nobody could answer"))
     }
@@ -97,8 +98,8 @@ struct DrillTests {
           arguments: [(hostFailureDrill, "host-failure", "register [web; reboot] on esxi-02"),
                       (datastoreFailureDrill, "datastore-failure", "APPROVAL: ds-gold is not mounted on esxi-01, esxi-02, esxi-03"),
                       (vcenterLossDrill, "vcenter-host-failed", "appliance VM: not registered on any host that answers")])
-    func dryRun(_ runbook: [String], _ scenario: String, _ expected: String) throws {
-        let result = try drill(runbook, scenario, ["--dry-run"])
+    func dryRun(_ runbook: [String], _ scenario: String, _ expected: String) async throws {
+        let result = try await drill(runbook, scenario, ["--dry-run"])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains(expected), "\(result.stdout)")
         #expect(!result.stdout.contains("Drill report"))

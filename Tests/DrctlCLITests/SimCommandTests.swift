@@ -15,36 +15,36 @@ VMS
 
 @Suite("drctl sim", .serialized)
 struct SimCommandTests {
-    func makeState(vms: Int) throws -> String {
+    func makeState(vms: Int) async throws -> String {
         let list = (0..<vms).map { "  - { name: vm-\($0), datastore: ds1 }" }.joined(separator: "\n")
         let scenario = try CLI.temporaryFile("scenario.yaml", cliScenario.replacingOccurrences(of: "VMS", with: list))
         let state = URL(fileURLWithPath: scenario).deletingLastPathComponent().appendingPathComponent("fleet.json").path
-        let result = try CLI.run(["sim", "init", "--scenario", scenario, "--state", state])
+        let result = try await CLI.run(["sim", "init", "--scenario", scenario, "--state", state])
         #expect(result.status == 0, "\(result.stderr)")
         return state
     }
 
     @Test("exec answers as the host, from arguments or SSH_ORIGINAL_COMMAND, with ESXi's exit codes")
-    func exec() throws {
-        let state = try makeState(vms: 1)
-        let register = try CLI.run(["sim", "exec", "--state", state, "--host", "esxi-01", "--", "vim-cmd", "solo/registervm", "/vmfs/volumes/ds1/vm-0/vm-0.vmx"])
+    func exec() async throws {
+        let state = try await makeState(vms: 1)
+        let register = try await CLI.run(["sim", "exec", "--state", state, "--host", "esxi-01", "--", "vim-cmd", "solo/registervm", "/vmfs/volumes/ds1/vm-0/vm-0.vmx"])
         #expect(register.status == 0 && register.stdout == "1\n")
-        let listing = try CLI.run(["sim", "exec", "--state", state, "--host", "esxi-01", "--", "vim-cmd vmsvc/getallvms"])
+        let listing = try await CLI.run(["sim", "exec", "--state", state, "--host", "esxi-01", "--", "vim-cmd vmsvc/getallvms"])
         #expect(listing.stdout.contains("vm-0"))
-        let unknown = try CLI.run(["sim", "exec", "--state", state, "--host", "esxi-01", "--", "frob"])
+        let unknown = try await CLI.run(["sim", "exec", "--state", state, "--host", "esxi-01", "--", "frob"])
         #expect(unknown.status == 127 && unknown.stderr == "-sh: frob: not found\n")
     }
 
     @Test("two processes changing one state file at the same time never lose an update")
     func concurrentExec() async throws {
         let count = 16
-        let state = try makeState(vms: count * 2)
+        let state = try await makeState(vms: count * 2)
         // Two writers at once, each registering its own half of the VMs on its own host.
         try await withThrowingTaskGroup(of: Void.self) { group in
             for writer in 0..<2 {
                 group.addTask {
                     for index in stride(from: writer, to: count * 2, by: 2) {
-                        let result = try CLI.run(["sim", "exec", "--state", state, "--host", "esxi-0\(writer + 1)", "--",
+                        let result = try await CLI.run(["sim", "exec", "--state", state, "--host", "esxi-0\(writer + 1)", "--",
                                                   "vim-cmd solo/registervm /vmfs/volumes/ds1/vm-\(index)/vm-\(index).vmx"])
                         guard result.status == 0 else { throw CLIError("register vm-\(index) failed: \(result.stdout)\(result.stderr)") }
                     }
@@ -53,7 +53,7 @@ struct SimCommandTests {
             try await group.waitForAll()
         }
         for host in ["esxi-01", "esxi-02"] {
-            let listing = try CLI.run(["sim", "exec", "--state", state, "--host", host, "--", "vim-cmd vmsvc/getallvms"])
+            let listing = try await CLI.run(["sim", "exec", "--state", state, "--host", host, "--", "vim-cmd vmsvc/getallvms"])
             let rows = listing.stdout.split(separator: "\n").dropFirst()
             #expect(rows.count == count, "\(host) lost registrations:\n\(listing.stdout)")
             #expect(Set(rows.map { $0.split(separator: " ")[0] }).count == count, "vmids must be distinct")
@@ -61,7 +61,7 @@ struct SimCommandTests {
     }
 
     @Test("shell gives an ESXi prompt in a real terminal")
-    func shellInPseudoTerminal() throws {
+    func shellInPseudoTerminal() async throws {
         let scenario = try CLI.temporaryFile("scenario.yaml", cliScenario.replacingOccurrences(of: "VMS", with: "  - { name: web-01, datastore: ds1, host: esxi-02, power: on }"))
         let terminal = try PseudoTerminal.spawn(CLI.binary, ["sim", "shell", "--scenario", scenario, "--host", "esxi-02"])
         defer { terminal.close() }
