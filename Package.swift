@@ -24,9 +24,13 @@ let package = Package(
         .target(name: "Engine", dependencies: ["DrctlCore", "ESXi", "RunbookFormat"]),
         // A stateful fake of an ESXi fleet: model, command interpreter, faults, scenarios.
         .target(name: "Simulator", dependencies: ["DrctlCore", "ESXi", "RunbookFormat", "Engine", .product(name: "Yams", package: "Yams")]),
+        // libssh2 1.10 from Debian's libssh2-1-dev.
+        .systemLibrary(name: "CLibSSH2", pkgConfig: "libssh2", providers: [.apt(["libssh2-1-dev"])]),
+        // The SSH transport: one libssh2 session per host on a thread of its own.
+        .target(name: "SSHTransport", dependencies: ["CLibSSH2", "DrctlCore", "RunbookFormat", "Engine"]),
         // The commands of the drctl CLI, one per file.
         .target(name: "DrctlCLI", dependencies: [
-            "DrctlCore", "ESXi", "RunbookFormat", "Engine", "Simulator",
+            "DrctlCore", "ESXi", "RunbookFormat", "Engine", "Simulator", "SSHTransport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "drctl", dependencies: ["DrctlCLI"]),
@@ -39,5 +43,6 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RunbookFormat"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "ESXi", "Engine", "RunbookFormat"]),
         .testTarget(name: "DrctlCLITests", dependencies: ["DrctlCLI"]),
+        .testTarget(name: "SSHTransportTests", dependencies: ["SSHTransport", "Engine", "RunbookFormat"]),
     ]
 )

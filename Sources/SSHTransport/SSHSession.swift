@@ -1,0 +1,295 @@
+import CLibSSH2
+import Engine
+import Foundation
+import RunbookFormat
+
+/// One SSH session to one host, reused for every command, one channel per command.
+///
+/// libssh2 blocks and a session must be used by one thread at a time, so each session owns a
+/// thread that runs every libssh2 call for it. Commands queue to that thread, which drives all
+/// their channels at once in non-blocking mode and drains stdout and stderr together, so a
+/// command that fills one stream never deadlocks the other.
+final class SSHSession: @unchecked Sendable {
+    let host: Inventory.Host
+    private let policy: HostKeyPolicy
+    private let timeouts: SSHTimeouts
+    private let credential: @Sendable () throws -> Credential
+    private let report: @Sendable (String) -> Void
+
+    private let lock = NSLock()
+    private var queued: [Request] = []
+    private var started = false
+    private var wakeRead: Int32 = -1
+    private var wakeWrite: Int32 = -1
+
+    // Touched only on the session thread.
+    private var connection: SSHConnection.Connected?
+    private var running: [Run] = []
+    private var abandoned: [OpaquePointer] = []
+    private var everConnected = false
+    private var nextKeepalive = ContinuousClock.now
+
+    /// What the last successful connection learned.
+    private(set) var info: ConnectionInfo?
+
+    init(host: Inventory.Host, policy: HostKeyPolicy, timeouts: SSHTimeouts, credential: @escaping @Sendable () throws -> Credential,
+         report: @escaping @Sendable (String) -> Void) {
+        self.host = host
+        self.policy = policy
+        self.timeouts = timeouts
+        self.credential = credential
+        self.report = report
+    }
+
+    struct Request {
+        var command: String
+        var deadline: ContinuousClock.Instant?
+        var continuation: CheckedContinuation<CommandResult, Error>
+    }
+
+    /// A command on its way through the channel's life.
+    private final class Run {
+        enum Phase {
+            case opening
+            case starting(OpaquePointer)
+            case reading(OpaquePointer)
+            case closing(OpaquePointer)
+            case waitingClosed(OpaquePointer)
+        }
+
+        let request: Request
+        var phase: Phase = .opening
+        var stdout = Data()
+        var stderr = Data()
+        let started = Date()
+        let clock = ContinuousClock.now
+        /// Answered (result or error); removed from the running list.
+        var done = false
+
+        init(_ request: Request) { self.request = request }
+    }
+
+    func execute(_ command: String, timeout: Duration?) async throws -> CommandResult {
+        try await withCheckedThrowingContinuation { continuation in
+            enqueue(Request(command: command, deadline: timeout.map { ContinuousClock.now + $0 }, continuation: continuation))
+        }
+    }
+
+    /// Connects (if needed) and returns what the connection learned: for `ssh-check`.
+    func connectInfo() async throws -> ConnectionInfo {
+        _ = try await execute("true", timeout: timeouts.handshake + timeouts.connect)
+        return lock.withLock { info } ?? ConnectionInfo(fingerprint: "", keyType: "", hostKeyStatus: "", authMethod: "", offeredMethods: "")
+    }
+
+    private func enqueue(_ request: Request) {
+        lock.lock()
+        queued.append(request)
+        let needsThread = !started
+        started = true
+        lock.unlock()
+        if needsThread {
+            var descriptors: [Int32] = [0, 0]
+            pipe(&descriptors)
+            wakeRead = descriptors[0]
+            wakeWrite = descriptors[1]
+            _ = fcntl(wakeRead, F_SETFL, O_NONBLOCK)
+            let thread = Thread { [self] in loop() }
+            thread.name = "drctl-ssh-\(host.name)"
+            thread.start()
+        } else {
+            var byte: UInt8 = 1
+            _ = write(wakeWrite, &byte, 1)
+        }
+    }
+
+    // MARK: The session thread
+
+    private func loop() {
+        while true {
+            lock.lock()
+            let fresh = queued
+            queued = []
+            lock.unlock()
+            if !fresh.isEmpty {
+                if connection == nil { connect(failing: fresh) } else { running += fresh.map(Run.init) }
+            }
+            var progressed = false
+            if let connection {
+                for run in running where !run.done && advance(run, connection.session) { progressed = true }
+                expireDeadlines()
+                running.removeAll(where: \.done)
+            }
+            // Looked up again: a drop above freed the session.
+            if let connection = self.connection {
+                reapAbandoned(connection.session)
+                sendKeepalive(connection.session)
+            }
+            if !progressed { waitForActivity() }
+        }
+    }
+
+    private func connect(failing requests: [Request]) {
+        do {
+            let connected = try SSHConnection.open(host, policy: policy, timeouts: timeouts, credential: credential)
+            if everConnected {
+                report("reconnected to \(host.address):\(host.port) after the session dropped")
+            }
+            report("connected to \(host.address):\(host.port) as \(host.user) (\(connected.info.authMethod)); host key \(connected.info.keyType) \(connected.info.fingerprint), \(connected.info.hostKeyStatus)")
+            everConnected = true
+            lock.lock()
+            info = connected.info
+            lock.unlock()
+            connection = connected
+            nextKeepalive = ContinuousClock.now + timeouts.keepalive
+            running += requests.map(Run.init)
+        } catch {
+            for request in requests { request.continuation.resume(throwing: error) }
+        }
+    }
+
+    /// Moves one command forward without blocking; true when something happened.
+    private func advance(_ run: Run, _ session: OpaquePointer) -> Bool {
+        switch run.phase {
+        case .opening:
+            let window = UInt32(2 * 1024 * 1024), packet = UInt32(32_768)
+            guard let channel = libssh2_channel_open_ex(session, "session", 7, window, packet, nil, 0) else {
+                let code = libssh2_session_last_errno(session)
+                if code == LIBSSH2_ERROR_EAGAIN { return false }
+                dropped("opening a channel failed: \(SSHConnection.lastError(session))")
+                return true
+            }
+            run.phase = .starting(channel)
+            return true
+        case .starting(let channel):
+            let result = libssh2_channel_process_startup(channel, "exec", 4, run.request.command, UInt32(run.request.command.utf8.count))
+            if result == LIBSSH2_ERROR_EAGAIN { return false }
+            if result != 0 {
+                finish(run, throwing: TransportError(.sessionDropped, host: host.name, detail: "the server would not run the command: \(SSHConnection.lastError(session))"))
+                abandoned.append(channel)
+                return true
+            }
+            run.phase = .reading(channel)
+            return true
+        case .reading(let channel):
+            var progressed = false
+            for stream in [Int32(0), Int32(SSH_EXTENDED_DATA_STDERR)] {
+                while true {
+                    var buffer = [UInt8](repeating: 0, count: 32_768)
+                    let count = libssh2_channel_read_ex(channel, stream, &buffer, buffer.count)
+                    if count > 0 {
+                        if stream == 0 { run.stdout.append(contentsOf: buffer[0..<count]) } else { run.stderr.append(contentsOf: buffer[0..<count]) }
+                        progressed = true
+                        continue
+                    }
+                    if count == Int(LIBSSH2_ERROR_EAGAIN) || count == 0 { break }
+                    dropped("the connection broke while `\(run.request.command)` ran (\(SSHConnection.lastError(session)))")
+                    return true
+                }
+            }
+            if libssh2_channel_eof(channel) != 0 {
+                run.phase = .closing(channel)
+                return true
+            }
+            return progressed
+        case .closing(let channel):
+            let result = libssh2_channel_close(channel)
+            if result == LIBSSH2_ERROR_EAGAIN { return false }
+            run.phase = .waitingClosed(channel)
+            return true
+        case .waitingClosed(let channel):
+            let result = libssh2_channel_wait_closed(channel)
+            if result == LIBSSH2_ERROR_EAGAIN { return false }
+            let status = libssh2_channel_get_exit_status(channel)
+            var signal: UnsafeMutablePointer<CChar>?
+            var signalLength = 0
+            libssh2_channel_get_exit_signal(channel, &signal, &signalLength, nil, nil, nil, nil)
+            let signalName = signal.map { String(cString: $0) }
+            if let signal { libssh2_free(session, signal) }
+            libssh2_channel_free(channel)
+            let output = CommandResult(stdout: String(decoding: run.stdout, as: UTF8.self), stderr: String(decoding: run.stderr, as: UTF8.self),
+                                       exitStatus: signalName == nil ? status : 128, exitSignal: signalName, started: run.started,
+                                       duration: ContinuousClock.now - run.clock)
+            finish(run, returning: output)
+            return true
+        }
+    }
+
+    private func finish(_ run: Run, returning result: CommandResult) {
+        run.done = true
+        run.request.continuation.resume(returning: result)
+    }
+
+    private func finish(_ run: Run, throwing error: Error) {
+        run.done = true
+        run.request.continuation.resume(throwing: error)
+    }
+
+    /// The session broke: fail what ran on it and start afresh with the next command.
+    private func dropped(_ detail: String) {
+        let error = TransportError(.sessionDropped, host: host.name, detail: detail,
+                                   hint: "the command may or may not have taken effect; drctl reconnects for the next command")
+        for run in running where !run.done { finish(run, throwing: error) }
+        running = []
+        abandoned = []
+        if let connection {
+            libssh2_session_free(connection.session)
+            close(connection.socket)
+        }
+        connection = nil
+        report("session dropped: \(detail)")
+    }
+
+    /// A command past its deadline is answered with a timeout; its channel is closed later.
+    private func expireDeadlines() {
+        let now = ContinuousClock.now
+        for run in running where !run.done {
+            guard let deadline = run.request.deadline, now >= deadline else { continue }
+            finish(run, throwing: TransportError(.commandTimedOut, host: host.name, detail: "`\(run.request.command)` did not finish in time",
+                                                 hint: "the command may still be running on the host"))
+            switch run.phase {
+            case .starting(let channel), .reading(let channel), .closing(let channel), .waitingClosed(let channel): abandoned.append(channel)
+            case .opening: break
+            }
+        }
+    }
+
+    private func reapAbandoned(_ session: OpaquePointer) {
+        abandoned.removeAll { channel in
+            let result = libssh2_channel_close(channel)
+            if result == LIBSSH2_ERROR_EAGAIN { return false }
+            libssh2_channel_free(channel)
+            return true
+        }
+    }
+
+    private func sendKeepalive(_ session: OpaquePointer) {
+        guard ContinuousClock.now >= nextKeepalive else { return }
+        var seconds: Int32 = 0
+        if libssh2_keepalive_send(session, &seconds) < 0 && libssh2_session_last_errno(session) != LIBSSH2_ERROR_EAGAIN {
+            dropped("the keepalive could not be sent")
+            return
+        }
+        nextKeepalive = ContinuousClock.now + .seconds(max(1, Int(seconds)))
+    }
+
+    /// Sleeps until the socket is ready in the direction libssh2 waits for, a new command
+    /// arrives, or a deadline or keepalive is due.
+    private func waitForActivity() {
+        var descriptors = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+        if let connection, !running.isEmpty {
+            let directions = libssh2_session_block_directions(connection.session)
+            var events: Int16 = 0
+            if directions & LIBSSH2_SESSION_BLOCK_INBOUND != 0 { events |= Int16(POLLIN) }
+            if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 { events |= Int16(POLLOUT) }
+            descriptors.append(pollfd(fd: connection.socket, events: events == 0 ? Int16(POLLIN) : events, revents: 0))
+        }
+        var wait: Duration = connection == nil ? .seconds(3600) : timeouts.keepalive
+        let now = ContinuousClock.now
+        for run in running { if let deadline = run.request.deadline { wait = min(wait, max(.zero, deadline - now)) } }
+        if !abandoned.isEmpty { wait = min(wait, .milliseconds(20)) }
+        if connection != nil { wait = min(wait, max(.zero, nextKeepalive - now)) }
+        _ = poll(&descriptors, nfds_t(descriptors.count), Int32(min(wait.milliseconds, 60_000)) + 1)
+        var drain = [UInt8](repeating: 0, count: 64)
+        while read(wakeRead, &drain, drain.count) > 0 {}
+    }
+}
