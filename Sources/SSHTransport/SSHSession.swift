@@ -164,8 +164,8 @@ final class SSHSession: @unchecked Sendable {
             let result = libssh2_channel_process_startup(channel, "exec", 4, run.request.command, UInt32(run.request.command.utf8.count))
             if result == LIBSSH2_ERROR_EAGAIN { return false }
             if result != 0 {
-                finish(run, throwing: TransportError(.sessionDropped, host: host.name, detail: "the server would not run the command: \(SSHConnection.lastError(session))"))
-                abandoned.append(channel)
+                // A session that cannot start a command is not to be trusted: start afresh.
+                dropped("the server would not run `\(run.request.command)`: \(SSHConnection.lastError(session))")
                 return true
             }
             run.phase = .reading(channel)

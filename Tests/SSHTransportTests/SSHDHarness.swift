@@ -1,0 +1,237 @@
+import Foundation
+
+/// A real OpenSSH sshd on 127.0.0.1 for the tests: a free port, generated keys, its own config,
+/// a throwaway login user whose shell is /bin/sh (root's bash start-up files are slow and noisy),
+/// and, for password logins, a PAM service of its own. Needs root; tests skip otherwise.
+final class SSHD: @unchecked Sendable {
+    static let user = "drctlssh"
+    static let password = "s3cret-Pa55-for-tests"
+    static var isRoot: Bool { getuid() == 0 }
+
+    let directory: URL
+    let port: Int
+    let pid: pid_t
+    let clientKey: String
+    let encryptedClientKey: String
+    let hostKeyFingerprint: String
+
+    struct Options {
+        /// `publickey` only, `password` and `keyboard-interactive` through PAM, or only
+        /// keyboard-interactive (as ESXi).
+        enum Authentication { case keys, passwords, keyboardInteractiveOnly }
+        var authentication: Authentication = .keys
+        var forceCommand: String?
+        var hostKeyType = "ed25519"
+    }
+
+    static func start(_ options: Options = Options()) throws -> SSHD {
+        try ensureUser()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-sshd-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        chmod(directory.path, 0o755)
+        try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
+        let hostKey = directory.appendingPathComponent("host_key").path
+        try shell("ssh-keygen -q -t \(options.hostKeyType) -N '' -f \(hostKey)")
+        let clientKey = directory.appendingPathComponent("client_ed25519").path
+        try shell("ssh-keygen -q -t ed25519 -N '' -f \(clientKey)")
+        let encrypted = directory.appendingPathComponent("client_ecdsa").path
+        try shell("ssh-keygen -q -t ecdsa -b 256 -N 'key-passphrase' -f \(encrypted)")
+        let authorized = directory.appendingPathComponent("authorized_keys").path
+        try shell("cat \(clientKey).pub \(encrypted).pub > \(authorized) && chmod 644 \(authorized)")
+        let fingerprint = try shell("ssh-keygen -lf \(hostKey).pub").split(separator: " ")[1]
+        let port = try freePort()
+        var config = """
+        Port \(port)
+        ListenAddress 127.0.0.1
+        HostKey \(hostKey)
+        AuthorizedKeysFile \(authorized)
+        PidFile \(directory.path)/sshd.pid
+        StrictModes no
+        PermitRootLogin no
+        MaxSessions 100
+        MaxStartups 100:30:200
+        LogLevel VERBOSE
+        """
+        var program = "/usr/sbin/sshd"
+        switch options.authentication {
+        case .keys:
+            config += "\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+        case .passwords, .keyboardInteractiveOnly:
+            program = try pamProgram(directory)
+            // keyboardInteractiveOnly offers what ESXi offers: publickey and keyboard-interactive.
+            config += "\nUsePAM yes\nKbdInteractiveAuthentication yes\nPasswordAuthentication \(options.authentication == .passwords ? "yes" : "no")\n"
+        }
+        if let forceCommand = options.forceCommand { config += "ForceCommand \(forceCommand)\n" }
+        let configPath = directory.appendingPathComponent("sshd_config").path
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        // posix_spawn, not Foundation's Process: sshd's forked children inherit the descriptor
+        // Process watches and, exiting, make it wait forever on the still-running listener.
+        let pid = try spawn(program, ["-D", "-f", configPath, "-E", directory.appendingPathComponent("sshd.log").path])
+        let sshd = SSHD(directory: directory, port: port, pid: pid, clientKey: clientKey, encryptedClientKey: encrypted,
+                        hostKeyFingerprint: String(fingerprint))
+        try sshd.waitUntilListening()
+        return sshd
+    }
+
+    private init(directory: URL, port: Int, pid: pid_t, clientKey: String, encryptedClientKey: String, hostKeyFingerprint: String) {
+        self.directory = directory
+        self.port = port
+        self.pid = pid
+        self.clientKey = clientKey
+        self.encryptedClientKey = encryptedClientKey
+        self.hostKeyFingerprint = hostKeyFingerprint
+    }
+
+    func stop() {
+        try? killSessions()
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    static func spawn(_ program: String, _ arguments: [String]) throws -> pid_t {
+        var pid: pid_t = 0
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for descriptor: Int32 in [0, 1, 2] { posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", O_RDWR, 0) }
+        let argv = ([program] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let result = posix_spawn(&pid, program, &actions, nil, argv, environ)
+        guard result == 0 else { throw HarnessError("cannot start \(program): \(String(cString: strerror(result)))") }
+        return pid
+    }
+
+    var log: String { (try? String(contentsOf: directory.appendingPathComponent("sshd.log"), encoding: .utf8)) ?? "" }
+
+    /// A known_hosts file that vouches for this server's key.
+    func knownHosts() throws -> String {
+        let path = directory.appendingPathComponent("known_hosts").path
+        let key = try String(contentsOfFile: directory.appendingPathComponent("host_key.pub").path, encoding: .utf8)
+        let fields = key.split(separator: " ")
+        try "[127.0.0.1]:\(port) \(fields[0]) \(fields[1])\n".write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Kills the sshd processes serving connections (not the listener), dropping every session.
+    func killSessions() throws {
+        // The privileged monitor and the unprivileged child that holds the connection.
+        let children = try SSHD.shell("pgrep -P \(pid) || true").split(separator: "\n").compactMap { pid_t($0) }
+        let grandchildren = try children.flatMap { try SSHD.shell("pgrep -P \($0) || true").split(separator: "\n").compactMap { pid_t($0) } }
+        for process in grandchildren + children { kill(process, SIGKILL) }
+    }
+
+    private func waitUntilListening() throws {
+        for _ in 0..<100 {
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            close(descriptor)
+            if connected == 0 { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw HarnessError("sshd did not start listening on \(port):\n\(log)")
+    }
+
+    /// A throwaway user with /bin/sh, locked password field `*` so key logins still work.
+    private static func ensureUser() throws {
+        if (try? shell("id -u \(user)")) != nil { return }
+        try shell("useradd -M -d /tmp -s /bin/sh \(user) && usermod -p '*' \(user)")
+    }
+
+    /// sshd takes its PAM service from its program name: a symlink gives it one of our own that
+    /// accepts only the test user's test password.
+    private static func pamProgram(_ directory: URL) throws -> String {
+        let checker = directory.appendingPathComponent("check-pass.sh").path
+        try """
+        #!/bin/sh
+        read -r password
+        [ "$PAM_USER" = "\(user)" ] && [ "$password" = "\(password)" ]
+        """.write(toFile: checker, atomically: true, encoding: .utf8)
+        chmod(checker, 0o755)
+        try """
+        auth     required pam_exec.so expose_authtok quiet \(checker)
+        auth     optional pam_permit.so
+        account  required pam_permit.so
+        session  required pam_permit.so
+        password required pam_deny.so
+
+        """.write(toFile: "/etc/pam.d/sshd-drctl-test", atomically: true, encoding: .utf8)
+        let link = directory.appendingPathComponent("sshd-drctl-test").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "/usr/sbin/sshd")
+        return link
+    }
+
+    static func freePort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    @discardableResult
+    static func shell(_ command: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard process.terminationStatus == 0 else { throw HarnessError("`\(command)` failed: \(text)") }
+        return text
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A TCP listener that accepts and never says a word: a hung host.
+final class SilentListener: @unchecked Sendable {
+    let port: Int
+    private let descriptor: Int32
+    private let thread: Thread
+
+    init() throws {
+        let listening = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var yes: Int32 = 1
+        setsockopt(listening, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listening, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listening, $0, &length) } }
+        listen(listening, 8)
+        descriptor = listening
+        port = Int(UInt16(bigEndian: address.sin_port))
+        thread = Thread {
+            // Accepted connections stay open and are never answered.
+            while accept(listening, nil, nil) >= 0 {}
+        }
+        thread.start()
+    }
+
+    func stop() {
+        shutdown(descriptor, Int32(SHUT_RDWR))
+        close(descriptor)
+    }
+}
