@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import RunbookFormat
 import Simulator
+import SSHTransport
 
 struct DrillCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,6 +25,7 @@ struct DrillCommand: AsyncParsableCommand {
     @Option(help: "The scenario file (see Simulator/).") var scenario: String
     @Option(help: "Override the scenario's seed.") var seed: UInt64?
     @Flag(help: "Show the plan against the scenario's fleet; change nothing.") var dryRun = false
+    @Flag(help: "Put the simulated fleet behind a local sshd and go through the SSH transport end to end.") var viaSSH = false
     @OptionGroup var common: RunFlags
 
     func validate() throws {
@@ -39,20 +41,50 @@ struct DrillCommand: AsyncParsableCommand {
         } catch let problem as ParameterBinding.Problem {
             throw failInvalidInput(problem.description.split(separator: "\n").map(String.init))
         }
-        let simulator = FleetSimulator(fleet: world.fleet, connectTimeout: .seconds(2))
-        let transport = SimulatorTransport(simulator: simulator)
         var options = common.options(dryRun: dryRun, offline: false)
         options.probeTimeout = .seconds(2)
         let gate: any ApprovalGate = common.autoApprove
             ? AutoApproveGate(approver: TerminalApprovalGate.loginName, reason: "--auto-approve (drill)")
             : TerminalApprovalGate.forThisProcess(autoApprove: false)
-        print("drill \(loaded.runbook.name) against scenario \(world.name) (seed \(world.fleet.seed))")
-        let summary = await execute(loaded, transport: transport, options: options, gate: gate, verbose: common.verbose, observers: [transport],
+        let finalFleet: Fleet
+        let faults: [String]
+        let summary: RunSummary
+        if viaSSH {
+            let fleet: FleetBehindSSHD
+            do {
+                fleet = try FleetBehindSSHD.start(world, drctl: Self.executablePath)
+            } catch {
+                writeError("drctl drill --via-ssh: \(error)")
+                throw ExitCode(ExitStatus.invalidInput)
+            }
+            defer { fleet.stop() }
+            loaded.inventory = fleet.inventory
+            let ssh = SSHTransport(inventory: fleet.inventory, settings: .init(knownHostsPath: fleet.inventory.knownHosts!),
+                                   report: { host, message in if common.verbose { print("  ~ \(host): \(message)") } })
+            let transport = SimulatorOverSSH(ssh: ssh, fleet: fleet)
+            print("drill \(loaded.runbook.name) against scenario \(world.name) (seed \(world.fleet.seed)), over SSH to a local sshd")
+            summary = await execute(loaded, transport: transport, options: options, gate: gate, verbose: common.verbose, observers: [transport],
                                     printSummary: dryRun)
+            finalFleet = try fleet.state.read()
+            faults = finalFleet.faults.filter(\.fired).map { finalFleet.describe($0.effect) }
+        } else {
+            let simulator = FleetSimulator(fleet: world.fleet, connectTimeout: .seconds(2))
+            let transport = SimulatorTransport(simulator: simulator)
+            print("drill \(loaded.runbook.name) against scenario \(world.name) (seed \(world.fleet.seed))")
+            summary = await execute(loaded, transport: transport, options: options, gate: gate, verbose: common.verbose, observers: [transport],
+                                    printSummary: dryRun)
+            finalFleet = await simulator.fleet
+            faults = await simulator.faultsFired
+        }
         if dryRun { throw ExitCode(summary.exitCode) }
-        let verdicts = world.check(await simulator.fleet)
-        let report = DrillReport(summary: summary, scenario: world, verdicts: verdicts, faults: await simulator.faultsFired)
+        let verdicts = world.check(finalFleet)
+        let report = DrillReport(summary: summary, scenario: world, verdicts: verdicts, faults: faults)
         print(report.text)
         throw ExitCode(report.exitCode)
+    }
+
+    /// This binary, for sshd's ForceCommand.
+    static var executablePath: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 }

@@ -31,6 +31,8 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "With --dry-run: contact no host at all.")
     var offline = false
 
+    @OptionGroup var ssh: SSHFlags
+
     func validate() throws {
         if offline && !dryRun { throw ValidationError("--offline only goes with --dry-run") }
         if common.inventory == nil && !offline { throw ValidationError("--inventory FILE is required (except with --dry-run --offline)") }
@@ -39,7 +41,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let loaded = try common.load(runbookPath: runbook)
         let options = common.options(dryRun: dryRun, offline: offline)
-        let transport: any Transport = offline ? OfflineTransport() : try HostTransports.make(for: loaded.inventory)
+        let transport: any Transport = offline ? OfflineTransport() : ssh.transport(for: loaded.inventory, events: ConnectionLog(echo: true))
         let summary = await execute(loaded, transport: transport, options: options, gate: TerminalApprovalGate.forThisProcess(autoApprove: common.autoApprove),
                                     verbose: common.verbose)
         throw ExitCode(summary.exitCode)

@@ -97,7 +97,7 @@ extension Fleet {
         }
     }
 
-    func describe(_ effect: FaultRule.Effect) -> String {
+    public func describe(_ effect: FaultRule.Effect) -> String {
         switch effect {
         case .hostState(let host, let state): return "host \(host) is \(state.rawValue)"
         case .hostdCrashed(let host): return "hostd crashed on \(host)"

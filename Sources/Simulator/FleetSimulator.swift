@@ -69,30 +69,9 @@ public actor FleetSimulator {
     }
 
     public func probe(_ request: ProbeRequest) async -> ProbeResult {
-        let name = request.host?.name ?? fleet.hosts.first { $0.address == request.address }?.name ?? request.address
-        if let vcenter = fleet.vcenter, name == vcenter.hostName || request.address == vcenter.address {
-            let vmOn = ApplianceShell.isRunning(at: vcenter.hostName, in: fleet)
-            if request.method == .tcp && request.port == 443 {
-                return vmOn && vcenter.servicesRunning
-                    ? ProbeResult(state: .up, detail: "\(vcenter.address):443 accepted the connection")
-                    : ProbeResult(state: .down, detail: vmOn ? "\(vcenter.address):443 refused: vCenter services are stopped" : "\(vcenter.address):443: no route to host")
-            }
-            return vmOn ? ProbeResult(state: .up, detail: "\(name) answered") : ProbeResult(state: .down, detail: "\(vcenter.address): no route to host")
-        }
-        guard let index = fleet.hostIndex(name) else {
-            return ProbeResult(state: .down, detail: "\(request.address) is not part of the simulated fleet")
-        }
-        let host = fleet.hosts[index]
-        switch host.state {
-        case .up:
-            return ProbeResult(state: .up, detail: request.method == .ssh ? "SSH login to \(host.address) as root succeeded" : "\(host.address):\(request.port) accepted the connection")
-        case .down:
-            return ProbeResult(state: .down, detail: "\(host.address):\(request.port): connection refused")
-        case .hung:
-            if request.method == .tcp { return ProbeResult(state: .up, detail: "\(host.address):\(request.port) accepted TCP (the host may still be hung)") }
-            try? await Task.sleep(for: min(request.timeout, connectTimeout))
-            return ProbeResult(state: .down, detail: "\(host.address) accepted TCP but sent no SSH banner within \(min(request.timeout, connectTimeout))")
-        }
+        let answer = SimulatedProbe.answer(request, fleet: fleet, connectTimeout: connectTimeout)
+        if let wait = answer.after { try? await Task.sleep(for: wait) }
+        return answer.result
     }
 
     /// Fires `after_step` faults.
@@ -136,14 +115,48 @@ public struct SimulatorTransport: Transport, RunObserver {
 }
 
 /// Counts running items per step, to tell when a step has finished.
-actor StepCompletion {
+public actor StepCompletion {
     private var running: [String: Int] = [:]
 
-    func started(_ step: String) { running[step, default: 0] += 1 }
+    public init() {}
+
+    public func started(_ step: String) { running[step, default: 0] += 1 }
 
     /// True when the last running item of the step finished.
-    func finished(_ step: String) -> Bool {
+    public func finished(_ step: String) -> Bool {
         running[step, default: 1] -= 1
         return running[step]! <= 0
+    }
+}
+
+/// How the fleet answers a reachability probe: shared by the in-process simulator and drills
+/// over SSH, whose probes are answered from the state file.
+public enum SimulatedProbe {
+    /// The result, and how long a real client would wait before getting it (a hung host).
+    public static func answer(_ request: ProbeRequest, fleet: Fleet, connectTimeout: Duration) -> (result: ProbeResult, after: Duration?) {
+        let name = request.host?.name ?? fleet.hosts.first { $0.address == request.address }?.name ?? request.address
+        if let vcenter = fleet.vcenter, name == vcenter.hostName || request.address == vcenter.address {
+            let vmOn = ApplianceShell.isRunning(at: vcenter.hostName, in: fleet)
+            if request.method == .tcp && request.port == 443 {
+                return (vmOn && vcenter.servicesRunning
+                    ? ProbeResult(state: .up, detail: "\(vcenter.address):443 accepted the connection")
+                    : ProbeResult(state: .down, detail: vmOn ? "\(vcenter.address):443 refused: vCenter services are stopped" : "\(vcenter.address):443: no route to host"), nil)
+            }
+            return (vmOn ? ProbeResult(state: .up, detail: "\(name) answered") : ProbeResult(state: .down, detail: "\(vcenter.address): no route to host"), nil)
+        }
+        guard let index = fleet.hostIndex(name) else {
+            return (ProbeResult(state: .down, detail: "\(request.address) is not part of the simulated fleet"), nil)
+        }
+        let host = fleet.hosts[index]
+        switch host.state {
+        case .up:
+            return (ProbeResult(state: .up, detail: request.method == .ssh ? "SSH login to \(host.address) as root succeeded" : "\(host.address):\(request.port) accepted the connection"), nil)
+        case .down:
+            return (ProbeResult(state: .down, detail: "\(host.address):\(request.port): connection refused"), nil)
+        case .hung:
+            if request.method == .tcp { return (ProbeResult(state: .up, detail: "\(host.address):\(request.port) accepted TCP (the host may still be hung)"), nil) }
+            let wait = min(request.timeout, connectTimeout)
+            return (ProbeResult(state: .down, detail: "\(host.address) accepted TCP but sent no SSH banner within \(wait)"), wait)
+        }
     }
 }

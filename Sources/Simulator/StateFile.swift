@@ -54,8 +54,10 @@ public struct StateFile: Sendable {
     }
 
     private func withLock<T>(_ body: () throws -> T) throws -> T {
-        let descriptor = open(path + ".lock", O_RDWR | O_CREAT, 0o600)
+        let descriptor = open(path + ".lock", O_RDWR | O_CREAT, 0o666)
         guard descriptor >= 0 else { throw Problem(description: "\(path).lock: \(String(cString: strerror(errno)))") }
+        // Behind sshd the login user's `sim exec` shares the lock with the drill's own process.
+        fchmod(descriptor, 0o666)
         defer { close(descriptor) }
         guard flock(descriptor, LOCK_EX) == 0 else { throw Problem(description: "\(path).lock: cannot lock: \(String(cString: strerror(errno)))") }
         defer { flock(descriptor, LOCK_UN) }

@@ -105,3 +105,18 @@ struct DrillTests {
         #expect(!result.stdout.contains("Drill report"))
     }
 }
+
+/// The same drills through a real sshd and the libssh2 transport.
+@Suite("drills over SSH", .enabled(if: getuid() == 0, "needs root to start sshd and add its login user"))
+struct DrillsOverSSHTests {
+    @Test("each runbook reaches the same end state over SSH as in process",
+          arguments: [(hostFailureDrill, "host-failure", "DRILL PASSED: 6 of 6 checks hold."),
+                      (datastoreFailureDrill, "datastore-failure", "DRILL PASSED: 6 of 6 checks hold."),
+                      (vcenterLossDrill, "vcenter-host-failed", "DRILL PASSED: 2 of 2 checks hold.")])
+    func viaSSH(_ runbook: [String], _ scenario: String, _ verdict: String) async throws {
+        let result = try await CLI.run(["drill", runbook[0], "--scenario", "Simulator/\(scenario).yaml"] + runbook.dropFirst() + ["--auto-approve", "--via-ssh"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("over SSH to a local sshd"))
+        #expect(result.stdout.contains(verdict))
+    }
+}

@@ -224,3 +224,29 @@ final class EventRecorder: @unchecked Sendable {
     func add(_ event: String) { lock.withLock { events.append(event) } }
     var all: [String] { lock.withLock { events } }
 }
+
+@Suite("secrets stay secret", .serialized, .enabled(if: SSHD.isRoot, "needs root to add a test user and a PAM service"))
+struct SecretTests {
+    @Test("a password from the environment never shows in any process's argv, in errors, or in events")
+    func passwordNotInProcessList() async throws {
+        let sshd = try SSHD.start(SSHD.Options(authentication: .keyboardInteractiveOnly))
+        defer { sshd.stop() }
+        setenv("DRCTL_SECRET_PASSWORD", SSHD.password, 1)
+        let events = EventRecorder()
+        let ssh = SSHTransport(inventory: Inventory(), settings: .init(knownHostsPath: try sshd.knownHosts()), report: { events.add("\($0): \($1)") })
+        let host = Inventory.Host(name: "esxi-test", address: "127.0.0.1", port: sshd.port, user: SSHD.user, auth: .passwordEnvironment("DRCTL_SECRET_PASSWORD"))
+        async let running = ssh.execute("sleep 1; echo done", on: host, timeout: .seconds(10))
+        try await Task.sleep(for: .milliseconds(400))
+        let processes = try SSHD.shell("ps -eo args")
+        #expect(try await running.stdout == "done\n")
+        #expect(!processes.contains(SSHD.password))
+        #expect(!events.all.joined().contains(SSHD.password))
+        setenv("DRCTL_SECRET_PASSWORD", SSHD.password + "-wrong", 1)
+        let other = SSHTransport(inventory: Inventory(), settings: .init(knownHostsPath: try sshd.knownHosts()))
+        do {
+            _ = try await other.execute("true", on: host, timeout: .seconds(10))
+        } catch {
+            #expect(!"\(error)".contains(SSHD.password))
+        }
+    }
+}
