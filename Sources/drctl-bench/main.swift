@@ -36,6 +36,17 @@ for file in runbookFiles {
     row("validate Runbooks/\(file)", DurationText.format(time) + " (\(time.milliseconds > 0 ? "\(time.milliseconds) ms" : "\(Int(time.seconds * 1_000_000)) µs"))")
 }
 
+// The whole `drctl validate` process, as an operator runs it (start-up included).
+let validateProcess = try await measure(5) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: ".build/release/drctl")
+    process.arguments = ["validate"] + runbookFiles.map { "Runbooks/\($0)" }
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+}
+row("drctl validate Runbooks/*.yaml (whole process)", DurationText.format(validateProcess))
+
 let items = 2000
 let fanOut = """
 runbook: bench

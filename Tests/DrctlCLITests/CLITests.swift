@@ -59,16 +59,15 @@ struct CLIError: Error, CustomStringConvertible {
 
 @Suite("drctl command line", .serialized)
 struct CLITests {
-    @Test("validate accepts every runbook shipped in Runbooks/ and answers in well under a second")
+    // How fast validate answers is a benchmark (`make bench`), not a timed test.
+    @Test("validate accepts every runbook shipped in Runbooks/")
     func validateShippedRunbooks() async throws {
         let runbooks = try FileManager.default.contentsOfDirectory(atPath: CLI.root.appendingPathComponent("Runbooks").path)
             .filter { $0.hasSuffix(".yaml") }.map { "Runbooks/\($0)" }
         #expect(!runbooks.isEmpty)
-        let clock = ContinuousClock.now
         let result = try await CLI.run(["validate"] + runbooks)
-        let elapsed = ContinuousClock.now - clock
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(elapsed < .seconds(1), "validate took \(elapsed)")
+        #expect(result.stdout.split(separator: "\n").count == runbooks.count)
     }
 
     @Test("validate prints file:line:col problems and exits 2")

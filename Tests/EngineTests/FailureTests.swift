@@ -47,7 +47,7 @@ struct FailureTests {
         steps:
           - { id: slow, on: h1, run: "sleep", timeout: 100ms }
         """, transport: transport)
-        #expect(ContinuousClock.now - clock < .seconds(2))
+        #expect(ContinuousClock.now - clock < .seconds(4), "the 5 s command was cut short")
         #expect(summary.status("slow") == .failed)
         #expect(summary.items(of: "slow")[0].outcome.reason?.contains("timed out after 100ms") == true)
     }
