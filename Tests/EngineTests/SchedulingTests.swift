@@ -27,7 +27,10 @@ struct SchedulingTests {
 
     @Test("item i of a fan-out waits only for item i of the fan-out it needs")
     func pipelinesItemByItem() async throws {
-        let transport = ScriptedTransport(Self.slowLastItem)
+        // register c holds until power a has started: only pipelining lets that happen in time.
+        let transport = ScriptedTransport { _, command, _ in
+            command == "register c" ? ScriptedTransport.Reply(delay: .milliseconds(10), until: "power a") : ScriptedTransport.Reply(delay: .milliseconds(10))
+        }
         let summary = try await runEngine(Self.pipeline.replacingOccurrences(of: "BARRIER", with: ""), transport: transport)
         #expect(summary.outcome == .succeeded)
         let powerA = try #require(await transport.record("power a"))

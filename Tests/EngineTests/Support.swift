@@ -11,6 +11,8 @@ actor ScriptedTransport: Transport {
         var stderr: String = ""
         var exit: Int32 = 0
         var delay: Duration = .zero
+        /// Keeps the command running until this other command has started (at most 5 s).
+        var until: String?
     }
 
     struct Record: Sendable {
@@ -22,6 +24,7 @@ actor ScriptedTransport: Transport {
 
     private let reply: @Sendable (String, String, Int) -> Reply
     private(set) var records: [Record] = []
+    private var startedCommands: [String] = []
     private var callsPerCommand: [String: Int] = [:]
     private var running = 0
     private var runningPerHost: [String: Int] = [:]
@@ -44,7 +47,12 @@ actor ScriptedTransport: Transport {
         runningPerHost[host.name, default: 0] += 1
         maxRunning = max(maxRunning, running)
         maxRunningPerHost[host.name] = max(maxRunningPerHost[host.name] ?? 0, runningPerHost[host.name]!)
+        startedCommands.append(command)
         try? await Task.sleep(for: answer.delay)
+        if let other = answer.until {
+            let deadline = ContinuousClock.now + .seconds(5)
+            while !startedCommands.contains(other), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
+        }
         running -= 1
         runningPerHost[host.name]! -= 1
         records.append(Record(host: host.name, command: command, start: start, end: ContinuousClock.now))
