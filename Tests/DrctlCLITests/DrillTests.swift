@@ -120,3 +120,34 @@ struct DrillsOverSSHTests {
         #expect(result.stdout.contains(verdict))
     }
 }
+
+@Suite("Ctrl-C")
+struct InterruptTests {
+    @Test("SIGINT stops dispatching, lets running commands finish, reports what ran, and exits 130")
+    func interrupt() async throws {
+        let scenario = try CLI.temporaryFile("slow.yaml", """
+        scenario: slow
+        base: \(CLI.root.path)/Simulator/host-failure.yaml
+        faults:
+          - { latency: { fixed: 400ms } }
+        """)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = ["drill", "Runbooks/host-failure.yaml", "--scenario", scenario, "--param", "failed_host=esxi-01", "--auto-approve"]
+        process.currentDirectoryURL = CLI.root
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        try await Task.sleep(for: .milliseconds(1500))
+        kill(process.processIdentifier, SIGINT)
+        let text: String = await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)) }.start()
+        }
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130, "\(text)")
+        #expect(text.contains("Interrupted: no new steps will start"))
+        #expect(text.contains("interrupted before it started"))
+        #expect(text.contains("Run: interrupted"))
+    }
+}

@@ -46,6 +46,10 @@ steps:
       stdout_matches: 'Name'
       stderr_empty: true
       that: "result.vms | count >= 0"
+      message: "the listing is empty"
+    set:
+      names: "{{ result.vms | names }}"
+      first: "{{ result.names | first }}"
     timeout: 30s
     retry: { attempts: 3, delay: 1s, backoff: 2, max_delay: 10s }
   - id: gate
@@ -84,8 +88,14 @@ steps:
       until: result.powered_on
       interval: 2s
       timeout: 1m
-  - id: custom-verify
+  - id: back
     needs: [settle]
+    wait:
+      probe: { target: "{{ params.host }}", via: tcp, port: 443 }
+      until: result.reachable
+      timeout: "{{ params.host | default('5m') | lower | default('5m') }}"
+  - id: custom-verify
+    needs: [back]
     on: esxi-02
     run: "touch /tmp/marker"
     verify:
@@ -116,8 +126,8 @@ struct RunbookKeysTests {
         #expect(runbook.limits == Runbook.Limits(maxParallel: 8, maxPerHost: 2))
 
         let alive = try #require(runbook.step("alive"))
-        guard case .probe(let probe) = alive.kind else { Issue.record("alive is not a probe"); return }
-        #expect(probe.method == .tcp && probe.port == 443 && probe.expect == .up)
+        guard case .probe(let aliveProbe) = alive.kind else { Issue.record("alive is not a probe"); return }
+        #expect(aliveProbe.method == .tcp && aliveProbe.port == 443 && aliveProbe.expect == .up)
 
         let listing = try #require(runbook.step("listing"))
         #expect(listing.needs == ["alive"])
@@ -127,6 +137,13 @@ struct RunbookKeysTests {
         #expect(listing.expect.stderrEmpty && listing.expect.stdoutMatches == "Name" && listing.expect.that != nil)
         #expect(listing.timeout == .seconds(30))
         #expect(listing.retry == Retry(attempts: 3, delay: .seconds(1), backoff: 2, maxDelay: .seconds(10)))
+        #expect(listing.expect.message == "the listing is empty")
+        #expect(listing.set.map(\.name) == ["names", "first"])
+        #expect(listing.outputNames.contains("first"))
+
+        let back = try #require(runbook.step("back"))
+        guard case .wait(let probeWait) = back.kind, case .probe(let probe) = probeWait.check else { Issue.record("back is not a probe wait"); return }
+        #expect(probe.port == 443 && probeWait.timeoutTemplate != nil)
 
         let gate = try #require(runbook.step("gate"))
         guard case .approval(let approval) = gate.kind else { Issue.record("gate is not an approval"); return }

@@ -124,3 +124,47 @@ struct RoundTripTests {
         #expect(run("service-control --status --all", on: "vcsa", &fleet).stdout.hasPrefix("Running:\n"))
     }
 }
+
+@Suite("more simulated commands read back")
+struct MoreRoundTripTests {
+    @Test("hostsummary gives capacity figures the placement reads")
+    func hostSummary() throws {
+        var fleet = try sampleFleet()
+        let summary = try HostSummaryParser.parse(run("vim-cmd hostsvc/hostsummary", on: "esxi-02", &fleet).stdout)
+        #expect(summary.memoryMB == 65536 && summary.cpuCores == 32 && !summary.inMaintenanceMode)
+        #expect(summary.memoryUsedMB == 12288, "the running vCenter appliance uses 12 GB on esxi-02")
+        #expect(run("vim-cmd /hostsvc/hostsummary | grep inMaintenanceMode", on: "esxi-02", &fleet).stdout == "      inMaintenanceMode = false, \n")
+    }
+
+    @Test("power.off twice: the second is an InvalidPowerState fault; unregister of a running VM too")
+    func powerOff() throws {
+        var fleet = try sampleFleet()
+        let listing = try GetAllVMsParser.parse(run("vim-cmd vmsvc/getallvms", on: "esxi-02", &fleet).stdout)
+        let vmid = try #require(listing.vms.first { $0.name == "vcsa-01" }).vmid
+        #expect(ESXiFault.find(in: run("vim-cmd vmsvc/unregister \(vmid)", on: "esxi-02", &fleet).stdout)?.type == "InvalidPowerState")
+        #expect(throws: Never.self) { try PowerCommandParser.check(run("vim-cmd vmsvc/power.off \(vmid)", on: "esxi-02", &fleet).stdout) }
+        let again = run("vim-cmd vmsvc/power.off \(vmid)", on: "esxi-02", &fleet)
+        #expect(again.stdout.hasPrefix("Powering off VM:\nPower off failed: (vim.fault.InvalidPowerState) {"))
+        #expect(ESXiFault.find(in: again.stdout)?.members["existingState"] == "poweredOff")
+        #expect(run("vim-cmd vmsvc/unregister \(vmid)", on: "esxi-02", &fleet).stdout.isEmpty)
+    }
+
+    @Test("hostd and vpxa restart, then status, as on ESXi 7")
+    func restart() throws {
+        var fleet = try sampleFleet()
+        let restart = run("/etc/init.d/vpxa restart", on: "esxi-01", &fleet).stdout
+        #expect(restart.hasPrefix("watchdog-vpxa: Terminating watchdog process with PID") && restart.hasSuffix("vpxa stopped.\nvpxa started.\n"))
+        _ = run("/etc/init.d/hostd stop", on: "esxi-01", &fleet)
+        let status = run("/etc/init.d/hostd status", on: "esxi-01", &fleet)
+        #expect(try !ServiceStatusParser.parse(status.stdout, service: .hostd) && status.exitStatus != 0)
+    }
+
+    @Test("df -h lists the mounted datastores in BusyBox layout")
+    func diskFree() throws {
+        var fleet = try sampleFleet()
+        let lines = run("df -h", on: "esxi-01", &fleet).stdout.split(separator: "\n")
+        #expect(lines[0] == "Filesystem   Size   Used Available Use% Mounted on")
+        #expect(lines.contains { $0.hasPrefix("VMFS-6") && $0.hasSuffix("/vmfs/volumes/ds-shared-01") && $0.contains("2.0T") })
+        #expect(!lines.contains { $0.hasSuffix("/vmfs/volumes/ds-flaky") }, "an APD datastore is not mounted")
+    }
+}
