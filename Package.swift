@@ -43,6 +43,6 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RunbookFormat"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "ESXi", "Engine", "RunbookFormat"]),
         .testTarget(name: "DrctlCLITests", dependencies: ["DrctlCLI"]),
-        .testTarget(name: "SSHTransportTests", dependencies: ["SSHTransport", "Engine", "RunbookFormat"]),
+        .testTarget(name: "SSHTransportTests", dependencies: ["SSHTransport", "Engine", "RunbookFormat", "Simulator"]),
     ]
 )

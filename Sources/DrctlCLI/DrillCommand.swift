@@ -78,7 +78,7 @@ struct DrillCommand: AsyncParsableCommand {
         }
         if dryRun { throw ExitCode(summary.exitCode) }
         let verdicts = world.check(finalFleet)
-        let report = DrillReport(summary: summary, scenario: world, verdicts: verdicts, faults: faults)
+        let report = DrillReport(runbook: loaded.runbook, summary: summary, scenario: world, verdicts: verdicts, faults: faults)
         print(report.text)
         throw ExitCode(report.exitCode)
     }

@@ -6,6 +6,7 @@ import Simulator
 
 /// What a drill shows the DR coordinator: per-VM recovery, RTO, approvals, failures, end state.
 struct DrillReport {
+    let runbook: Runbook
     let summary: RunSummary
     let scenario: Scenario
     let verdicts: [Scenario.Verdict]
@@ -33,8 +34,12 @@ struct DrillReport {
     var vms: [VMRecovery] {
         var recoveries: [String: VMRecovery] = [:]
         var order: [String] = []
-        for step in summary.steps {
-            for (item, outcome) in step.items where outcome.outputs["answered"] != nil || step.id.contains("power") {
+        let powerOnSteps = Set(runbook.steps.filter { step in
+            if case .action(let call) = step.kind { return call.name == "vm.power.on" }
+            return false
+        }.map(\.id))
+        for step in summary.steps where powerOnSteps.contains(step.id) {
+            for (item, outcome) in step.items {
                 guard !item.label.isEmpty, outcome.status != .skipped || !recoveries.keys.contains(item.label) else { continue }
                 let finished = outcome.started.map { $0.addingTimeInterval(outcome.duration.seconds).timeIntervalSince(summary.started) }
                 if recoveries[item.label] == nil { order.append(item.label) }

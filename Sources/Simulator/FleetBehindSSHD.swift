@@ -34,7 +34,7 @@ public final class FleetBehindSSHD: @unchecked Sendable {
         var ports: [String: Int] = [:]
         var listening: [String] = []
         for host in scenario.inventory.hosts {
-            ports[host.name] = try freePort()
+            ports[host.name] = LocalSSHD.freePort()
             // A host that starts down has no sshd behind its port: connections are refused.
             if scenario.fleet.hosts.first(where: { $0.name == host.name })?.state != .down { listening.append(host.name) }
         }
@@ -58,7 +58,7 @@ public final class FleetBehindSSHD: @unchecked Sendable {
         }
         let configPath = directory.appendingPathComponent("sshd_config").path
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
-        let pid = try spawn("/usr/sbin/sshd", ["-D", "-f", configPath, "-E", directory.appendingPathComponent("sshd.log").path])
+        let pid = try LocalSSHD.spawn("/usr/sbin/sshd", ["-D", "-f", configPath, "-E", directory.appendingPathComponent("sshd.log").path])
 
         let publicKey = try String(contentsOfFile: hostKey + ".pub", encoding: .utf8).split(separator: " ")
         let knownHosts = directory.appendingPathComponent("known_hosts").path
@@ -74,7 +74,11 @@ public final class FleetBehindSSHD: @unchecked Sendable {
             return local
         }
         let fleet = FleetBehindSSHD(directory: directory, state: state, inventory: inventory, sshdPID: pid)
-        if let first = listening.first { try fleet.waitUntilListening(port: ports[first]!) }
+        if let first = listening.first, !LocalSSHD.waitUntilListening(port: ports[first]!) {
+            let log = (try? String(contentsOf: directory.appendingPathComponent("sshd.log"), encoding: .utf8)) ?? ""
+            fleet.stop()
+            throw Problem(description: "sshd did not start listening on 127.0.0.1:\(ports[first]!): \(log)")
+        }
         return fleet
     }
 
@@ -86,9 +90,7 @@ public final class FleetBehindSSHD: @unchecked Sendable {
     }
 
     public func stop() {
-        kill(sshdPID, SIGTERM)
-        var status: Int32 = 0
-        waitpid(sshdPID, &status, 0)
+        LocalSSHD.stop(sshdPID)
         try? FileManager.default.removeItem(at: directory)
     }
 
@@ -99,51 +101,6 @@ public final class FleetBehindSSHD: @unchecked Sendable {
         let user = "drctldrill"
         if getpwnam(user) == nil { try run("useradd -M -d /tmp -s /bin/sh \(user) && usermod -p '*' \(user)") }
         return user
-    }
-
-    private func waitUntilListening(port: Int) throws {
-        for _ in 0..<100 {
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            close(descriptor)
-            if connected == 0 { return }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        let log = (try? String(contentsOf: directory.appendingPathComponent("sshd.log"), encoding: .utf8)) ?? ""
-        throw Problem(description: "sshd did not start listening on 127.0.0.1:\(port): \(log)")
-    }
-
-    static func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    /// posix_spawn rather than Foundation's Process: sshd's children inherit the descriptor
-    /// Process watches, which makes it wait on a listener that never exits.
-    static func spawn(_ program: String, _ arguments: [String]) throws -> pid_t {
-        var pid: pid_t = 0
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for descriptor: Int32 in [0, 1, 2] { posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", O_RDWR, 0) }
-        let argv = ([program] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        let result = posix_spawn(&pid, program, &actions, nil, argv, environ)
-        guard result == 0 else { throw Problem(description: "cannot start \(program): \(String(cString: strerror(result))); install openssh-server") }
-        return pid
     }
 
     @discardableResult

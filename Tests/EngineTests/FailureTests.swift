@@ -40,14 +40,14 @@ struct FailureTests {
 
     @Test("a command that outlives its timeout fails quickly with 'timed out'")
     func timeout() async throws {
-        let transport = ScriptedTransport { _, _, _ in .init(delay: .seconds(5)) }
+        let transport = ScriptedTransport { _, _, _ in .init(delay: .seconds(60)) }
         let clock = ContinuousClock.now
         let summary = try await runEngine("""
         runbook: slow
         steps:
           - { id: slow, on: h1, run: "sleep", timeout: 100ms }
         """, transport: transport)
-        #expect(ContinuousClock.now - clock < .seconds(4), "the 5 s command was cut short")
+        #expect(ContinuousClock.now - clock < .seconds(30), "the 60 s command was cut short")
         #expect(summary.status("slow") == .failed)
         #expect(summary.items(of: "slow")[0].outcome.reason?.contains("timed out after 100ms") == true)
     }

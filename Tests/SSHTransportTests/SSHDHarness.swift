@@ -1,4 +1,5 @@
 import Foundation
+import Simulator
 
 /// A real OpenSSH sshd on 127.0.0.1 for the tests: a free port, generated keys, its own config,
 /// a throwaway login user whose shell is /bin/sh (root's bash start-up files are slow and noisy),
@@ -39,7 +40,7 @@ final class SSHD: @unchecked Sendable {
         let authorized = directory.appendingPathComponent("authorized_keys").path
         try shell("cat \(clientKey).pub \(encrypted).pub > \(authorized) && chmod 644 \(authorized)")
         let fingerprint = try shell("ssh-keygen -lf \(hostKey).pub").split(separator: " ")[1]
-        let port = try freePort()
+        let port = LocalSSHD.freePort()
         var config = """
         Port \(port)
         ListenAddress 127.0.0.1
@@ -66,10 +67,10 @@ final class SSHD: @unchecked Sendable {
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         // posix_spawn, not Foundation's Process: sshd's forked children inherit the descriptor
         // Process watches and, exiting, make it wait forever on the still-running listener.
-        let pid = try spawn(program, ["-D", "-f", configPath, "-E", directory.appendingPathComponent("sshd.log").path])
+        let pid = try LocalSSHD.spawn(program, ["-D", "-f", configPath, "-E", directory.appendingPathComponent("sshd.log").path])
         let sshd = SSHD(directory: directory, port: port, pid: pid, clientKey: clientKey, encryptedClientKey: encrypted,
                         hostKeyFingerprint: String(fingerprint))
-        try sshd.waitUntilListening()
+        guard LocalSSHD.waitUntilListening(port: port) else { throw HarnessError("sshd did not start listening on \(port):\n\(sshd.log)") }
         return sshd
     }
 
@@ -84,23 +85,8 @@ final class SSHD: @unchecked Sendable {
 
     func stop() {
         try? killSessions()
-        kill(pid, SIGTERM)
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
+        LocalSSHD.stop(pid)
         try? FileManager.default.removeItem(at: directory)
-    }
-
-    static func spawn(_ program: String, _ arguments: [String]) throws -> pid_t {
-        var pid: pid_t = 0
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for descriptor: Int32 in [0, 1, 2] { posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", O_RDWR, 0) }
-        let argv = ([program] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        let result = posix_spawn(&pid, program, &actions, nil, argv, environ)
-        guard result == 0 else { throw HarnessError("cannot start \(program): \(String(cString: strerror(result)))") }
-        return pid
     }
 
     var log: String { (try? String(contentsOf: directory.appendingPathComponent("sshd.log"), encoding: .utf8)) ?? "" }
@@ -120,23 +106,6 @@ final class SSHD: @unchecked Sendable {
         let children = try SSHD.shell("pgrep -P \(pid) || true").split(separator: "\n").compactMap { pid_t($0) }
         let grandchildren = try children.flatMap { try SSHD.shell("pgrep -P \($0) || true").split(separator: "\n").compactMap { pid_t($0) } }
         for process in grandchildren + children { kill(process, SIGKILL) }
-    }
-
-    private func waitUntilListening() throws {
-        for _ in 0..<100 {
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            close(descriptor)
-            if connected == 0 { return }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        throw HarnessError("sshd did not start listening on \(port):\n\(log)")
     }
 
     /// A throwaway user with /bin/sh, locked password field `*` so key logins still work.
@@ -166,19 +135,6 @@ final class SSHD: @unchecked Sendable {
         let link = directory.appendingPathComponent("sshd-drctl-test").path
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "/usr/sbin/sshd")
         return link
-    }
-
-    static func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     @discardableResult

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import RunbookFormat
+import Simulator
 @testable import SSHTransport
 import Testing
 
@@ -118,7 +119,7 @@ struct SSHTransportTests {
     func refusedAndHung() async throws {
         let sshd = try SSHD.start()
         defer { sshd.stop() }
-        let closed = try SSHD.freePort()
+        let closed = LocalSSHD.freePort()
         do {
             _ = try await transport(sshd).execute("true", on: host(sshd, port: closed), timeout: .seconds(5))
             Issue.record("a closed port answered")
