@@ -22,6 +22,8 @@ let package = Package(
         .target(name: "RunbookFormat", dependencies: ["DrctlCore", "ESXi", .product(name: "Yams", package: "Yams")]),
         // The step-graph engine: scheduler, limits, retries, approvals gate, dry-run, Transport protocol.
         .target(name: "Engine", dependencies: ["DrctlCore", "ESXi", "RunbookFormat"]),
+        // The record of a run: its directory, the JSON Lines journal, outputs kept in full.
+        .target(name: "Journal", dependencies: ["DrctlCore", "RunbookFormat", "Engine"]),
         // A stateful fake of an ESXi fleet: model, command interpreter, faults, scenarios.
         .target(name: "Simulator", dependencies: ["DrctlCore", "ESXi", "RunbookFormat", "Engine", .product(name: "Yams", package: "Yams")]),
         // libssh2 1.10 from Debian's libssh2-1-dev.
@@ -30,7 +32,7 @@ let package = Package(
         .target(name: "SSHTransport", dependencies: ["CLibSSH2", "DrctlCore", "RunbookFormat", "Engine"]),
         // The commands of the drctl CLI, one per file.
         .target(name: "DrctlCLI", dependencies: [
-            "DrctlCore", "ESXi", "RunbookFormat", "Engine", "Simulator", "SSHTransport",
+            "DrctlCore", "ESXi", "RunbookFormat", "Engine", "Journal", "Simulator", "SSHTransport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "drctl", dependencies: ["DrctlCLI"]),
@@ -41,6 +43,7 @@ let package = Package(
         .testTarget(name: "ESXiTests", dependencies: ["ESXi"]),
         .testTarget(name: "RunbookFormatTests", dependencies: ["RunbookFormat"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RunbookFormat"]),
+        .testTarget(name: "JournalTests", dependencies: ["Journal", "Engine", "RunbookFormat"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "ESXi", "Engine", "RunbookFormat"]),
         .testTarget(name: "DrctlCLITests", dependencies: ["DrctlCLI"]),
         .testTarget(name: "SSHTransportTests", dependencies: ["SSHTransport", "Engine", "RunbookFormat", "Simulator"]),

@@ -59,20 +59,21 @@ struct DrillCommand: AsyncParsableCommand {
             }
             defer { fleet.stop() }
             loaded.inventory = fleet.inventory
+            let connections = ConnectionLog(echo: common.verbose)
             let ssh = SSHTransport(inventory: fleet.inventory, settings: .init(knownHostsPath: fleet.inventory.knownHosts!),
-                                   report: { host, message in if common.verbose { print("  ~ \(host): \(message)") } })
+                                   report: { host, message in connections.add(host: host, message) })
             let transport = SimulatorOverSSH(ssh: ssh, fleet: fleet)
             print("drill \(loaded.runbook.name) against scenario \(world.name) (seed \(world.fleet.seed)), over SSH to a local sshd")
-            summary = await execute(loaded, transport: transport, options: options, gate: gate, verbose: common.verbose, observers: [transport],
-                                    printSummary: dryRun)
+            summary = try await execute(loaded, transport: transport, options: options, gate: gate, verbose: common.verbose,
+                                        runsDirectory: common.runsDir, connections: connections, observers: [transport], printSummary: dryRun)
             finalFleet = try fleet.state.read()
             faults = finalFleet.faults.filter(\.fired).map { finalFleet.describe($0.effect) }
         } else {
             let simulator = FleetSimulator(fleet: world.fleet, connectTimeout: .seconds(2))
             let transport = SimulatorTransport(simulator: simulator)
             print("drill \(loaded.runbook.name) against scenario \(world.name) (seed \(world.fleet.seed))")
-            summary = await execute(loaded, transport: transport, options: options, gate: gate, verbose: common.verbose, observers: [transport],
-                                    printSummary: dryRun)
+            summary = try await execute(loaded, transport: transport, options: options, gate: gate, verbose: common.verbose,
+                                        runsDirectory: common.runsDir, observers: [transport], printSummary: dryRun)
             finalFleet = await simulator.fleet
             faults = await simulator.faultsFired
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import DrctlCore
 import Engine
 import Foundation
+import Journal
 import RunbookFormat
 
 struct RunCommand: AsyncParsableCommand {
@@ -41,9 +42,11 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let loaded = try common.load(runbookPath: runbook)
         let options = common.options(dryRun: dryRun, offline: offline)
-        let transport: any Transport = offline ? OfflineTransport() : ssh.transport(for: loaded.inventory, events: ConnectionLog(echo: true))
-        let summary = await execute(loaded, transport: transport, options: options, gate: TerminalApprovalGate.forThisProcess(autoApprove: common.autoApprove),
-                                    verbose: common.verbose)
+        let connections = ConnectionLog(echo: true)
+        let transport: any Transport = offline ? OfflineTransport() : ssh.transport(for: loaded.inventory, events: connections)
+        let summary = try await execute(loaded, transport: transport, options: options,
+                                        gate: TerminalApprovalGate.forThisProcess(autoApprove: common.autoApprove), verbose: common.verbose,
+                                        runsDirectory: common.runsDir, connections: connections)
         throw ExitCode(summary.exitCode)
     }
 }
@@ -67,6 +70,9 @@ struct RunFlags: ParsableArguments {
 
     @Flag(name: .shortAndLong, help: "Print every command and its output.")
     var verbose = false
+
+    @Option(help: "Where runs are recorded: one directory per run, with its journal and full outputs.")
+    var runsDir = "runs"
 
     func validate() throws {
         if let maxParallel, maxParallel < 1 { throw ValidationError("--max-parallel must be at least 1") }
@@ -104,18 +110,29 @@ struct RunFlags: ParsableArguments {
     }
 }
 
-/// Runs the engine with console output and Ctrl-C handling; returns the exit code.
+/// Runs the engine with console output, a journal in the run's directory, and Ctrl-C handling.
 @discardableResult
 func execute(_ loaded: RunFlags.Loaded, transport: any Transport, options: RunOptions, gate: any ApprovalGate, verbose: Bool,
-             observers: [any RunObserver] = [], printSummary: Bool = true) async -> RunSummary {
+             runsDirectory: String, connections: ConnectionLog? = nil, observers: [any RunObserver] = [],
+             printSummary: Bool = true) async throws -> RunSummary {
+    let journal: JournalWriter
+    do {
+        journal = try JournalWriter(directory: try RunDirectory.create(id: options.runID, in: runsDirectory))
+    } catch {
+        writeError("drctl: \(error)")
+        throw ExitCode(ExitStatus.invalidInput)
+    }
+    connections?.record(into: journal)
+    // The journal first: each event is on disk before anyone acts on it.
     let engine = Engine(runbook: loaded.runbook, inventory: loaded.inventory, params: loaded.params, transport: transport, gate: gate,
-                        observers: [ConsoleReporter(verbose: verbose, dryRun: options.dryRun)] + observers, options: options)
-    print("drctl \(options.dryRun ? "dry-run" : "run") \(loaded.runbook.name) (run \(options.runID))")
+                        observers: [journal, ConsoleReporter(verbose: verbose, dryRun: options.dryRun)] + observers, options: options)
+    print("drctl \(options.dryRun ? "dry-run" : "run") \(loaded.runbook.name) (run \(options.runID), recorded in \(journal.directory.url.path))")
     let interrupts = InterruptHandler { engine.requestStop() }
     let summary = await engine.run()
     interrupts.cancel()
     if options.dryRun { print(SummaryPrinter.plan(summary, offline: options.offline)) }
     if printSummary { print(SummaryPrinter.summary(summary)) }
+    await journal.close()
     return summary
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Journal
 import RunbookFormat
 import SSHTransport
 
@@ -21,19 +22,23 @@ struct SSHFlags: ParsableArguments {
     }
 }
 
-/// Connection events (connects, host keys used, drops, reconnects), printed as they happen.
+/// Connection events (connects, host keys used, drops, reconnects): printed as they happen and
+/// written to the run's journal.
 final class ConnectionLog: @unchecked Sendable {
     private let lock = NSLock()
-    private var entries: [String] = []
+    private var journal: JournalWriter?
     let echo: Bool
 
     init(echo: Bool) { self.echo = echo }
 
-    func add(host: String, _ message: String) {
-        let line = "  ~ \(host): \(message)"
-        lock.withLock { entries.append(line) }
-        if echo { print(line) }
+    func record(into journal: JournalWriter) {
+        lock.withLock { self.journal = journal }
     }
 
-    var all: [String] { lock.withLock { entries } }
+    func add(host: String, _ message: String) {
+        if echo { print("  ~ \(host): \(message)") }
+        if let journal = lock.withLock({ self.journal }) {
+            Task { await journal.record(.connection(host: host, detail: message)) }
+        }
+    }
 }

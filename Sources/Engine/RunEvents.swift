@@ -28,6 +28,8 @@ public enum RunEvent: Sendable {
     case approvalRequested(step: String, prompt: String)
     case approvalDecided(step: String, decision: ApprovalDecision)
     case planned(PlanEntry)
+    /// A transport event: connected (with the host key fingerprint used), dropped, reconnected.
+    case connection(host: String, detail: String)
     case itemFinished(step: String, item: ItemRef, outcome: ItemOutcome)
     case runEnded(RunSummary)
 }

@@ -28,7 +28,7 @@ struct CLI {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
+        process.arguments = withRunsDirectory(arguments)
         process.currentDirectoryURL = root
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
@@ -41,6 +41,14 @@ struct CLI {
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Runs and drills record themselves; tests keep those records out of the checkout.
+    static let runsDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-test-runs").path
+
+    static func withRunsDirectory(_ arguments: [String]) -> [String] {
+        guard ["run", "drill"].contains(arguments.first ?? ""), !arguments.contains("--runs-dir") else { return arguments }
+        return arguments + ["--runs-dir", runsDirectory]
     }
 
     static func temporaryFile(_ name: String, _ contents: String) throws -> String {

@@ -119,6 +119,20 @@ struct DrillsOverSSHTests {
         #expect(result.stdout.contains("over SSH to a local sshd"))
         #expect(result.stdout.contains(verdict))
     }
+
+    @Test("a drill over SSH records the host keys it used, in its run's journal")
+    func journalOverSSH() async throws {
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-journal-\(UUID().uuidString.prefix(6))").path
+        let result = try await CLI.run(["drill"] + hostFailureDrill + ["--scenario", "Simulator/host-failure.yaml", "--auto-approve", "--via-ssh", "--runs-dir", runs])
+        #expect(result.status == 0)
+        let run = try #require(try FileManager.default.contentsOfDirectory(atPath: runs).first)
+        let journal = try String(contentsOfFile: "\(runs)/\(run)/journal.jsonl", encoding: .utf8)
+        let entries = journal.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(entries.first?["type"] as? String == "run-started")
+        #expect(entries.last?["type"] as? String == "run-ended")
+        #expect(entries.contains { ($0["type"] as? String) == "connection" && (($0["detail"] as? String)?.contains("SHA256:") ?? false) })
+        #expect(entries.contains { ($0["type"] as? String) == "approval-given" && $0["by"] != nil })
+    }
 }
 
 @Suite("Ctrl-C")
@@ -133,7 +147,7 @@ struct InterruptTests {
         """)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.binary)
-        process.arguments = ["drill", "Runbooks/host-failure.yaml", "--scenario", scenario, "--param", "failed_host=esxi-01", "--auto-approve"]
+        process.arguments = CLI.withRunsDirectory(["drill", "Runbooks/host-failure.yaml", "--scenario", scenario, "--param", "failed_host=esxi-01", "--auto-approve"])
         process.currentDirectoryURL = CLI.root
         let output = Pipe()
         process.standardOutput = output

@@ -1,0 +1,54 @@
+import DrctlCore
+import Engine
+import Foundation
+@testable import Journal
+import Testing
+
+@Suite("journal")
+struct JournalWriterTests {
+    func directory() throws -> RunDirectory {
+        try RunDirectory.create(id: "test-\(UUID().uuidString.prefix(8))", in: FileManager.default.temporaryDirectory.appendingPathComponent("drctl-journal-tests").path)
+    }
+
+    func entries(_ directory: RunDirectory) throws -> [[String: Any]] {
+        try String(contentsOf: directory.journal, encoding: .utf8).split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+    }
+
+    @Test("every event is one numbered JSON line, on disk as soon as it is recorded")
+    func linesOnDisk() async throws {
+        let run = try directory()
+        let journal = try JournalWriter(directory: run)
+        await journal.record(.runStarted(runbook: "r", dryRun: false, params: ["host": "esxi-01"]))
+        await journal.record(.connection(host: "esxi-01", detail: "host key SHA256:abc, known_hosts"))
+        // Read back before closing: the line is already there.
+        let lines = try entries(run)
+        #expect(lines.map { $0["seq"] as? Int } == [1, 2])
+        #expect(lines[0]["type"] as? String == "run-started" && (lines[0]["params"] as? [String: Any])?["host"] as? String == "esxi-01")
+        #expect(lines[1]["type"] as? String == "connection")
+    }
+
+    @Test("output beyond the cap is kept in full in outputs/, and the entry points at it")
+    func largeOutput() async throws {
+        let run = try directory()
+        let journal = try JournalWriter(directory: run, inlineLimit: 1024)
+        let big = String(repeating: "x", count: 1_000_000)
+        await journal.record(.commandFinished(step: "dump", item: .single, host: "esxi-01", command: "cat big",
+                                              result: CommandResult(stdout: big, stderr: "small")))
+        await journal.close()
+        let entry = try #require(try entries(run).first)
+        #expect(entry["stderr"] as? String == "small")
+        #expect(entry["stdout"] == nil && entry["stdout_bytes"] as? Int == 1_000_000)
+        let file = try #require(entry["stdout_file"] as? String)
+        #expect(try String(contentsOf: run.url.appendingPathComponent(file), encoding: .utf8) == big)
+        #expect((entry["stdout_head"] as? String)?.count == 512)
+    }
+
+    @Test("a run directory is never reused")
+    func neverReused() throws {
+        let parent = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-journal-tests").path
+        let run = try RunDirectory.create(id: "same-\(UUID().uuidString.prefix(8))", in: parent)
+        #expect(throws: RunDirectory.Problem.self) { try RunDirectory.create(id: run.id, in: parent) }
+    }
+}
