@@ -46,6 +46,6 @@ let package = Package(
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Engine", "RunbookFormat"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "ESXi", "Engine", "RunbookFormat"]),
         .testTarget(name: "DrctlCLITests", dependencies: ["DrctlCLI"]),
-        .testTarget(name: "SSHTransportTests", dependencies: ["SSHTransport", "Engine", "RunbookFormat", "Simulator"]),
+        .testTarget(name: "SSHTransportTests", dependencies: ["SSHTransport", "Engine", "RunbookFormat", "Simulator", "Journal"]),
     ]
 )

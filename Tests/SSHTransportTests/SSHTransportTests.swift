@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import RunbookFormat
+import Journal
 import Simulator
 @testable import SSHTransport
 import Testing
@@ -228,7 +229,7 @@ final class EventRecorder: @unchecked Sendable {
 
 @Suite("secrets stay secret", .serialized, .enabled(if: SSHD.isRoot, "needs root to add a test user and a PAM service"))
 struct SecretTests {
-    @Test("a password from the environment never shows in any process's argv, in errors, or in events")
+    @Test("a password from the environment never shows in any process's argv, in errors, in events, or in the run directory")
     func passwordNotInProcessList() async throws {
         let sshd = try SSHD.start(SSHD.Options(authentication: .keyboardInteractiveOnly))
         defer { sshd.stop() }
@@ -242,6 +243,20 @@ struct SecretTests {
         #expect(try await running.stdout == "done\n")
         #expect(!processes.contains(SSHD.password))
         #expect(!events.all.joined().contains(SSHD.password))
+        // A whole run over SSH, journal included: the password is nowhere in its directory.
+        let runbook = try RunbookLoader.load(text: "runbook: secret\nsteps:\n  - { id: hello, on: esxi-test, run: 'echo hello; id -un' }\n", file: "secret.yaml")
+        let run = try RunDirectory.create(id: "secret-\(UUID().uuidString.prefix(6))", in: sshd.directory.appendingPathComponent("runs").path)
+        let journal = try JournalWriter(directory: run)
+        let recorded = SSHTransport(inventory: Inventory(hosts: [host]), settings: .init(knownHostsPath: try sshd.knownHosts()),
+                                    report: { name, message in Task { await journal.record(.connection(host: name, detail: message)) } })
+        let summary = await Engine(runbook: runbook, inventory: Inventory(hosts: [host]), params: [:], transport: recorded, gate: NonInteractiveGate(),
+                                   observers: [journal]).run()
+        await journal.close()
+        #expect(summary.outcome == .succeeded)
+        let everything = try SSHD.shell("cat \(run.url.path)/journal.jsonl \(run.url.path)/outputs/* 2>/dev/null || true")
+        #expect(everything.contains("hello") && !everything.contains(SSHD.password))
+        #expect(try SSHD.shell("grep -r -l -F -- '\(SSHD.password)' \(run.url.path) || true").isEmpty)
+
         setenv("DRCTL_SECRET_PASSWORD", SSHD.password + "-wrong", 1)
         let other = SSHTransport(inventory: Inventory(), settings: .init(knownHostsPath: try sshd.knownHosts()))
         do {
