@@ -1,3 +1,5 @@
+import Foundation
+
 /// A place in a YAML file: 1-based line and column.
 public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
     public var file: String
@@ -67,5 +69,14 @@ public enum Suggestion {
             previous = current
         }
         return previous[b.count]
+    }
+}
+
+/// Reads an input file (runbook, inventory, scenario), or fails as invalid input naming it.
+public func readInputFile(_ path: String, what: String) throws -> String {
+    do {
+        return try String(contentsOfFile: path, encoding: .utf8)
+    } catch {
+        throw InvalidInput(SourceLocation(file: path, line: 1, column: 1), "cannot read the \(what): \(error.localizedDescription)")
     }
 }

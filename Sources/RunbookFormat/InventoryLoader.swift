@@ -9,12 +9,7 @@ public enum InventoryLoader {
     static let secretKeys = ["password", "passphrase", "secret", "private_key"]
 
     public static func load(path: String) throws -> Inventory {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw InvalidInput(SourceLocation(file: path, line: 1, column: 1), "cannot read the inventory: \(error.localizedDescription)")
-        }
+        let text = try readInputFile(path, what: "inventory")
         return try load(text: text, file: path)
     }
 

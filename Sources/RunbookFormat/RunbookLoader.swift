@@ -12,12 +12,7 @@ public enum RunbookLoader {
 
     /// Loads and fully validates a runbook file. Throws `InvalidInput` listing every problem.
     public static func load(path: String) throws -> Runbook {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw InvalidInput(SourceLocation(file: path, line: 1, column: 1), "cannot read the runbook: \(error.localizedDescription)")
-        }
+        let text = try readInputFile(path, what: "runbook")
         return try load(text: text, file: path)
     }
 

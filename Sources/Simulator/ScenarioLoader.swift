@@ -12,12 +12,7 @@ public enum ScenarioLoader {
                                "vcenter_down", "latency", "random_failures", "drop_connection", "power_on_fails"]
 
     public static func load(path: String, seed: UInt64? = nil) throws -> Scenario {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw InvalidInput(SourceLocation(file: path, line: 1, column: 1), "cannot read the scenario: \(error.localizedDescription)")
-        }
+        let text = try readInputFile(path, what: "scenario")
         return try load(text: text, file: path, seed: seed)
     }
 
