@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Shared vocabulary: template values, durations, shell quoting.
@@ -23,7 +24,7 @@ let package = Package(
         // The step-graph engine: scheduler, limits, retries, approvals gate, dry-run, Transport protocol.
         .target(name: "Engine", dependencies: ["DrctlCore", "ESXi", "RunbookFormat"]),
         // The record of a run: its directory, the JSON Lines journal, outputs kept in full.
-        .target(name: "Journal", dependencies: ["DrctlCore", "RunbookFormat", "Engine"]),
+        .target(name: "Journal", dependencies: ["DrctlCore", "RunbookFormat", "Engine", .product(name: "Crypto", package: "swift-crypto")]),
         // A stateful fake of an ESXi fleet: model, command interpreter, faults, scenarios.
         .target(name: "Simulator", dependencies: ["DrctlCore", "ESXi", "RunbookFormat", "Engine", .product(name: "Yams", package: "Yams")]),
         // libssh2 1.10 from Debian's libssh2-1-dev.

@@ -117,7 +117,9 @@ func execute(_ loaded: RunFlags.Loaded, transport: any Transport, options: RunOp
              printSummary: Bool = true) async throws -> RunSummary {
     let journal: JournalWriter
     do {
-        journal = try JournalWriter(directory: try RunDirectory.create(id: options.runID, in: runsDirectory))
+        let header = RunHeader(runbookFile: loaded.runbook.file, runbookSource: loaded.runbook.source,
+                               inventoryFile: loaded.inventory.file.isEmpty ? nil : loaded.inventory.file)
+        journal = try JournalWriter(directory: try RunDirectory.create(id: options.runID, in: runsDirectory), header: header)
     } catch {
         writeError("drctl: \(error)")
         throw ExitCode(ExitStatus.invalidInput)

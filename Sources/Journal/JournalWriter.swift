@@ -1,21 +1,39 @@
+import Crypto
 import DrctlCore
 import Engine
 import Foundation
 
+/// What the run-started entry records about the inputs, so a reviewer can tell exactly what ran.
+public struct RunHeader: Sendable {
+    public var runbookFile: String
+    public var runbookSource: String
+    public var inventoryFile: String?
+
+    public init(runbookFile: String, runbookSource: String, inventoryFile: String?) {
+        self.runbookFile = runbookFile
+        self.runbookSource = runbookSource
+        self.inventoryFile = inventoryFile
+    }
+}
+
 /// Writes every run event as one JSON line, flushed to disk (fsync) before the engine goes on,
-/// so the journal always holds at least what has happened. Output larger than `inlineLimit` is
-/// kept in full in `outputs/` and the journal line points at it.
+/// so the journal always holds at least what has happened. Each line carries the SHA-256 of the
+/// line before it (`prev`), so an edited or removed line breaks the chain. Output larger than
+/// `inlineLimit` is kept in full in `outputs/` and the journal line points at it.
 public actor JournalWriter: RunObserver {
     public nonisolated let directory: RunDirectory
     private let handle: FileHandle
     private let inlineLimit: Int
+    private let header: RunHeader?
     private var sequence = 0
+    private var previousHash = JournalChain.genesis
     private let timestamps: ISO8601DateFormatter
 
-    public init(directory: RunDirectory, inlineLimit: Int = 16 * 1024) throws {
+    public init(directory: RunDirectory, header: RunHeader? = nil, inlineLimit: Int = 16 * 1024) throws {
         FileManager.default.createFile(atPath: directory.journal.path, contents: nil)
         handle = try FileHandle(forWritingTo: directory.journal)
         self.directory = directory
+        self.header = header
         self.inlineLimit = inlineLimit
         timestamps = ISO8601DateFormatter()
         timestamps.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
@@ -29,8 +47,15 @@ public actor JournalWriter: RunObserver {
     func entry(for event: RunEvent) -> [String: Any] {
         switch event {
         case .runStarted(let runbook, let dryRun, let params):
-            return ["type": "run-started", "runbook": runbook, "dry_run": dryRun, "params": Value.map(params).jsonObject,
-                    "operator": Self.operatorName, "machine": ProcessInfo.processInfo.hostName]
+            var fields: [String: Any] = ["type": "run-started", "run": directory.id, "runbook": runbook, "dry_run": dryRun,
+                                         "params": Value.map(params).jsonObject, "operator": Self.operatorName,
+                                         "machine": ProcessInfo.processInfo.hostName]
+            if let header {
+                fields["runbook_file"] = header.runbookFile
+                fields["runbook_sha256"] = JournalChain.sha256(Data(header.runbookSource.utf8))
+                fields["inventory_file"] = header.inventoryFile ?? ""
+            }
+            return fields
         case .itemStarted(let step, let item):
             return ["type": "step-dispatched", "step": step, "item": item.label, "index": item.index]
         case .commandSent(let step, let item, let host, let command, let mutates):
@@ -96,7 +121,9 @@ public actor JournalWriter: RunObserver {
         var entry = fields
         entry["seq"] = sequence
         entry["time"] = timestamps.string(from: Date())
+        entry["prev"] = previousHash
         guard var data = try? JSONSerialization.data(withJSONObject: entry, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+        previousHash = JournalChain.sha256(data)
         data.append(0x0A)
         handle.write(data)
         // The event is on disk before the action it announces proceeds.
@@ -112,5 +139,56 @@ public actor JournalWriter: RunObserver {
 
     public func close() {
         try? handle.close()
+    }
+}
+
+/// The hash chain of a journal: each line names the SHA-256 of the line before it.
+public enum JournalChain {
+    public static let genesis = String(repeating: "0", count: 64)
+
+    public static func sha256(_ data: Data) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public struct Verdict: Sendable, Equatable {
+        /// Events whose chain holds.
+        public var intact: Int
+        /// The first line that breaks the chain (1-based) and why.
+        public var broken: (line: Int, reason: String)?
+        /// The last line was cut off mid-write (a crash): tolerated, reported.
+        public var tornLastLine: Bool
+
+        public static func == (a: Verdict, b: Verdict) -> Bool {
+            a.intact == b.intact && a.broken?.line == b.broken?.line && a.broken?.reason == b.broken?.reason && a.tornLastLine == b.tornLastLine
+        }
+    }
+
+    /// Checks every line's `prev` against the hash of the line before it.
+    public static func verify(_ journal: Data) -> Verdict {
+        var lines = journal.split(separator: 0x0A, omittingEmptySubsequences: false).map { Data($0) }
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        var verdict = Verdict(intact: 0, broken: nil, tornLastLine: false)
+        var previous = genesis
+        for (index, line) in lines.enumerated() {
+            guard let entry = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else {
+                if index == lines.count - 1 && !journal.isEmpty && journal.last != 0x0A {
+                    verdict.tornLastLine = true
+                } else {
+                    verdict.broken = (index + 1, "not a JSON object: the line was altered")
+                }
+                return verdict
+            }
+            guard entry["prev"] as? String == previous else {
+                verdict.broken = (index + 1, "its prev does not match the line before it: this line or the one before was edited, added or removed")
+                return verdict
+            }
+            guard entry["seq"] as? Int == index + 1 else {
+                verdict.broken = (index + 1, "sequence number \(entry["seq"] ?? "none") where \(index + 1) was due: lines were removed or reordered")
+                return verdict
+            }
+            previous = sha256(line)
+            verdict.intact += 1
+        }
+        return verdict
     }
 }

@@ -166,3 +166,28 @@ struct CLITests {
         }
     }
 }
+
+@Suite("recorded runs")
+struct RecordedRunTests {
+    @Test("drctl runs lists a drill; transcript verify passes, then catches an edited line")
+    func runsAndVerify() async throws {
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-runs-\(UUID().uuidString.prefix(6))").path
+        let drill = try await CLI.run(["drill", "Runbooks/vcenter-loss.yaml", "--scenario", "Simulator/vcenter-loss.yaml", "--param", "vcenter=vcsa",
+                                       "--param", "appliance_vm=vcsa-01", "--auto-approve", "--runs-dir", runs])
+        #expect(drill.status == 0)
+        let listing = try await CLI.run(["runs", "--runs-dir", runs])
+        let lines = listing.stdout.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("RUN") == true && lines.count == 2)
+        #expect(lines[1].contains("vcenter-loss") && lines[1].contains("succeeded"))
+        let id = String(lines[1].split(separator: " ")[0])
+        let verified = try await CLI.run(["transcript", "verify", id, "--runs-dir", runs])
+        #expect(verified.status == 0 && verified.stdout.contains("chain intact"))
+        let journal = "\(runs)/\(id)/journal.jsonl"
+        let text = try String(contentsOfFile: journal, encoding: .utf8)
+        try text.replacingOccurrences(of: "\"by\":\"", with: "\"by\":\"mallory-").write(toFile: journal, atomically: true, encoding: .utf8)
+        let tampered = try await CLI.run(["transcript", "verify", id, "--runs-dir", runs])
+        #expect(tampered.status == 1 && tampered.stdout.contains("BROKEN"))
+        let missing = try await CLI.run(["transcript", "verify", "no-such-run", "--runs-dir", runs])
+        #expect(missing.status == 2)
+    }
+}

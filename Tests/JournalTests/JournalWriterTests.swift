@@ -52,3 +52,47 @@ struct JournalWriterTests {
         #expect(throws: RunDirectory.Problem.self) { try RunDirectory.create(id: run.id, in: parent) }
     }
 }
+
+@Suite("hash chain")
+struct JournalChainTests {
+    func journal() async throws -> (RunDirectory, Data) {
+        let run = try RunDirectory.create(id: "chain-\(UUID().uuidString.prefix(8))", in: FileManager.default.temporaryDirectory.appendingPathComponent("drctl-journal-tests").path)
+        let writer = try JournalWriter(directory: run, header: RunHeader(runbookFile: "r.yaml", runbookSource: "runbook: r\n", inventoryFile: nil))
+        await writer.record(.runStarted(runbook: "r", dryRun: false, params: [:]))
+        for index in 0..<5 { await writer.record(.connection(host: "esxi-0\(index)", detail: "connected")) }
+        await writer.close()
+        return (run, try Data(contentsOf: run.journal))
+    }
+
+    @Test("an untouched journal verifies; the run-started entry names the runbook's hash")
+    func intact() async throws {
+        let (_, data) = try await journal()
+        #expect(JournalChain.verify(data) == JournalChain.Verdict(intact: 6, broken: nil, tornLastLine: false))
+        let first = try #require(try JSONSerialization.jsonObject(with: data.split(separator: 0x0A)[0]) as? [String: Any])
+        #expect(first["runbook_sha256"] as? String == JournalChain.sha256(Data("runbook: r\n".utf8)))
+    }
+
+    @Test("an edited line is caught, naming the first broken event")
+    func edited() async throws {
+        let (_, data) = try await journal()
+        let text = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "esxi-02", with: "esxi-99")
+        let verdict = JournalChain.verify(Data(text.utf8))
+        #expect(verdict.broken?.line == 5 && verdict.intact == 4)
+    }
+
+    @Test("a removed line is caught")
+    func removed() async throws {
+        let (_, data) = try await journal()
+        var lines = data.split(separator: 0x0A).map { Data($0) }
+        lines.remove(at: 2)
+        let verdict = JournalChain.verify(Data(lines.joined(separator: [0x0A]) + [0x0A]))
+        #expect(verdict.broken?.line == 3)
+    }
+
+    @Test("a torn last line is tolerated and reported")
+    func torn() async throws {
+        let (_, data) = try await journal()
+        let verdict = JournalChain.verify(data + Data("{\"seq\":7,\"ty".utf8))
+        #expect(verdict.broken == nil && verdict.tornLastLine && verdict.intact == 6)
+    }
+}

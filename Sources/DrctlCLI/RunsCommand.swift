@@ -1,0 +1,70 @@
+import ArgumentParser
+import DrctlCore
+import Foundation
+import Journal
+
+struct RunsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs",
+        abstract: "List recorded runs: id, runbook, start, operator, status, duration.",
+        discussion: "Example:\n  drctl runs --runs-dir runs"
+    )
+
+    @Option(help: "Where runs are recorded.") var runsDir = "runs"
+
+    func run() throws {
+        let runs = RecordedRun.all(in: runsDir)
+        guard !runs.isEmpty else {
+            print("no runs recorded in \(runsDir)")
+            return
+        }
+        let rows = runs.map { run in
+            [run.id, run.runbook, run.started, run.operatorName, run.status, run.durationMilliseconds.map { DurationText.format(.milliseconds($0)) } ?? "-"]
+        }
+        let headers = ["RUN", "RUNBOOK", "STARTED", "OPERATOR", "STATUS", "DURATION"]
+        let widths = headers.indices.map { column in max(headers[column].count, rows.map { $0[column].count }.max() ?? 0) }
+        for row in [headers] + rows {
+            print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+        }
+    }
+}
+
+struct TranscriptCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transcript",
+        abstract: "Check a recorded run's journal.",
+        discussion: "Example:\n  drctl transcript verify 20261126-153012-3f2a",
+        subcommands: [TranscriptVerifyCommand.self]
+    )
+}
+
+struct TranscriptVerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check the hash chain of a run's journal and name the first broken event.",
+        discussion: """
+        Each journal line carries the SHA-256 of the line before it. An edited, inserted or removed
+        line breaks the chain from there on. A last line cut off by a crash is reported, not a break.
+        Exits 0 when the chain holds, 1 when it is broken, 2 when the run does not exist.
+
+        Example:
+          drctl transcript verify 20261126-153012-3f2a --runs-dir runs
+        """
+    )
+
+    @Argument(help: "The run id (a directory under --runs-dir).") var runID: String
+    @Option(help: "Where runs are recorded.") var runsDir = "runs"
+
+    func run() throws {
+        let path = URL(fileURLWithPath: runsDir).appendingPathComponent(runID).appendingPathComponent("journal.jsonl").path
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw failInvalidInput(["\(path): no such run; `drctl runs --runs-dir \(runsDir)` lists them"])
+        }
+        let verdict = JournalChain.verify(data)
+        if let broken = verdict.broken {
+            print("\(path):\(broken.line): BROKEN after \(verdict.intact) intact events: \(broken.reason)")
+            throw ExitCode(1)
+        }
+        print("\(path): chain intact, \(verdict.intact) events" + (verdict.tornLastLine ? "; the last line was cut off (the run was killed mid-write)" : ""))
+    }
+}

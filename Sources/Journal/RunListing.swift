@@ -1,0 +1,27 @@
+import Foundation
+
+/// What `drctl runs` shows of one recorded run, read from its journal.
+public struct RecordedRun: Sendable {
+    public var id: String
+    public var runbook: String
+    public var started: String
+    public var operatorName: String
+    /// `succeeded`, `failed`, ... from its run-ended entry, or `unfinished` when it has none.
+    public var status: String
+    public var durationMilliseconds: Int?
+
+    /// Every run under a runs directory, oldest first.
+    public static func all(in runsDirectory: String) -> [RecordedRun] {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: runsDirectory)) ?? []).sorted()
+        return names.compactMap { name in
+            let journal = URL(fileURLWithPath: runsDirectory).appendingPathComponent(name).appendingPathComponent("journal.jsonl")
+            guard let data = FileManager.default.contents(atPath: journal.path) else { return nil }
+            let entries = data.split(separator: 0x0A).compactMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
+            guard let start = entries.first(where: { $0["type"] as? String == "run-started" }) else { return nil }
+            let end = entries.last(where: { $0["type"] as? String == "run-ended" })
+            return RecordedRun(id: name, runbook: start["runbook"] as? String ?? "?", started: start["time"] as? String ?? "",
+                               operatorName: start["operator"] as? String ?? "", status: end?["outcome"] as? String ?? "unfinished",
+                               durationMilliseconds: end?["duration_ms"] as? Int)
+        }
+    }
+}
