@@ -33,8 +33,8 @@ struct TranscriptCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "transcript",
         abstract: "Check a recorded run's journal.",
-        discussion: "Example:\n  drctl transcript verify 20261126-153012-3f2a",
-        subcommands: [TranscriptVerifyCommand.self]
+        discussion: "Example:\n  drctl transcript show 20261126-153012-3f2a\n  drctl transcript verify 20261126-153012-3f2a",
+        subcommands: [TranscriptShowCommand.self, TranscriptVerifyCommand.self]
     )
 }
 
@@ -66,5 +66,38 @@ struct TranscriptVerifyCommand: ParsableCommand {
             throw ExitCode(1)
         }
         print("\(path): chain intact, \(verdict.intact) events" + (verdict.tornLastLine ? "; the last line was cut off (the run was killed mid-write)" : ""))
+    }
+}
+
+struct TranscriptShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Print a recorded run as a readable timeline.",
+        discussion: """
+        Each command with its host, exit status, duration and folded output; approvals with who and
+        why; connection events. --step shows one step with its full output; --json prints the
+        journal's entries as a JSON array for machines.
+
+        Example:
+          drctl transcript show 20261126-153012-3f2a --step power-on
+        """
+    )
+
+    @Argument(help: "The run id (a directory under --runs-dir).") var runID: String
+    @Option(help: "Where runs are recorded.") var runsDir = "runs"
+    @Option(help: "Show only this step, with its full output.") var step: String?
+    @Flag(help: "Print the journal entries as JSON.") var json = false
+
+    func run() throws {
+        guard let journal = RecordedJournal.load(run: runID, in: runsDir) else {
+            throw failInvalidInput(["\(runsDir)/\(runID): no such run; `drctl runs --runs-dir \(runsDir)` lists them"])
+        }
+        if json {
+            let entries = step.map { wanted in journal.entries.filter { $0["step"] as? String == wanted } } ?? journal.entries
+            let data = try JSONSerialization.data(withJSONObject: entries, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print(journal.timeline(step: step, fullOutput: step != nil))
     }
 }

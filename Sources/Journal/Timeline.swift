@@ -1,0 +1,89 @@
+import Foundation
+
+/// A recorded run read back from its journal, tolerating a last line cut off by a crash.
+public struct RecordedJournal {
+    public var directory: URL
+    public var entries: [[String: Any]]
+    public var tornLastLine: Bool
+
+    public static func load(run: String, in runsDirectory: String) -> RecordedJournal? {
+        let directory = URL(fileURLWithPath: runsDirectory).appendingPathComponent(run)
+        guard let data = FileManager.default.contents(atPath: directory.appendingPathComponent("journal.jsonl").path) else { return nil }
+        var entries: [[String: Any]] = []
+        var torn = false
+        for line in data.split(separator: 0x0A) {
+            if let entry = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] { entries.append(entry) } else { torn = true }
+        }
+        return RecordedJournal(directory: directory, entries: entries, tornLastLine: torn)
+    }
+
+    /// The full text of an output, inline or from its file in `outputs/`.
+    public func output(_ entry: [String: Any], _ stream: String) -> String {
+        if let text = entry[stream] as? String { return text }
+        guard let file = entry["\(stream)_file"] as? String,
+              let text = try? String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8) else { return "" }
+        return text
+    }
+
+    /// A readable timeline: step, host, command, exit status, duration, output (folded unless
+    /// `fullOutput`), approvals and connection events, each at its offset from the start.
+    public func timeline(step: String? = nil, fullOutput: Bool = false) -> String {
+        let parser = ISO8601DateFormatter()
+        parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let start = (entries.first?["time"] as? String).flatMap(parser.date(from:))
+        var lines: [String] = []
+        for entry in entries {
+            guard let type = entry["type"] as? String else { continue }
+            if let step, let entryStep = entry["step"] as? String, entryStep != step { continue }
+            if step != nil, entry["step"] == nil, type != "connection" { continue }
+            let offset = (entry["time"] as? String).flatMap(parser.date(from:)).flatMap { date in start.map { date.timeIntervalSince($0) } } ?? 0
+            let at = String(format: "+%8.3fs  ", offset)
+            let where_ = [(entry["step"] as? String).map { name in name + ((entry["item"] as? String).map { $0.isEmpty ? "" : " [\($0)]" } ?? "") }, entry["host"] as? String]
+                .compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " on ")
+            switch type {
+            case "run-started":
+                lines.append(at + "run \(entry["run"] ?? "") of \(entry["runbook"] ?? "") started by \(entry["operator"] ?? "") on \(entry["machine"] ?? "")" +
+                             ((entry["dry_run"] as? Bool) == true ? " (dry run)" : ""))
+            case "command-finished":
+                lines.append(at + "\(where_): $ \(entry["command"] ?? "")  -> exit \(entry["exit_status"] ?? "?") in \(entry["duration_ms"] ?? 0)ms" +
+                             ((entry["exit_signal"] as? String).map { " (signal \($0))" } ?? ""))
+                for stream in ["stdout", "stderr"] {
+                    let text = output(entry, stream).trimmingCharacters(in: .newlines)
+                    guard !text.isEmpty else { continue }
+                    let shown = fullOutput ? text : folded(text)
+                    lines += shown.split(separator: "\n", omittingEmptySubsequences: false).map { "              " + (stream == "stderr" ? "! " : "| ") + $0 }
+                }
+            case "command-failed":
+                lines.append(at + "\(where_): $ \(entry["command"] ?? "")  -> \(entry["error"] ?? "failed")")
+            case "approval-given", "approval-denied":
+                lines.append(at + "\(where_): approval \(type == "approval-given" ? "given" : "DENIED") by \(entry["by"] ?? "?")" +
+                             ((entry["reason"] as? String).map { $0.isEmpty ? "" : " (\($0))" } ?? ""))
+            case "approval-asked":
+                lines.append(at + "\(where_): approval asked: \(entry["prompt"] ?? "")")
+            case "connection":
+                lines.append(at + "~ \(entry["host"] ?? ""): \(entry["detail"] ?? "")")
+            case "planned":
+                lines.append(at + "\(where_): would run\((entry["executed"] as? Bool) == true ? " (read-only, ran)" : ""):")
+                lines += ((entry["lines"] as? [String]) ?? []).map { "              " + $0 }
+            case "step-ended" where entry["status"] as? String == "planned":
+                continue
+            case "step-ended":
+                lines.append(at + "\(where_): \(entry["status"] ?? "")" + ((entry["reason"] as? String).map { ": \($0)" } ?? ""))
+            case "retrying":
+                lines.append(at + "\(where_): retrying (attempt \(entry["attempt"] ?? "?")): \(entry["reason"] ?? "")")
+            case "run-ended":
+                lines.append(at + "run ended: \(entry["outcome"] ?? "") (exit \(entry["exit_code"] ?? "?"))")
+            default:
+                continue
+            }
+        }
+        if tornLastLine { lines.append("(the last journal line was cut off: the run was killed while writing it)") }
+        return lines.joined(separator: "\n")
+    }
+
+    private func folded(_ text: String, keep: Int = 4) -> String {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.count > keep * 2 + 1 else { return text }
+        return (lines.prefix(keep) + ["… \(lines.count - keep * 2) more lines (--step to see them) …"] + lines.suffix(keep)).joined(separator: "\n")
+    }
+}
