@@ -6,10 +6,12 @@ import Foundation
 actor ConsoleReporter: RunObserver {
     private let verbose: Bool
     private let dryRun: Bool
+    private let redactor: Redactor
 
-    init(verbose: Bool, dryRun: Bool) {
+    init(verbose: Bool, dryRun: Bool, redactor: Redactor) {
         self.verbose = verbose
         self.dryRun = dryRun
+        self.redactor = redactor
     }
 
     func record(_ event: RunEvent) async {
@@ -52,7 +54,7 @@ actor ConsoleReporter: RunObserver {
     }
 
     private func itemText(_ item: ItemRef) -> String { item.label.isEmpty ? "" : " [\(item.label)]" }
-    private func say(_ text: String) { print(text) }
+    private func say(_ text: String) { print(redactor.redact(text)) }
 }
 
 func firstLine(_ text: String) -> String {

@@ -46,6 +46,7 @@ struct DrillCommand: AsyncParsableCommand {
         let gate: any ApprovalGate = common.autoApprove
             ? AutoApproveGate(approver: TerminalApprovalGate.loginName, reason: "--auto-approve (drill)")
             : TerminalApprovalGate.forThisProcess(autoApprove: false)
+        let redactor = Redactor(patterns: loaded.runbook.redact)
         let finalFleet: Fleet
         let faults: [String]
         let summary: RunSummary
@@ -59,13 +60,14 @@ struct DrillCommand: AsyncParsableCommand {
             }
             defer { fleet.stop() }
             loaded.inventory = fleet.inventory
-            let connections = ConnectionLog(echo: common.verbose)
-            let ssh = SSHTransport(inventory: fleet.inventory, settings: .init(knownHostsPath: fleet.inventory.knownHosts!),
+            let connections = ConnectionLog(echo: common.verbose, redactor: redactor)
+            let ssh = SSHTransport(inventory: fleet.inventory, settings: .init(knownHostsPath: fleet.inventory.knownHosts!), redactor: redactor,
                                    report: { host, message in connections.add(host: host, message) })
             let transport = SimulatorOverSSH(ssh: ssh, fleet: fleet)
             print("drill \(loaded.runbook.name) against scenario \(world.name) (seed \(world.fleet.seed)), over SSH to a local sshd")
             summary = try await execute(loaded, transport: transport, options: options, gate: gate, verbose: common.verbose,
-                                        runsDirectory: common.runsDir, connections: connections, observers: [transport], printSummary: dryRun)
+                                        runsDirectory: common.runsDir, redactor: redactor, connections: connections, observers: [transport],
+                                        printSummary: dryRun)
             finalFleet = try fleet.state.read()
             faults = finalFleet.faults.filter(\.fired).map { finalFleet.describe($0.effect) }
         } else {
@@ -73,14 +75,14 @@ struct DrillCommand: AsyncParsableCommand {
             let transport = SimulatorTransport(simulator: simulator)
             print("drill \(loaded.runbook.name) against scenario \(world.name) (seed \(world.fleet.seed))")
             summary = try await execute(loaded, transport: transport, options: options, gate: gate, verbose: common.verbose,
-                                        runsDirectory: common.runsDir, observers: [transport], printSummary: dryRun)
+                                        runsDirectory: common.runsDir, redactor: redactor, observers: [transport], printSummary: dryRun)
             finalFleet = await simulator.fleet
             faults = await simulator.faultsFired
         }
         if dryRun { throw ExitCode(summary.exitCode) }
         let verdicts = world.check(finalFleet)
         let report = DrillReport(runbook: loaded.runbook, summary: summary, scenario: world, verdicts: verdicts, faults: faults)
-        print(report.text)
+        print(redactor.redact(report.text))
         throw ExitCode(report.exitCode)
     }
 

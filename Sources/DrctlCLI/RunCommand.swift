@@ -42,11 +42,12 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let loaded = try common.load(runbookPath: runbook)
         let options = common.options(dryRun: dryRun, offline: offline)
-        let connections = ConnectionLog(echo: true)
-        let transport: any Transport = offline ? OfflineTransport() : ssh.transport(for: loaded.inventory, events: connections)
+        let redactor = Redactor(patterns: loaded.runbook.redact)
+        let connections = ConnectionLog(echo: true, redactor: redactor)
+        let transport: any Transport = offline ? OfflineTransport() : ssh.transport(for: loaded.inventory, events: connections, redactor: redactor)
         let summary = try await execute(loaded, transport: transport, options: options,
                                         gate: TerminalApprovalGate.forThisProcess(autoApprove: common.autoApprove), verbose: common.verbose,
-                                        runsDirectory: common.runsDir, connections: connections)
+                                        runsDirectory: common.runsDir, redactor: redactor, connections: connections)
         throw ExitCode(summary.exitCode)
     }
 }
@@ -113,13 +114,13 @@ struct RunFlags: ParsableArguments {
 /// Runs the engine with console output, a journal in the run's directory, and Ctrl-C handling.
 @discardableResult
 func execute(_ loaded: RunFlags.Loaded, transport: any Transport, options: RunOptions, gate: any ApprovalGate, verbose: Bool,
-             runsDirectory: String, connections: ConnectionLog? = nil, observers: [any RunObserver] = [],
+             runsDirectory: String, redactor: Redactor, connections: ConnectionLog? = nil, observers: [any RunObserver] = [],
              printSummary: Bool = true) async throws -> RunSummary {
     let journal: JournalWriter
     do {
         let header = RunHeader(runbookFile: loaded.runbook.file, runbookSource: loaded.runbook.source,
                                inventoryFile: loaded.inventory.file.isEmpty ? nil : loaded.inventory.file)
-        journal = try JournalWriter(directory: try RunDirectory.create(id: options.runID, in: runsDirectory), header: header)
+        journal = try JournalWriter(directory: try RunDirectory.create(id: options.runID, in: runsDirectory), header: header, redactor: redactor)
     } catch {
         writeError("drctl: \(error)")
         throw ExitCode(ExitStatus.invalidInput)
@@ -127,13 +128,13 @@ func execute(_ loaded: RunFlags.Loaded, transport: any Transport, options: RunOp
     connections?.record(into: journal)
     // The journal first: each event is on disk before anyone acts on it.
     let engine = Engine(runbook: loaded.runbook, inventory: loaded.inventory, params: loaded.params, transport: transport, gate: gate,
-                        observers: [journal, ConsoleReporter(verbose: verbose, dryRun: options.dryRun)] + observers, options: options)
+                        observers: [journal, ConsoleReporter(verbose: verbose, dryRun: options.dryRun, redactor: redactor)] + observers, options: options)
     print("drctl \(options.dryRun ? "dry-run" : "run") \(loaded.runbook.name) (run \(options.runID), recorded in \(journal.directory.url.path))")
     let interrupts = InterruptHandler { engine.requestStop() }
     let summary = await engine.run()
     interrupts.cancel()
-    if options.dryRun { print(SummaryPrinter.plan(summary, offline: options.offline)) }
-    if printSummary { print(SummaryPrinter.summary(summary)) }
+    if options.dryRun { print(redactor.redact(SummaryPrinter.plan(summary, offline: options.offline))) }
+    if printSummary { print(redactor.redact(SummaryPrinter.summary(summary))) }
     await journal.close()
     return summary
 }

@@ -41,7 +41,8 @@ struct SSHCheckCommand: AsyncParsableCommand {
         } catch let invalid as InvalidInput {
             throw failInvalidInput(invalid.diagnostics.map(\.description))
         }
-        let transport = ssh.transport(for: loaded, events: ConnectionLog(echo: false))
+        let redactor = Redactor()
+        let transport = ssh.transport(for: loaded, events: ConnectionLog(echo: false, redactor: redactor), redactor: redactor)
         let rows = await withTaskGroup(of: (Int, Row).self) { group in
             for (index, host) in loaded.hosts.enumerated() {
                 group.addTask { (index, await Self.check(host, transport)) }

@@ -14,11 +14,11 @@ struct SSHFlags: ParsableArguments {
     @Option(help: "Seconds to wait for a TCP connection.")
     var connectTimeout: Int = 10
 
-    func transport(for inventory: Inventory, events: ConnectionLog) -> SSHTransport {
+    func transport(for inventory: Inventory, events: ConnectionLog, redactor: Redactor) -> SSHTransport {
         let settings = SSHTransport.Settings(knownHostsPath: SSHTransport.Settings.defaultKnownHosts(for: inventory),
                                              acceptNewHostKeys: acceptNewHostKeys,
                                              timeouts: SSHTimeouts(connect: .seconds(connectTimeout)))
-        return SSHTransport(inventory: inventory, settings: settings, report: { host, message in events.add(host: host, message) })
+        return SSHTransport(inventory: inventory, settings: settings, redactor: redactor, report: { host, message in events.add(host: host, message) })
     }
 }
 
@@ -28,15 +28,19 @@ final class ConnectionLog: @unchecked Sendable {
     private let lock = NSLock()
     private var journal: JournalWriter?
     let echo: Bool
+    let redactor: Redactor
 
-    init(echo: Bool) { self.echo = echo }
+    init(echo: Bool, redactor: Redactor) {
+        self.echo = echo
+        self.redactor = redactor
+    }
 
     func record(into journal: JournalWriter) {
         lock.withLock { self.journal = journal }
     }
 
     func add(host: String, _ message: String) {
-        if echo { print("  ~ \(host): \(message)") }
+        if echo { print(redactor.redact("  ~ \(host): \(message)")) }
         if let journal = lock.withLock({ self.journal }) {
             Task { await journal.record(.connection(host: host, detail: message)) }
         }

@@ -25,11 +25,13 @@ public actor JournalWriter: RunObserver {
     private let handle: FileHandle
     private let inlineLimit: Int
     private let header: RunHeader?
+    private let redactor: Redactor
     private var sequence = 0
     private var previousHash = JournalChain.genesis
     private let timestamps: ISO8601DateFormatter
 
-    public init(directory: RunDirectory, header: RunHeader? = nil, inlineLimit: Int = 16 * 1024) throws {
+    public init(directory: RunDirectory, header: RunHeader? = nil, redactor: Redactor = Redactor(), inlineLimit: Int = 16 * 1024) throws {
+        self.redactor = redactor
         FileManager.default.createFile(atPath: directory.journal.path, contents: nil)
         handle = try FileHandle(forWritingTo: directory.journal)
         self.directory = directory
@@ -40,7 +42,17 @@ public actor JournalWriter: RunObserver {
     }
 
     public func record(_ event: RunEvent) async {
-        write(entry(for: event))
+        write(redacted(entry(for: event)) as? [String: Any] ?? [:])
+    }
+
+    /// Every text in the entry, masked, before anything reaches the disk.
+    private func redacted(_ value: Any) -> Any {
+        switch value {
+        case let text as String: return redactor.redact(text)
+        case let list as [Any]: return list.map(redacted)
+        case let map as [String: Any]: return map.mapValues(redacted)
+        default: return value
+        }
     }
 
     /// The journal entry of an event: its type and fields, numbered and timed.
@@ -100,6 +112,7 @@ public actor JournalWriter: RunObserver {
 
     /// Small output goes inline; large output goes to a file of its own, named in the entry.
     private func output(_ stream: String, _ text: String, step: String, host: String) -> [String: Any] {
+        let text = redactor.redact(text)
         let bytes = text.utf8.count
         guard bytes > inlineLimit else { return [stream: text] }
         let name = "\(sequence + 1)-\(safe(step))-\(safe(host)).\(stream)"

@@ -9,6 +9,8 @@ public struct Runbook: Sendable {
     public var rto: Duration?
     public var params: [Parameter]
     public var limits: Limits
+    /// Regular expressions whose matches are masked in every record and on screen.
+    public var redact: [String]
     public var steps: [Step]
     public var file: String
     /// The file's text, kept so a run can record exactly what it executed.

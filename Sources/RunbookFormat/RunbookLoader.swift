@@ -5,7 +5,7 @@ import Yams
 
 /// Turns runbook YAML into a `Runbook`, reporting every problem with its `file:line:col`.
 public enum RunbookLoader {
-    static let topLevelKeys = ["runbook", "title", "description", "rto", "params", "limits", "steps"]
+    static let topLevelKeys = ["runbook", "title", "description", "rto", "params", "limits", "redact", "steps"]
     static let stepKeys = ["id", "title", "needs", "run", "action", "with", "approval", "probe", "wait", "on", "foreach",
                            "order", "barrier", "when", "capture", "expect", "retry", "timeout", "on_failure", "verify", "mutates", "set"]
     static let kindKeys = ["run", "action", "approval", "probe", "wait"]
@@ -28,7 +28,7 @@ public enum RunbookLoader {
     static func parse(text: String, reader: YAMLReader) -> Runbook? {
         guard let root = reader.compose(text),
               let pairs = reader.mapping(root, "the runbook", allowed: topLevelKeys) else { return nil }
-        var runbook = Runbook(name: "", title: "", description: "", rto: nil, params: [], limits: .init(), steps: [],
+        var runbook = Runbook(name: "", title: "", description: "", rto: nil, params: [], limits: .init(), redact: [], steps: [],
                               file: reader.file, source: text)
         var sawSteps = false
         for (key, _, value) in pairs {
@@ -39,6 +39,11 @@ public enum RunbookLoader {
             case "rto": runbook.rto = reader.duration(value, "rto")
             case "params": runbook.params = parseParams(value, reader)
             case "limits": runbook.limits = parseLimits(value, reader)
+            case "redact":
+                runbook.redact = (reader.sequence(value, "redact") ?? []).compactMap { item in
+                    guard let pattern = reader.string(item, "a redact pattern"), validRegex(pattern, item, reader) else { return nil }
+                    return pattern
+                }
             case "steps":
                 sawSteps = true
                 runbook.steps = (reader.sequence(value, "steps") ?? []).compactMap { parseStep($0, reader) }

@@ -47,6 +47,14 @@ enum Credential {
         }
     }
 
+    /// The secret to mask in records: a password or a key's passphrase.
+    var secret: String? {
+        switch self {
+        case .key(_, let passphrase): return passphrase
+        case .password(let password): return password
+        }
+    }
+
     var methodName: String {
         switch self {
         case .key: return "publickey"

@@ -25,12 +25,17 @@ public final class SSHTransport: Transport, @unchecked Sendable {
     private let settings: Settings
     private let prompt = PasswordPrompt()
     private let report: @Sendable (String, String) -> Void
+    private let redactor: Redactor
     private let lock = NSLock()
     private var sessions: [String: SSHSession] = [:]
 
     /// `report(host, message)` receives connection events (connects, host keys, drops,
     /// reconnects) for the run's record.
-    public init(inventory: Inventory, settings: Settings, report: @escaping @Sendable (String, String) -> Void = { _, _ in }) {
+    /// Passwords and passphrases read for a host are registered with `redactor`, so records and
+    /// screens mask them wherever they appear.
+    public init(inventory: Inventory, settings: Settings, redactor: Redactor = Redactor(),
+                report: @escaping @Sendable (String, String) -> Void = { _, _ in }) {
+        self.redactor = redactor
         self.inventory = inventory
         self.settings = settings
         self.report = report
@@ -41,9 +46,14 @@ public final class SSHTransport: Transport, @unchecked Sendable {
             if let existing = sessions[host.name] { return existing }
             let prompt = self.prompt
             let report = self.report
+            let redactor = self.redactor
             let session = SSHSession(host: host, policy: HostKeyPolicy(knownHostsPath: settings.knownHostsPath, acceptNew: settings.acceptNewHostKeys),
                                      timeouts: settings.timeouts,
-                                     credential: { try Credential.resolve(host.auth, for: host, prompt: prompt) },
+                                     credential: {
+                                         let credential = try Credential.resolve(host.auth, for: host, prompt: prompt)
+                                         credential.secret.map(redactor.register)
+                                         return credential
+                                     },
                                      report: { report(host.name, $0) })
             sessions[host.name] = session
             return session

@@ -96,3 +96,25 @@ struct JournalChainTests {
         #expect(verdict.broken == nil && verdict.tornLastLine && verdict.intact == 6)
     }
 }
+
+@Suite("redaction")
+struct RedactionTests {
+    @Test("secret values and declared patterns never reach the run directory, not even in large outputs")
+    func redacted() async throws {
+        let run = try RunDirectory.create(id: "redact-\(UUID().uuidString.prefix(8))", in: FileManager.default.temporaryDirectory.appendingPathComponent("drctl-journal-tests").path)
+        let redactor = Redactor(patterns: [#"token=\w+"#])
+        redactor.register("Hunter2-secret")
+        let journal = try JournalWriter(directory: run, redactor: redactor, inlineLimit: 256)
+        await journal.record(.commandSent(step: "s", item: .single, host: "h", command: "login -p Hunter2-secret", mutates: false))
+        await journal.record(.commandFinished(step: "s", item: .single, host: "h", command: "dump",
+                                              result: CommandResult(stdout: String(repeating: "a", count: 1000) + " token=abc123 Hunter2-secret\n",
+                                                                    stderr: "token=zzz")))
+        await journal.record(.connection(host: "h", detail: "auth with Hunter2-secret failed"))
+        await journal.close()
+        let everything = try FileManager.default.subpathsOfDirectory(atPath: run.url.path).compactMap { path in
+            try? String(contentsOf: run.url.appendingPathComponent(path), encoding: .utf8)
+        }.joined()
+        #expect(!everything.contains("Hunter2-secret") && !everything.contains("abc123") && !everything.contains("zzz"))
+        #expect(everything.contains(Redactor.mask))
+    }
+}
