@@ -66,6 +66,14 @@ final class SSHSession: @unchecked Sendable {
         /// Answered (result or error); removed from the running list.
         var done = false
 
+        /// Opening a channel and starting its command use state libssh2 keeps per session.
+        var isSettingUp: Bool {
+            switch phase {
+            case .opening, .starting: return true
+            default: return false
+            }
+        }
+
         init(_ request: Request) { self.request = request }
     }
 
@@ -115,7 +123,16 @@ final class SSHSession: @unchecked Sendable {
             }
             var progressed = false
             if let connection {
-                for run in running where !run.done && advance(run, connection.session) { progressed = true }
+                // libssh2 1.10 keeps channel-open and exec state in the session, not the channel:
+                // one channel at a time is set up; any number read and close at once.
+                var settingUp = false
+                for run in running where !run.done {
+                    if run.isSettingUp {
+                        if settingUp { continue }
+                        settingUp = true
+                    }
+                    if advance(run, connection.session) { progressed = true }
+                }
                 expireDeadlines()
                 running.removeAll(where: \.done)
             }
@@ -164,7 +181,8 @@ final class SSHSession: @unchecked Sendable {
             let result = libssh2_channel_process_startup(channel, "exec", 4, run.request.command, UInt32(run.request.command.utf8.count))
             if result == LIBSSH2_ERROR_EAGAIN { return false }
             if result != 0 {
-                // A session that cannot start a command is not to be trusted: start afresh.
+                // A session that cannot start a command is not to be trusted: start afresh. The
+                // command is never sent again on another channel: it may have started.
                 dropped("the server would not run `\(run.request.command)`: \(SSHConnection.lastError(session))")
                 return true
             }

@@ -34,7 +34,7 @@ struct FaultTests {
         let clock = ContinuousClock.now
         _ = try await simulator.execute("uname -a", on: "esxi-01", timeout: nil)
         let elapsed = ContinuousClock.now - clock
-        #expect(elapsed >= .milliseconds(60) && elapsed < .seconds(5))
+        #expect(elapsed >= .milliseconds(60), "the fixed latency is applied")
     }
 
     @Test("PDL mid-run: VMs on it die, their registrations turn invalid, and they cannot start")
