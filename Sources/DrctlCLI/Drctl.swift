@@ -44,12 +44,9 @@ public struct Drctl: AsyncParsableCommand {
     }
 }
 
-/// The documented exit codes.
+/// The exit codes the CLI sets itself; the others (0, 1, 3) come from `RunSummary.exitCode`.
 public enum ExitStatus {
-    public static let success: Int32 = 0
-    public static let stepFailed: Int32 = 1
     public static let invalidInput: Int32 = 2
-    public static let awaitingApproval: Int32 = 3
     public static let interrupted: Int32 = 130
 }
 

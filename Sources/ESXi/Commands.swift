@@ -43,8 +43,6 @@ public enum ESXiCommand {
     }
 
     public static let versionGet = "esxcli system version get"
-    public static let interfaceList = "esxcli network ip interface list"
-    public static let nicList = "esxcli network nic list"
 
     public static func serviceStatus(_ service: ManagementService) -> String { "/etc/init.d/\(service.rawValue) status" }
     public static func serviceRestart(_ service: ManagementService) -> String { "/etc/init.d/\(service.rawValue) restart" }

@@ -55,12 +55,6 @@ enum Credential {
         }
     }
 
-    var methodName: String {
-        switch self {
-        case .key: return "publickey"
-        case .password: return "password"
-        }
-    }
 }
 
 func expandHome(_ path: String) -> String {
