@@ -2,6 +2,7 @@ import ArgumentParser
 import DrctlCore
 import Engine
 import Foundation
+import Journal
 import RunbookFormat
 import Simulator
 import SSHTransport
@@ -47,6 +48,8 @@ struct DrillCommand: AsyncParsableCommand {
             ? AutoApproveGate(approver: TerminalApprovalGate.loginName, reason: "--auto-approve (drill)")
             : TerminalApprovalGate.forThisProcess(autoApprove: false)
         let redactor = Redactor(patterns: loaded.runbook.redact)
+        let drillHeader = RunHeader.Drill(scenarioFile: absolutePath(scenario), scenarioSource: (try? String(contentsOfFile: scenario, encoding: .utf8)) ?? "",
+                                          seed: world.fleet.seed, viaSSH: viaSSH)
         let finalFleet: Fleet
         let faults: [String]
         let summary: RunSummary
@@ -60,30 +63,40 @@ struct DrillCommand: AsyncParsableCommand {
             }
             defer { fleet.stop() }
             loaded.inventory = fleet.inventory
+            let journal = try newJournal(loaded, runID: options.runID, runsDirectory: common.runsDir, redactor: redactor, drill: drillHeader)
             let connections = ConnectionLog(echo: common.verbose, redactor: redactor)
             let ssh = SSHTransport(inventory: fleet.inventory, settings: .init(knownHostsPath: fleet.inventory.knownHosts!), redactor: redactor,
                                    report: { host, message in connections.add(host: host, message) })
             let transport = SimulatorOverSSH(ssh: ssh, fleet: fleet)
             print("drill \(loaded.runbook.name) against scenario \(world.name) (seed \(world.fleet.seed)), over SSH to a local sshd")
             summary = try await execute(loaded, transport: transport, options: options, gate: gate, verbose: common.verbose,
-                                        runsDirectory: common.runsDir, redactor: redactor, connections: connections, observers: [transport],
+                                        journal: journal, redactor: redactor, connections: connections, observers: [transport],
                                         printSummary: dryRun)
             finalFleet = try fleet.state.read()
             faults = finalFleet.faults.filter(\.fired).map { finalFleet.describe($0.effect) }
         } else {
-            let simulator = FleetSimulator(fleet: world.fleet, connectTimeout: .seconds(2))
+            let journal = try newJournal(loaded, runID: options.runID, runsDirectory: common.runsDir, redactor: redactor, drill: drillHeader)
+            let simulator = FleetSimulator(fleet: world.fleet, connectTimeout: Self.connectTimeout,
+                                           savingTo: StateFile(path: journal.directory.fleetState.path))
             let transport = SimulatorTransport(simulator: simulator)
             print("drill \(loaded.runbook.name) against scenario \(world.name) (seed \(world.fleet.seed))")
             summary = try await execute(loaded, transport: transport, options: options, gate: gate, verbose: common.verbose,
-                                        runsDirectory: common.runsDir, redactor: redactor, observers: [transport], printSummary: dryRun)
+                                        journal: journal, redactor: redactor, observers: [transport], printSummary: dryRun)
             finalFleet = await simulator.fleet
             faults = await simulator.faultsFired
         }
         if dryRun { throw ExitCode(summary.exitCode) }
-        let verdicts = world.check(finalFleet)
-        let report = DrillReport(runbook: loaded.runbook, summary: summary, scenario: world, verdicts: verdicts, faults: faults)
+        throw ExitCode(Self.report(loaded.runbook, summary: summary, scenario: world, fleet: finalFleet, faults: faults, redactor: redactor))
+    }
+
+    /// How long a hung simulated host keeps drctl waiting for its banner.
+    static let connectTimeout = Duration.seconds(2)
+
+    /// Prints the drill report; returns the drill's exit code.
+    static func report(_ runbook: Runbook, summary: RunSummary, scenario: Scenario, fleet: Fleet, faults: [String], redactor: Redactor) -> Int32 {
+        let report = DrillReport(runbook: runbook, summary: summary, scenario: scenario, verdicts: scenario.check(fleet), faults: faults)
         print(redactor.redact(report.text))
-        throw ExitCode(report.exitCode)
+        return report.exitCode
     }
 
     /// This binary, for sshd's ForceCommand.

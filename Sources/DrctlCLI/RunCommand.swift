@@ -45,9 +45,10 @@ struct RunCommand: AsyncParsableCommand {
         let redactor = Redactor(patterns: loaded.runbook.redact)
         let connections = ConnectionLog(echo: true, redactor: redactor)
         let transport: any Transport = offline ? OfflineTransport() : ssh.transport(for: loaded.inventory, events: connections, redactor: redactor)
+        let journal = try newJournal(loaded, runID: options.runID, runsDirectory: common.runsDir, redactor: redactor)
         let summary = try await execute(loaded, transport: transport, options: options,
                                         gate: TerminalApprovalGate.forThisProcess(autoApprove: common.autoApprove), verbose: common.verbose,
-                                        runsDirectory: common.runsDir, redactor: redactor, connections: connections)
+                                        journal: journal, redactor: redactor, connections: connections)
         throw ExitCode(summary.exitCode)
     }
 }
@@ -111,30 +112,57 @@ struct RunFlags: ParsableArguments {
     }
 }
 
-/// Runs the engine with console output, a journal in the run's directory, and Ctrl-C handling.
-@discardableResult
-func execute(_ loaded: RunFlags.Loaded, transport: any Transport, options: RunOptions, gate: any ApprovalGate, verbose: Bool,
-             runsDirectory: String, redactor: Redactor, connections: ConnectionLog? = nil, observers: [any RunObserver] = [],
-             printSummary: Bool = true) async throws -> RunSummary {
-    let journal: JournalWriter
+/// The journal of a new run, in a directory of its own; exit 2 when it cannot be created.
+func newJournal(_ loaded: RunFlags.Loaded, runID: String, runsDirectory: String, redactor: Redactor,
+                drill: RunHeader.Drill? = nil) throws -> JournalWriter {
+    let inventoryFile = loaded.inventory.file.isEmpty ? nil : absolutePath(loaded.inventory.file)
+    let header = RunHeader(runbookFile: absolutePath(loaded.runbook.file), runbookSource: loaded.runbook.source, inventoryFile: inventoryFile,
+                           inventorySource: inventoryFile.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) },
+                           hosts: loaded.inventory.hosts.map { "\($0.name) \($0.address)" },
+                           steps: loaded.runbook.steps.map(RunHeader.StepInfo.init(step:)), rto: loaded.runbook.rto, drill: drill)
     do {
-        let header = RunHeader(runbookFile: loaded.runbook.file, runbookSource: loaded.runbook.source,
-                               inventoryFile: loaded.inventory.file.isEmpty ? nil : loaded.inventory.file)
-        journal = try JournalWriter(directory: try RunDirectory.create(id: options.runID, in: runsDirectory), header: header, redactor: redactor)
+        return try JournalWriter(directory: try RunDirectory.create(id: runID, in: runsDirectory), header: header, redactor: redactor)
     } catch {
         writeError("drctl: \(error)")
         throw ExitCode(ExitStatus.invalidInput)
     }
+}
+
+/// Journals name input files absolutely, so `drctl resume` finds them from any directory.
+func absolutePath(_ path: String) -> String {
+    URL(fileURLWithPath: path).standardizedFileURL.path
+}
+
+extension RunHeader.StepInfo {
+    init(step: Step) {
+        var action: String?
+        if case .action(let call) = step.kind { action = call.name }
+        if case .wait(let wait) = step.kind, case .action(let call) = wait.check { action = call.name }
+        self.init(id: step.id, title: step.title, kind: step.kind.name, action: action, mutates: step.mutates)
+    }
+}
+
+/// Runs the engine with console output, the run's journal, and Ctrl-C handling. With `resume`,
+/// it goes on with an interrupted run instead of starting one.
+@discardableResult
+func execute(_ loaded: RunFlags.Loaded, transport: any Transport, options: RunOptions, gate: any ApprovalGate, verbose: Bool,
+             journal: JournalWriter, redactor: Redactor, connections: ConnectionLog? = nil, observers: [any RunObserver] = [],
+             printSummary: Bool = true, resume: ResumeState? = nil) async throws -> RunSummary {
     connections?.record(into: journal)
     // The journal first: each event is on disk before anyone acts on it.
     let engine = Engine(runbook: loaded.runbook, inventory: loaded.inventory, params: loaded.params, transport: transport, gate: gate,
-                        observers: [journal, ConsoleReporter(verbose: verbose, dryRun: options.dryRun, redactor: redactor)] + observers, options: options)
-    print("drctl \(options.dryRun ? "dry-run" : "run") \(loaded.runbook.name) (run \(options.runID), recorded in \(journal.directory.url.path))")
+                        observers: [journal, ConsoleReporter(verbose: verbose, dryRun: options.dryRun, redactor: redactor)] + observers,
+                        options: options, resume: resume)
+    let verb = resume != nil ? "resume" : options.dryRun ? "dry-run" : "run"
+    print("drctl \(verb) \(loaded.runbook.name) (run \(options.runID), recorded in \(journal.directory.url.path))")
     let interrupts = InterruptHandler { engine.requestStop() }
     let summary = await engine.run()
     interrupts.cancel()
     if options.dryRun { print(redactor.redact(SummaryPrinter.plan(summary, offline: options.offline))) }
     if printSummary { print(redactor.redact(SummaryPrinter.summary(summary))) }
+    if summary.outcome == .interrupted || summary.outcome == .awaitingApproval, !options.dryRun {
+        print("To go on from here: drctl resume \(options.runID)")
+    }
     await journal.close()
     return summary
 }

@@ -55,3 +55,17 @@ actor TerminalApprovalGate: ApprovalGate {
         return readLine()?.trimmingCharacters(in: .whitespaces) ?? ""
     }
 }
+
+extension TerminalApprovalGate {
+    func decideInFlight(_ question: InFlightQuestion) async -> InFlightDecision {
+        print("\n=== IN FLIGHT WHEN THE RUN STOPPED: \(question.stepID)\(question.item.isEmpty ? "" : " [\(question.item)]") on \(question.host) ===\n" +
+              "It had sent a command that changes the host, and it has no verify check. Check the host, then\n" +
+              "type 'done' if its change happened, 'again' to run it again, anything else to stop here: ", terminator: "")
+        fflush(nil)
+        switch readLine()?.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "done": return .done(by: operatorName)
+        case "again": return .runAgain(by: operatorName)
+        default: return .unavailable
+        }
+    }
+}

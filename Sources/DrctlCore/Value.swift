@@ -118,3 +118,18 @@ extension Value {
         }
     }
 }
+
+extension Value {
+    /// A value read back from JSON (a journal): the inverse of `jsonObject`.
+    public init(jsonObject: Any) {
+        switch jsonObject {
+        case let text as String: self = .string(text)
+        case let number as NSNumber:
+            // JSON true/false come back as boolean NSNumbers (objCType "c").
+            if String(cString: number.objCType) == "c" { self = .bool(number.boolValue) } else { self = .number(number.doubleValue) }
+        case let list as [Any]: self = .list(list.map(Value.init(jsonObject:)))
+        case let map as [String: Any]: self = .map(map.mapValues(Value.init(jsonObject:)))
+        default: self = .null
+        }
+    }
+}

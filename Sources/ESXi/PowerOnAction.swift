@@ -18,7 +18,10 @@ enum PowerOnAction {
             let vmid = try arguments.integer("vmid")
             let answer = arguments.optionalText("answer") ?? "moved"
             var commands = [ESXiCommand.powerOn(vmid: vmid)]
-            if answer != "none" { commands.append("\(ESXiCommand.message(vmid: vmid))  # answer msg.uuid.altered: '\(answer)'") }
+            if answer != "none" {
+                commands.insert("\(ESXiCommand.message(vmid: vmid))  # a question left by an interrupted power-on is answered instead", at: 0)
+                commands.append("\(ESXiCommand.message(vmid: vmid))  # answer msg.uuid.altered: '\(answer)'")
+            }
             commands.append(ESXiCommand.powerState(vmid: vmid))
             return commands
         },
@@ -36,6 +39,7 @@ enum PowerOnAction {
             throw ActionArgumentError.wrongKind("answer", expected: "moved, copied or none", got: answerText)
         }
         let poll = arguments.optionalText("poll").flatMap(DurationText.parse) ?? .seconds(1)
+        if let answer, let pending = try await answerPendingQuestion(vmid: vmid, answer: answer, shell) { return pending }
 
         let (powerOnOutput, answeredWhileRunning) = try await withThrowingTaskGroup(of: PowerOnEvent.self) { group in
             group.addTask { .finished(try await shell.run(ESXiCommand.powerOn(vmid: vmid))) }
@@ -69,6 +73,19 @@ enum PowerOnAction {
         }
         guard state == .poweredOn else {
             throw ESXiFault(type: "InvalidPowerState", message: "power.on returned but the VM is \(state.rawValue.lowercased())",
+                            members: ["requestedState": "poweredOn", "existingState": state.apiName])
+        }
+        return ["state": .string(state.rawValue), "answered": .string(answered)]
+    }
+
+    /// A power-on interrupted earlier (drctl killed, connection lost) may have left the VM
+    /// waiting on its question: answering it finishes that power-on; sending another would not.
+    private static func answerPendingQuestion(vmid: Int, answer: UUIDAlteredAnswer, _ shell: any ESXiShell) async throws -> ESXiAction.Outputs? {
+        guard let question = QuestionParser.parse(try await shell.checked(ESXiCommand.message(vmid: vmid)).stdout) else { return nil }
+        let answered = try await VMActions.answer(question, with: answer, vmid: vmid, shell)
+        let state = try await VMActions.readPowerState(vmid: vmid, shell)
+        guard state == .poweredOn else {
+            throw ESXiFault(type: "InvalidPowerState", message: "answered the pending question '\(answered)' but the VM is \(state.rawValue.lowercased())",
                             members: ["requestedState": "poweredOn", "existingState": state.apiName])
         }
         return ["state": .string(state.rawValue), "answered": .string(answered)]

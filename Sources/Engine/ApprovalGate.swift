@@ -5,6 +5,13 @@ import Foundation
 public protocol ApprovalGate: Sendable {
     func decide(_ request: ApprovalRequest) async -> ApprovalDecision
     func decideFailure(_ request: FailureQuestion) async -> FailureDecision
+    /// On resume: did the change of an item that was running when the run died happen?
+    func decideInFlight(_ question: InFlightQuestion) async -> InFlightDecision
+}
+
+extension ApprovalGate {
+    /// Only a person who checked the host can say; gates without one stop the run there.
+    public func decideInFlight(_ question: InFlightQuestion) async -> InFlightDecision { .unavailable }
 }
 
 public struct ApprovalRequest: Sendable {

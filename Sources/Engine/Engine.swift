@@ -17,14 +17,18 @@ public final class Engine: Sendable {
     let runner: StepRunner
     let events: EventSink
     let records: RunRecords
+    let resume: ResumeState?
     public let stop: StopSignal
 
+    /// With `resume`, the items an interrupted attempt finished are kept, not run again, and the
+    /// ones it left in flight are settled through their verify check (or the operator) first.
     public init(runbook: Runbook, inventory: Inventory, params: [String: Value], transport: any Transport,
-                gate: any ApprovalGate, observers: [any RunObserver] = [], options: RunOptions = RunOptions()) {
+                gate: any ApprovalGate, observers: [any RunObserver] = [], options: RunOptions = RunOptions(), resume: ResumeState? = nil) {
         self.runbook = runbook
         self.inventory = inventory
         self.params = params
         self.options = options
+        self.resume = resume
         let stop = StopSignal()
         self.stop = stop
         let events = EventSink(observers: observers)
@@ -35,7 +39,7 @@ public final class Engine: Sendable {
                                        maxPerHost: options.maxPerHost ?? runbook.limits.maxPerHost ?? RunOptions.defaultMaxPerHost,
                                        hosts: inventory.hosts.map(\.name))
         runner = StepRunner(inventory: inventory, transport: transport, gate: gate, events: events, limits: limits, options: options,
-                            stop: stop, records: records)
+                            stop: stop, records: records, inFlight: Set(resume?.inFlight.keys ?? [:].keys))
     }
 
     /// Stops dispatching: running commands finish or time out, nothing new starts (Ctrl-C).
@@ -44,8 +48,13 @@ public final class Engine: Sendable {
     public func run() async -> RunSummary {
         let started = Date()
         let clock = ContinuousClock.now
-        await events.emit(.runStarted(runbook: runbook.name, dryRun: options.dryRun, params: params))
-        let graph = SchedulerState(runbook: runbook, inventory: inventory, baseRoots: baseRoots())
+        if let resume {
+            let inFlight = resume.inFlight.map { key, label in key.step + (label.isEmpty ? "" : " [\(label)]") }.sorted()
+            await events.emit(.runResumed(runbook: runbook.name, restored: resume.finished.count, inFlight: inFlight))
+        } else {
+            await events.emit(.runStarted(runbook: runbook.name, dryRun: options.dryRun, params: params))
+        }
+        let graph = SchedulerState(runbook: runbook, inventory: inventory, baseRoots: baseRoots(), restored: resume?.finished ?? [:])
         await withTaskGroup(of: (String, Int, ItemOutcome).self) { group in
             var running = 0
             while true {
@@ -71,6 +80,9 @@ public final class Engine: Sendable {
         }
         let summary = RunSummary(runbook: runbook.name, outcome: outcome(graph), steps: graph.results(), approvals: await records.approvals,
                                  plan: await records.plan, started: started, duration: ContinuousClock.now - clock, rto: runbook.rto)
+        if summary.outcome == .interrupted || summary.outcome == .awaitingApproval {
+            await events.emit(.runPaused(reason: summary.outcome.rawValue))
+        }
         await events.emit(.runEnded(summary))
         return summary
     }

@@ -19,18 +19,24 @@ public struct ItemRef: Sendable, Hashable {
 /// are awaited before the engine goes on, so an event is recorded before its action proceeds.
 public enum RunEvent: Sendable {
     case runStarted(runbook: String, dryRun: Bool, params: [String: Value])
+    /// A resume of an interrupted run: how many items it keeps, which were in flight.
+    case runResumed(runbook: String, restored: Int, inFlight: [String])
     case itemStarted(step: String, item: ItemRef)
     case commandSent(step: String, item: ItemRef, host: String, command: String, mutates: Bool)
     case commandFinished(step: String, item: ItemRef, host: String, command: String, result: CommandResult)
     case commandFailed(step: String, item: ItemRef, host: String, command: String, error: String)
     case retrying(step: String, item: ItemRef, nextAttempt: Int, delay: Duration, reason: String)
     case alreadyDone(step: String, item: ItemRef, host: String)
+    /// How an item in flight when the run died was settled: by its verify check or the operator.
+    case inFlightSettled(step: String, item: ItemRef, host: String, detail: String)
     case approvalRequested(step: String, prompt: String)
     case approvalDecided(step: String, decision: ApprovalDecision)
     case planned(PlanEntry)
     /// A transport event: connected (with the host key fingerprint used), dropped, reconnected.
     case connection(host: String, detail: String)
     case itemFinished(step: String, item: ItemRef, outcome: ItemOutcome)
+    /// The run stopped with work left (Ctrl-C, an unanswered approval): `drctl resume` goes on.
+    case runPaused(reason: String)
     case runEnded(RunSummary)
 }
 
@@ -83,6 +89,18 @@ public struct ItemOutcome: Sendable, Equatable {
     /// The output that shows why, for failures.
     public var evidence: String?
     public var outputs: [String: Value]
+
+    public init(status: Status, hosts: [String], started: Date?, duration: Duration, attempts: Int, reason: String?, evidence: String?,
+                outputs: [String: Value]) {
+        self.status = status
+        self.hosts = hosts
+        self.started = started
+        self.duration = duration
+        self.attempts = attempts
+        self.reason = reason
+        self.evidence = evidence
+        self.outputs = outputs
+    }
 
     public var isSuccess: Bool { status == .succeeded || status == .alreadyDone }
     /// Whether steps that need this item may run.

@@ -44,8 +44,12 @@ final class SchedulerState {
         case item(String, Int)
     }
 
-    init(runbook: Runbook, inventory: Inventory, baseRoots: [String: Value]) {
+    /// Items an interrupted attempt finished, set as soon as their step expands.
+    private let restored: [ResumeState.Key: ResumeState.Finished]
+
+    init(runbook: Runbook, inventory: Inventory, baseRoots: [String: Value], restored: [ResumeState.Key: ResumeState.Finished] = [:]) {
         self.inventory = inventory
+        self.restored = restored
         self.baseRoots = baseRoots
         order = runbook.steps.map(\.id)
         ancestors = StepGraph.ancestors(of: runbook.steps)
@@ -211,6 +215,17 @@ final class SchedulerState {
         // VM dependencies order power-ons, so they apply with `order: priority` only.
         state.dependencies = state.step.order == .priority ? items.map(dependencies(of:)) : items.map { _ in [] }
         state.isOrdered = state.step.order == .priority || state.dependencies.contains { !$0.isEmpty }
+        restore(state)
+    }
+
+    /// Keeps what an interrupted attempt finished, when the fan-out gives the same item again.
+    private func restore(_ state: StepState) {
+        guard !restored.isEmpty else { return }
+        for index in state.refs.indices {
+            guard let finished = restored[ResumeState.Key(step: state.step.id, index: index)], finished.label == state.refs[index].label else { continue }
+            state.outcomes[index] = finished.outcome
+            changes.append(.item(state.step.id, index))
+        }
     }
 
     private func label(of item: Value, index: Int) -> String {

@@ -17,6 +17,8 @@ enum HostResult: Sendable {
     case failed(reason: String, evidence: String?, attempts: Int, continued: Bool)
     case planned(outputs: [String: Value])
     case skipped(reason: String)
+    /// In flight when the run died, no verify check, nobody to ask: the run stops here.
+    case undecided(reason: String)
 }
 
 /// Runs step items: conditions, hosts, retries, timeouts, verify checks, approvals, probes,
@@ -30,9 +32,11 @@ final class StepRunner: Sendable {
     let options: RunOptions
     let stop: StopSignal
     let records: RunRecords
+    let inFlight: Set<ResumeState.Key>
 
     init(inventory: Inventory, transport: any Transport, gate: any ApprovalGate, events: EventSink, limits: ConcurrencyLimits,
-         options: RunOptions, stop: StopSignal, records: RunRecords) {
+         options: RunOptions, stop: StopSignal, records: RunRecords, inFlight: Set<ResumeState.Key> = []) {
+        self.inFlight = inFlight
         self.inventory = inventory
         self.transport = transport
         self.gate = gate
@@ -164,6 +168,7 @@ final class StepRunner: Sendable {
         var planned = false
         var skipped: [String] = []
         var continued = false
+        var undecided: [String] = []
         for (index, result) in results.enumerated() {
             switch result {
             case .done(let outputs, let alreadyDone, let attempts):
@@ -180,6 +185,8 @@ final class StepRunner: Sendable {
                 perHostOutputs.append(outputs)
             case .skipped(let reason):
                 skipped.append(reason)
+            case .undecided(let reason):
+                undecided.append(reason)
             }
         }
         outcome.outputs = OutputAggregation.combine(perHostOutputs)
@@ -187,6 +194,9 @@ final class StepRunner: Sendable {
             outcome.status = continued ? .failedContinued : .failed
             outcome.reason = failures.joined(separator: "; ")
             outcome.evidence = evidence.isEmpty ? nil : evidence.joined(separator: "\n")
+        } else if !undecided.isEmpty {
+            outcome.status = .awaitingApproval
+            outcome.reason = undecided.joined(separator: "; ")
         } else if planned {
             outcome.status = .planned
         } else if skipped.count == results.count {
@@ -222,7 +232,9 @@ final class StepRunner: Sendable {
                                             lines: planLines(step, scope), behindApprovals: work.behindApprovals, note: nil,
                                             mutates: false, executed: true), events: events)
         }
-        if step.mutates, let verified = await alreadyDone(work, host: host, scope: scope) {
+        if step.mutates, !isWait(step), inFlight.contains(ResumeState.Key(step: step.id, index: work.item.index)) {
+            if let settled = await settleInFlight(work, host: host, scope: scope) { return settled }
+        } else if step.mutates, let verified = await alreadyDone(work, host: host, scope: scope) {
             await events.emit(.alreadyDone(step: step.id, item: work.item, host: host.name))
             return .done(outputs: verified, alreadyDone: true, attempts: 0)
         }
@@ -259,6 +271,44 @@ final class StepRunner: Sendable {
                     }
                 }
             }
+        }
+    }
+
+    /// An item that was running when the run died may or may not have changed the host. Its
+    /// verify check decides; without one, the operator does. Nil: run it (again).
+    private func settleInFlight(_ work: ItemWork, host: Inventory.Host, scope: DictionaryScope) async -> HostResult? {
+        let step = work.step
+        if hasVerifyCheck(step) {
+            if let verified = await alreadyDone(work, host: host, scope: scope) {
+                await events.emit(.inFlightSettled(step: step.id, item: work.item, host: host.name,
+                                                   detail: "its verify check shows the change happened: not sent again"))
+                return .done(outputs: verified, alreadyDone: true, attempts: 0)
+            }
+            await events.emit(.inFlightSettled(step: step.id, item: work.item, host: host.name,
+                                               detail: "its verify check shows the change did not happen: running it again"))
+            return nil
+        }
+        let question = InFlightQuestion(stepID: step.id, item: work.item.label, host: host.name)
+        switch await gate.decideInFlight(question) {
+        case .done(let by):
+            await events.emit(.inFlightSettled(step: step.id, item: work.item, host: host.name, detail: "\(by) checked: the change happened; not sent again"))
+            return .done(outputs: [:], alreadyDone: true, attempts: 0)
+        case .runAgain(let by):
+            await events.emit(.inFlightSettled(step: step.id, item: work.item, host: host.name, detail: "\(by) checked: the change did not happen; running it again"))
+            return nil
+        case .unavailable:
+            return .undecided(reason: "was running on \(host.name) when the run stopped, so its change may or may not have happened, and it has no verify check; "
+                              + "check the host, then run `drctl resume \(options.runID)` on a terminal to say which")
+        }
+    }
+
+    private func hasVerifyCheck(_ step: Step) -> Bool {
+        switch step.verify {
+        case nil, .disabled?: return false
+        case .builtIn?:
+            guard case .action(let call) = step.kind else { return false }
+            return ActionCatalog.action(named: call.name)?.verify != nil
+        case .run?, .action?: return true
         }
     }
 

@@ -1,20 +1,6 @@
-import Crypto
 import DrctlCore
 import Engine
 import Foundation
-
-/// What the run-started entry records about the inputs, so a reviewer can tell exactly what ran.
-public struct RunHeader: Sendable {
-    public var runbookFile: String
-    public var runbookSource: String
-    public var inventoryFile: String?
-
-    public init(runbookFile: String, runbookSource: String, inventoryFile: String?) {
-        self.runbookFile = runbookFile
-        self.runbookSource = runbookSource
-        self.inventoryFile = inventoryFile
-    }
-}
 
 /// Writes every run event as one JSON line, flushed to disk (fsync) before the engine goes on,
 /// so the journal always holds at least what has happened. Each line carries the SHA-256 of the
@@ -26,23 +12,55 @@ public actor JournalWriter: RunObserver {
     private let inlineLimit: Int
     private let header: RunHeader?
     private let redactor: Redactor
-    private var sequence = 0
-    private var previousHash = JournalChain.genesis
+    private var sequence: Int
+    private var previousHash: String
+    /// Extra fields for the run-resumed entry (the torn line found, a changed runbook allowed).
+    private let resumeNotes: [String: String]
     private let timestamps: ISO8601DateFormatter
 
+    /// A new journal for a new run.
     public init(directory: RunDirectory, header: RunHeader? = nil, redactor: Redactor = Redactor(), inlineLimit: Int = 16 * 1024) throws {
-        self.redactor = redactor
         FileManager.default.createFile(atPath: directory.journal.path, contents: nil)
-        handle = try FileHandle(forWritingTo: directory.journal)
+        try self.init(directory: directory, handle: try FileHandle(forWritingTo: directory.journal), header: header, redactor: redactor,
+                      inlineLimit: inlineLimit, sequence: 0, previousHash: JournalChain.genesis, resumeNotes: [:])
+    }
+
+    /// Goes on writing an interrupted run's journal, continuing its chain after its last whole line.
+    public init(continuing directory: RunDirectory, after repair: JournalRepair, redactor: Redactor = Redactor(), notes: [String: String] = [:],
+                inlineLimit: Int = 16 * 1024) throws {
+        let handle = try FileHandle(forWritingTo: directory.journal)
+        try handle.seekToEnd()
+        try self.init(directory: directory, handle: handle, header: nil, redactor: redactor, inlineLimit: inlineLimit,
+                      sequence: repair.lastSequence, previousHash: repair.lastHash, resumeNotes: notes)
+    }
+
+    private init(directory: RunDirectory, handle: FileHandle, header: RunHeader?, redactor: Redactor, inlineLimit: Int, sequence: Int,
+                 previousHash: String, resumeNotes: [String: String]) throws {
         self.directory = directory
+        self.handle = handle
         self.header = header
+        self.redactor = redactor
         self.inlineLimit = inlineLimit
+        self.sequence = sequence
+        self.previousHash = previousHash
+        self.resumeNotes = resumeNotes
         timestamps = ISO8601DateFormatter()
         timestamps.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
     }
 
     public func record(_ event: RunEvent) async {
-        write(redacted(entry(for: event)) as? [String: Any] ?? [:])
+        var fields = JournalEntry.fields(for: event, run: directory.id)
+        switch event {
+        case .runStarted: fields.merge(header?.fields ?? [:]) { first, _ in first }
+        case .runResumed: fields.merge(resumeNotes) { first, _ in first }
+        case .commandFinished(let step, _, let host, _, let result):
+            fields.merge(output("stdout", result.stdout, step: step, host: host)) { first, _ in first }
+            fields.merge(output("stderr", result.stderr, step: step, host: host)) { first, _ in first }
+        case .itemFinished(let step, _, let outcome):
+            fields.merge(outputs(outcome.outputs, step: step)) { first, _ in first }
+        default: break
+        }
+        write(redacted(fields) as? [String: Any] ?? [:])
     }
 
     /// Every text in the entry, masked, before anything reaches the disk.
@@ -55,74 +73,34 @@ public actor JournalWriter: RunObserver {
         }
     }
 
-    /// The journal entry of an event: its type and fields, numbered and timed.
-    func entry(for event: RunEvent) -> [String: Any] {
-        switch event {
-        case .runStarted(let runbook, let dryRun, let params):
-            var fields: [String: Any] = ["type": "run-started", "run": directory.id, "runbook": runbook, "dry_run": dryRun,
-                                         "params": Value.map(params).jsonObject, "operator": Self.operatorName,
-                                         "machine": ProcessInfo.processInfo.hostName]
-            if let header {
-                fields["runbook_file"] = header.runbookFile
-                fields["runbook_sha256"] = JournalChain.sha256(Data(header.runbookSource.utf8))
-                fields["inventory_file"] = header.inventoryFile ?? ""
-            }
-            return fields
-        case .itemStarted(let step, let item):
-            return ["type": "step-dispatched", "step": step, "item": item.label, "index": item.index]
-        case .commandSent(let step, let item, let host, let command, let mutates):
-            return ["type": "command-sent", "step": step, "item": item.label, "host": host, "command": command, "mutates": mutates]
-        case .commandFinished(let step, let item, let host, let command, let result):
-            var fields: [String: Any] = ["type": "command-finished", "step": step, "item": item.label, "host": host, "command": command,
-                                         "exit_status": Int(result.exitStatus), "duration_ms": Int(result.duration.milliseconds)]
-            if let signal = result.exitSignal { fields["exit_signal"] = signal }
-            fields.merge(output("stdout", result.stdout, step: step, host: host)) { first, _ in first }
-            fields.merge(output("stderr", result.stderr, step: step, host: host)) { first, _ in first }
-            return fields
-        case .commandFailed(let step, let item, let host, let command, let error):
-            return ["type": "command-failed", "step": step, "item": item.label, "host": host, "command": command, "error": error]
-        case .retrying(let step, let item, let attempt, let delay, let reason):
-            return ["type": "retrying", "step": step, "item": item.label, "attempt": attempt, "delay_ms": Int(delay.milliseconds), "reason": reason]
-        case .alreadyDone(let step, let item, let host):
-            return ["type": "already-done", "step": step, "item": item.label, "host": host]
-        case .approvalRequested(let step, let prompt):
-            return ["type": "approval-asked", "step": step, "prompt": prompt]
-        case .approvalDecided(let step, let decision):
-            switch decision {
-            case .approved(let by, let reason): return ["type": "approval-given", "step": step, "by": by, "reason": reason]
-            case .denied(let by, let reason): return ["type": "approval-denied", "step": step, "by": by, "reason": reason]
-            case .unavailable: return ["type": "approval-unanswered", "step": step]
-            }
-        case .planned(let entry):
-            return ["type": "planned", "step": entry.step, "item": entry.item.label, "host": entry.host ?? "", "lines": entry.lines,
-                    "behind_approvals": entry.behindApprovals, "executed": entry.executed]
-        case .connection(let host, let detail):
-            return ["type": "connection", "host": host, "detail": detail]
-        case .itemFinished(let step, let item, let outcome):
-            var fields: [String: Any] = ["type": outcome.isSuccess ? "step-finished" : "step-ended", "step": step, "item": item.label,
-                                         "status": outcome.status.rawValue, "hosts": outcome.hosts, "attempts": outcome.attempts,
-                                         "duration_ms": Int(outcome.duration.milliseconds)]
-            if let reason = outcome.reason { fields["reason"] = reason }
-            return fields
-        case .runEnded(let summary):
-            return ["type": "run-ended", "outcome": summary.outcome.rawValue, "exit_code": Int(summary.exitCode),
-                    "duration_ms": Int(summary.duration.milliseconds)]
-        }
-    }
-
     /// Small output goes inline; large output goes to a file of its own, named in the entry.
     private func output(_ stream: String, _ text: String, step: String, host: String) -> [String: Any] {
         let text = redactor.redact(text)
         let bytes = text.utf8.count
         guard bytes > inlineLimit else { return [stream: text] }
         let name = "\(sequence + 1)-\(safe(step))-\(safe(host)).\(stream)"
+        writeFile(name, Data(text.utf8))
+        return ["\(stream)_file": "outputs/\(name)", "\(stream)_bytes": bytes, "\(stream)_head": String(text.prefix(512))]
+    }
+
+    /// An item's outputs, what later steps read: resume rebuilds their templates from them.
+    private func outputs(_ values: [String: Value], step: String) -> [String: Any] {
+        let object = redacted(Value.map(values).jsonObject)
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), data.count > inlineLimit else {
+            return ["outputs": object]
+        }
+        let name = "\(sequence + 1)-\(safe(step)).outputs.json"
+        writeFile(name, data)
+        return ["outputs_file": "outputs/\(name)"]
+    }
+
+    private func writeFile(_ name: String, _ data: Data) {
         let file = directory.outputs.appendingPathComponent(name)
-        FileManager.default.createFile(atPath: file.path, contents: Data(text.utf8))
+        FileManager.default.createFile(atPath: file.path, contents: data)
         if let written = try? FileHandle(forWritingTo: file) {
             try? written.synchronize()
             try? written.close()
         }
-        return ["\(stream)_file": "outputs/\(name)", "\(stream)_bytes": bytes, "\(stream)_head": String(text.prefix(512))]
     }
 
     private func safe(_ text: String) -> String {
@@ -138,70 +116,16 @@ public actor JournalWriter: RunObserver {
         guard var data = try? JSONSerialization.data(withJSONObject: entry, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         previousHash = JournalChain.sha256(data)
         data.append(0x0A)
+        let type = fields["type"] as? String ?? ""
+        let crash = Failpoint.reached(type)
+        if crash && Failpoint.tears { data = data.prefix(data.count / 2) }
         handle.write(data)
         // The event is on disk before the action it announces proceeds.
         try? handle.synchronize()
-    }
-
-    /// The login name of whoever runs drctl.
-    static var operatorName: String {
-        if let name = ProcessInfo.processInfo.environment["USER"], !name.isEmpty { return name }
-        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
-        return "uid \(getuid())"
+        if crash { Failpoint.crash() }
     }
 
     public func close() {
         try? handle.close()
-    }
-}
-
-/// The hash chain of a journal: each line names the SHA-256 of the line before it.
-public enum JournalChain {
-    public static let genesis = String(repeating: "0", count: 64)
-
-    public static func sha256(_ data: Data) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-    }
-
-    public struct Verdict: Sendable, Equatable {
-        /// Events whose chain holds.
-        public var intact: Int
-        /// The first line that breaks the chain (1-based) and why.
-        public var broken: (line: Int, reason: String)?
-        /// The last line was cut off mid-write (a crash): tolerated, reported.
-        public var tornLastLine: Bool
-
-        public static func == (a: Verdict, b: Verdict) -> Bool {
-            a.intact == b.intact && a.broken?.line == b.broken?.line && a.broken?.reason == b.broken?.reason && a.tornLastLine == b.tornLastLine
-        }
-    }
-
-    /// Checks every line's `prev` against the hash of the line before it.
-    public static func verify(_ journal: Data) -> Verdict {
-        var lines = journal.split(separator: 0x0A, omittingEmptySubsequences: false).map { Data($0) }
-        if lines.last?.isEmpty == true { lines.removeLast() }
-        var verdict = Verdict(intact: 0, broken: nil, tornLastLine: false)
-        var previous = genesis
-        for (index, line) in lines.enumerated() {
-            guard let entry = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else {
-                if index == lines.count - 1 && !journal.isEmpty && journal.last != 0x0A {
-                    verdict.tornLastLine = true
-                } else {
-                    verdict.broken = (index + 1, "not a JSON object: the line was altered")
-                }
-                return verdict
-            }
-            guard entry["prev"] as? String == previous else {
-                verdict.broken = (index + 1, "its prev does not match the line before it: this line or the one before was edited, added or removed")
-                return verdict
-            }
-            guard entry["seq"] as? Int == index + 1 else {
-                verdict.broken = (index + 1, "sequence number \(entry["seq"] ?? "none") where \(index + 1) was due: lines were removed or reordered")
-                return verdict
-            }
-            previous = sha256(line)
-            verdict.intact += 1
-        }
-        return verdict
     }
 }

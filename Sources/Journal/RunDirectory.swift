@@ -7,9 +7,22 @@ public struct RunDirectory: Sendable {
 
     public var journal: URL { url.appendingPathComponent("journal.jsonl") }
     public var outputs: URL { url.appendingPathComponent("outputs") }
+    /// A drill's simulated fleet, saved after every command so a killed drill can be resumed.
+    public var fleetState: URL { url.appendingPathComponent(Self.fleetStateName) }
+    public static let fleetStateName = "fleet.json"
 
     public struct Problem: Error, CustomStringConvertible {
         public var description: String
+    }
+
+    /// An existing run's directory, for resume and review.
+    public static func existing(id: String, in runsDirectory: String) throws -> RunDirectory {
+        let url = URL(fileURLWithPath: runsDirectory).appendingPathComponent(id)
+        guard FileManager.default.fileExists(atPath: url.appendingPathComponent("journal.jsonl").path) else {
+            let known = RecordedRun.all(in: runsDirectory).suffix(5).map(\.id)
+            throw Problem(description: "no run \(id) in \(runsDirectory)" + (known.isEmpty ? " (it holds no runs; pass --runs-dir DIR)" : "; recent runs: \(known.joined(separator: ", ")) (drctl runs lists them all)"))
+        }
+        return RunDirectory(id: id, url: url)
     }
 
     /// Creates `runsDirectory/id` (and `outputs/` in it); refuses to reuse an existing run.

@@ -1,3 +1,4 @@
+import DrctlCore
 import Engine
 import ESXi
 import Foundation
@@ -9,10 +10,22 @@ public actor FleetSimulator {
     /// How long a hung host keeps a client waiting before its connect attempt times out.
     let connectTimeout: Duration
     private(set) var firedFaults: [String] = []
+    /// Where the fleet is saved after every command, so a drill killed at any instant can be
+    /// resumed against the world exactly as its hosts left it.
+    private let stateFile: StateFile?
 
-    public init(fleet: Fleet, connectTimeout: Duration = .seconds(5)) {
+    public init(fleet: Fleet, connectTimeout: Duration = .seconds(5), savingTo stateFile: StateFile? = nil) {
         self.fleet = fleet
         self.connectTimeout = connectTimeout
+        self.stateFile = stateFile
+    }
+
+    /// Saves the fleet as the hosts now are. A change is saved before its command answers, as a
+    /// real host has applied a change before drctl hears of it.
+    private func save(changesBefore: Int) throws {
+        guard let stateFile else { return }
+        try stateFile.create(fleet)
+        if fleet.changeLog.count > changesBefore, Failpoint.reached("host-change") { Failpoint.crash() }
     }
 
     /// Runs a command as `host` would answer it, with latency, faults and blocking.
@@ -21,8 +34,10 @@ public actor FleetSimulator {
         let clock = ContinuousClock.now
         try await reach(host)
         if let delay = latency(for: command, on: host) { try? await Task.sleep(for: delay) }
+        let changesBefore = fleet.changeLog.count
         var outcome = Interpreter.run(command, on: host, fleet: &fleet)
         noteFired(fleet.fireDueFaults())
+        try save(changesBefore: changesBefore)
         while case .waiting(let wait) = outcome {
             // Like ESXi, the command blocks until something else (an answer) changes the VM.
             try await Task.sleep(for: .milliseconds(5))
@@ -76,7 +91,9 @@ public actor FleetSimulator {
 
     /// Fires `after_step` faults.
     public func stepFinished(_ step: String) {
-        noteFired(fleet.fireDueFaults(finishedStep: step))
+        let fired = fleet.fireDueFaults(finishedStep: step)
+        noteFired(fired)
+        if !fired.isEmpty { try? save(changesBefore: fleet.changeLog.count) }
     }
 
     private func noteFired(_ faults: [String]) {

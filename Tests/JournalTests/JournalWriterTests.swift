@@ -57,7 +57,7 @@ struct JournalWriterTests {
 struct JournalChainTests {
     func journal() async throws -> (RunDirectory, Data) {
         let run = try RunDirectory.create(id: "chain-\(UUID().uuidString.prefix(8))", in: FileManager.default.temporaryDirectory.appendingPathComponent("drctl-journal-tests").path)
-        let writer = try JournalWriter(directory: run, header: RunHeader(runbookFile: "r.yaml", runbookSource: "runbook: r\n", inventoryFile: nil))
+        let writer = try JournalWriter(directory: run, header: RunHeader(runbookFile: "r.yaml", runbookSource: "runbook: r\n", inventoryFile: nil, inventorySource: nil, hosts: [], steps: [], rto: nil, drill: nil))
         await writer.record(.runStarted(runbook: "r", dryRun: false, params: [:]))
         for index in 0..<5 { await writer.record(.connection(host: "esxi-0\(index)", detail: "connected")) }
         await writer.close()

@@ -1,0 +1,142 @@
+import ArgumentParser
+import DrctlCore
+import Engine
+import Foundation
+import Journal
+import RunbookFormat
+import Simulator
+
+struct ResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Go on with an interrupted run (or drill) from its journal, without repeating what it changed.",
+        discussion: """
+        The journal is the checkpoint: steps it records as finished are kept, not run again, and
+        what they found is what later steps read. A step that was running when the run died may
+        have changed a host: its verify check decides whether the change happened; without one you
+        are asked (off a terminal the run stops and says so). A last journal line cut off by the
+        crash is reported and kept aside. If the runbook changed since the run started, resume
+        refuses unless --allow-changed-runbook. Drills resume against their saved simulated fleet.
+
+        Example:
+          drctl resume 20261126-145800-3f2a --auto-approve
+        """
+    )
+
+    @Argument(help: "The run id (see drctl runs).") var run: String
+    @Option(help: "Where runs are recorded.") var runsDir = "runs"
+    @Flag(help: "Resume even though the runbook changed since the run started.") var allowChangedRunbook = false
+    @Flag(help: "Approve every approval gate still ahead, recording your login name as approver.") var autoApprove = false
+    @Flag(name: .shortAndLong, help: "Print every command and its output.") var verbose = false
+    @Option(help: "Most commands running at once (default: the runbook's, else 32).") var maxParallel: Int?
+    @Option(help: "Most commands running at once on one host (default: the runbook's, else 4).") var maxPerHost: Int?
+    @OptionGroup var ssh: SSHFlags
+
+    func run() async throws {
+        let directory: RunDirectory
+        let repair: JournalRepair
+        let replay: JournalReplay
+        do {
+            directory = try RunDirectory.existing(id: run, in: runsDir)
+            repair = try JournalRepair.inspect(directory)
+            guard let journal = RecordedJournal.load(run: run, in: runsDir) else { throw invalid("cannot read \(directory.journal.path)") }
+            replay = try JournalReplay(journal)
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw invalid("\(error)")
+        }
+        if replay.dryRun { throw invalid("run \(run) was a dry-run: it changed nothing, so there is nothing to resume; run it again") }
+        if replay.lastOutcome == RunSummary.Outcome.succeeded.rawValue {
+            print("run \(run) already succeeded; there is nothing left to do (drctl report \(run) shows it)")
+            return
+        }
+        if replay.drill?.viaSSH == true {
+            throw invalid("run \(run) was a drill over SSH: its simulated fleet lived with the sshd that drill started and is gone; start the drill again")
+        }
+        var loaded = try loadInputs(replay)
+        let redactor = Redactor(patterns: loaded.runbook.redact)
+        var world: Scenario?
+        if let drill = replay.drill {
+            world = try loadScenario(drill.scenarioFile, seed: drill.seed)
+            loaded.inventory = world!.inventory
+        }
+        // Every check passed: only now is anything written.
+        let torn: String?
+        do {
+            torn = try repair.apply(to: directory)
+        } catch {
+            throw invalid("\(directory.journal.path): cannot cut off its torn last line: \(error)")
+        }
+        if let torn {
+            print("The journal's last line was cut off when the run died (\(repair.tornBytes?.count ?? 0) bytes); it is kept in \(torn) and the run goes on from event \(repair.lastSequence).")
+        }
+        var notes: [String: String] = [:]
+        if let torn { notes["torn_last_line"] = torn }
+        if allowChangedRunbook { notes["changed_runbook_allowed"] = "true" }
+        let journal: JournalWriter
+        do {
+            journal = try JournalWriter(continuing: directory, after: repair, redactor: redactor, notes: notes)
+        } catch {
+            throw invalid("\(directory.journal.path): cannot append to the journal: \(error)")
+        }
+        describe(replay)
+        let options = RunOptions(maxParallel: maxParallel, maxPerHost: maxPerHost, runID: run)
+        let gate = TerminalApprovalGate.forThisProcess(autoApprove: autoApprove)
+        if let world {
+            let stateFile = StateFile(path: directory.fleetState.path)
+            let fleet: Fleet
+            do { fleet = try stateFile.read() } catch { throw invalid("\(error)") }
+            let simulator = FleetSimulator(fleet: fleet, connectTimeout: DrillCommand.connectTimeout, savingTo: stateFile)
+            let transport = SimulatorTransport(simulator: simulator)
+            let summary = try await execute(loaded, transport: transport, options: options, gate: gate, verbose: verbose, journal: journal,
+                                            redactor: redactor, observers: [transport], printSummary: false, resume: replay.state)
+            throw ExitCode(DrillCommand.report(loaded.runbook, summary: summary, scenario: world, fleet: await simulator.fleet,
+                                               faults: await simulator.faultsFired, redactor: redactor))
+        }
+        let connections = ConnectionLog(echo: true, redactor: redactor)
+        let summary = try await execute(loaded, transport: ssh.transport(for: loaded.inventory, events: connections, redactor: redactor),
+                                        options: options, gate: gate, verbose: verbose, journal: journal, redactor: redactor,
+                                        connections: connections, resume: replay.state)
+        throw ExitCode(summary.exitCode)
+    }
+
+    /// The runbook (unchanged, unless allowed), inventory and params the run started with.
+    private func loadInputs(_ replay: JournalReplay) throws -> RunFlags.Loaded {
+        guard let source = try? String(contentsOfFile: replay.runbookFile, encoding: .utf8) else {
+            throw invalid("\(replay.runbookFile): the run's runbook is not there any more; put it back to resume")
+        }
+        let now = JournalChain.sha256(Data(source.utf8))
+        if now != replay.runbookSHA256 && !allowChangedRunbook {
+            throw invalid("""
+            \(replay.runbookFile): the runbook changed since run \(run) started (sha256 \(replay.runbookSHA256.prefix(12))… then, \(now.prefix(12))… now).
+            Resuming would mix two versions of the procedure. Restore the original, or pass --allow-changed-runbook to resume with this one (finished steps are kept by id).
+            """)
+        }
+        var problems: [String] = []
+        var runbook: Runbook?
+        var inventory = Inventory()
+        do { runbook = try RunbookLoader.load(path: replay.runbookFile) } catch let invalid as InvalidInput { problems += invalid.diagnostics.map(\.description) }
+        if let file = replay.inventoryFile, replay.drill == nil {
+            do { inventory = try InventoryLoader.load(path: file) } catch let invalid as InvalidInput { problems += invalid.diagnostics.map(\.description) }
+            if let recorded = replay.inventorySHA256, let text = try? String(contentsOfFile: file, encoding: .utf8),
+               JournalChain.sha256(Data(text.utf8)) != recorded {
+                print("Note: \(file) changed since the run started; resuming with it as it is now.")
+            }
+        }
+        guard problems.isEmpty, let runbook else { throw failInvalidInput(problems) }
+        return RunFlags.Loaded(runbook: runbook, inventory: inventory, params: replay.params)
+    }
+
+    private func describe(_ replay: JournalReplay) {
+        print("Resuming run \(run) of \(replay.runbook) (attempt \(replay.attempts + 1)): \(replay.state.finished.count) finished item(s) kept.")
+        for (key, label) in replay.state.inFlight.sorted(by: { $0.key.step < $1.key.step }) {
+            print("  in flight when it stopped: \(key.step)\(label.isEmpty ? "" : " [\(label)]"); its verify check (or you) will say whether its change happened")
+        }
+    }
+
+    private func invalid(_ message: String) -> ExitCode {
+        writeError("drctl resume: \(message)")
+        return ExitCode(ExitStatus.invalidInput)
+    }
+}

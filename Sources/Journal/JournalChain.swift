@@ -1,0 +1,53 @@
+import Crypto
+import Foundation
+
+/// The hash chain of a journal: each line names the SHA-256 of the line before it.
+public enum JournalChain {
+    public static let genesis = String(repeating: "0", count: 64)
+
+    public static func sha256(_ data: Data) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public struct Verdict: Sendable, Equatable {
+        /// Events whose chain holds.
+        public var intact: Int
+        /// The first line that breaks the chain (1-based) and why.
+        public var broken: (line: Int, reason: String)?
+        /// The last line was cut off mid-write (a crash): tolerated, reported.
+        public var tornLastLine: Bool
+
+        public static func == (a: Verdict, b: Verdict) -> Bool {
+            a.intact == b.intact && a.broken?.line == b.broken?.line && a.broken?.reason == b.broken?.reason && a.tornLastLine == b.tornLastLine
+        }
+    }
+
+    /// Checks every line's `prev` against the hash of the line before it.
+    public static func verify(_ journal: Data) -> Verdict {
+        var lines = journal.split(separator: 0x0A, omittingEmptySubsequences: false).map { Data($0) }
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        var verdict = Verdict(intact: 0, broken: nil, tornLastLine: false)
+        var previous = genesis
+        for (index, line) in lines.enumerated() {
+            guard let entry = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else {
+                if index == lines.count - 1 && !journal.isEmpty && journal.last != 0x0A {
+                    verdict.tornLastLine = true
+                } else {
+                    verdict.broken = (index + 1, "not a JSON object: the line was altered")
+                }
+                return verdict
+            }
+            guard entry["prev"] as? String == previous else {
+                verdict.broken = (index + 1, "its prev does not match the line before it: this line or the one before was edited, added or removed")
+                return verdict
+            }
+            guard entry["seq"] as? Int == index + 1 else {
+                verdict.broken = (index + 1, "sequence number \(entry["seq"] ?? "none") where \(index + 1) was due: lines were removed or reordered")
+                return verdict
+            }
+            previous = sha256(line)
+            verdict.intact += 1
+        }
+        return verdict
+    }
+}

@@ -1,0 +1,101 @@
+import DrctlCore
+import Engine
+import Foundation
+
+/// A run's state rebuilt by replaying its journal: the inputs it started from, the items that
+/// ended (with the outputs later steps read), and the items left in flight.
+public struct JournalReplay {
+    public var runbook: String
+    public var runbookFile: String
+    public var runbookSHA256: String
+    public var inventoryFile: String?
+    public var inventorySHA256: String?
+    public var params: [String: Value]
+    public var dryRun: Bool
+    public var drill: DrillInputs?
+    /// The outcome of the last attempt's run-ended entry; nil when the attempt died before it.
+    public var lastOutcome: String?
+    public var attempts: Int
+    public var state: ResumeState
+
+    public struct DrillInputs {
+        public var scenarioFile: String
+        public var scenarioSHA256: String
+        public var seed: UInt64
+        public var viaSSH: Bool
+    }
+
+    public struct Problem: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(_ journal: RecordedJournal) throws {
+        guard let start = journal.entries.first(where: { $0["type"] as? String == "run-started" }) else {
+            throw Problem(description: "\(journal.directory.path)/journal.jsonl has no run-started entry: the run died before it began, so nothing reached a host; start it again")
+        }
+        runbook = start["runbook"] as? String ?? ""
+        runbookFile = start["runbook_file"] as? String ?? ""
+        runbookSHA256 = start["runbook_sha256"] as? String ?? ""
+        inventoryFile = (start["inventory_file"] as? String).flatMap { $0.isEmpty ? nil : $0 }
+        inventorySHA256 = start["inventory_sha256"] as? String
+        params = (Value(jsonObject: start["params"] ?? [:]).mapValue) ?? [:]
+        dryRun = start["dry_run"] as? Bool ?? false
+        if let drill = start["drill"] as? [String: Any] {
+            self.drill = DrillInputs(scenarioFile: drill["scenario_file"] as? String ?? "", scenarioSHA256: drill["scenario_sha256"] as? String ?? "",
+                                     seed: UInt64(drill["seed"] as? String ?? "") ?? 0, viaSSH: drill["via_ssh"] as? Bool ?? false)
+        }
+        attempts = 0
+        state = ResumeState()
+        replay(journal)
+    }
+
+    private mutating func replay(_ journal: RecordedJournal) {
+        let times = ISO8601DateFormatter()
+        times.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        /// Items dispatched and not ended yet: their label, and whether a changing command went out.
+        var open: [ResumeState.Key: (label: String, changeSent: Bool)] = [:]
+        for entry in journal.entries {
+            let type = entry["type"] as? String ?? ""
+            let key = (entry["step"] as? String).flatMap { step in (entry["index"] as? Int).map { ResumeState.Key(step: step, index: $0) } }
+            switch type {
+            case "run-started", "run-resumed":
+                attempts += 1
+                lastOutcome = nil
+                // What the earlier attempt left running never ended: it stays in flight.
+            case "step-dispatched":
+                if let key { open[key] = (entry["item"] as? String ?? "", open[key]?.changeSent ?? false) }
+            case "command-sent" where entry["mutates"] as? Bool == true:
+                if let key { open[key]?.changeSent = true }
+            case "step-finished", "step-ended":
+                guard let key else { continue }
+                open[key] = nil
+                let outcome = Self.outcome(entry, journal: journal, times: times)
+                if ResumeState.keeps(outcome) {
+                    state.finished[key] = ResumeState.Finished(label: entry["item"] as? String ?? "", outcome: outcome)
+                } else {
+                    state.finished[key] = nil
+                }
+            case "run-ended":
+                lastOutcome = entry["outcome"] as? String
+            default:
+                continue
+            }
+        }
+        state.inFlight = [:]
+        for (key, item) in open where item.changeSent { state.inFlight[key] = item.label }
+    }
+
+    private static func outcome(_ entry: [String: Any], journal: RecordedJournal, times: ISO8601DateFormatter) -> ItemOutcome {
+        var outputs = entry["outputs"] ?? [:]
+        if let file = entry["outputs_file"] as? String,
+           let data = FileManager.default.contents(atPath: journal.directory.appendingPathComponent(file).path),
+           let object = try? JSONSerialization.jsonObject(with: data) {
+            outputs = object
+        }
+        return ItemOutcome(status: ItemOutcome.Status(rawValue: entry["status"] as? String ?? "") ?? .failed,
+                           hosts: entry["hosts"] as? [String] ?? [], started: (entry["started"] as? String).flatMap(times.date(from:)),
+                           duration: .milliseconds(entry["duration_ms"] as? Int ?? 0), attempts: entry["attempts"] as? Int ?? 0,
+                           reason: entry["reason"] as? String, evidence: entry["evidence"] as? String,
+                           outputs: Value(jsonObject: outputs).mapValue ?? [:])
+    }
+}
