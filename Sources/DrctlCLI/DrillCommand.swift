@@ -76,8 +76,13 @@ struct DrillCommand: AsyncParsableCommand {
             faults = finalFleet.faults.filter(\.fired).map { finalFleet.describe($0.effect) }
         } else {
             let journal = try newJournal(loaded, runID: options.runID, runsDirectory: common.runsDir, redactor: redactor, drill: drillHeader)
-            let simulator = FleetSimulator(fleet: world.fleet, connectTimeout: Self.connectTimeout,
-                                           savingTo: StateFile(path: journal.directory.fleetState.path))
+            let stateFile = StateFile(path: journal.directory.fleetState.path)
+            do {
+                try stateFile.create(world.fleet)
+            } catch {
+                throw failInvalidInput(["drctl drill: \(error)"])
+            }
+            let simulator = FleetSimulator(fleet: world.fleet, connectTimeout: Self.connectTimeout, savingTo: stateFile)
             let transport = SimulatorTransport(simulator: simulator)
             print("drill \(loaded.runbook.name) against scenario \(world.name) (seed \(world.fleet.seed))")
             summary = try await execute(loaded, transport: transport, options: options, gate: gate, verbose: common.verbose,

@@ -23,7 +23,7 @@ struct ResumeCommand: AsyncParsableCommand {
         """
     )
 
-    @Argument(help: "The run id (see drctl runs).") var run: String
+    @Argument(help: "The run id (see drctl runs).") var runID: String
     @Option(help: "Where runs are recorded.") var runsDir = "runs"
     @Flag(help: "Resume even though the runbook changed since the run started.") var allowChangedRunbook = false
     @Flag(help: "Approve every approval gate still ahead, recording your login name as approver.") var autoApprove = false
@@ -37,22 +37,23 @@ struct ResumeCommand: AsyncParsableCommand {
         let repair: JournalRepair
         let replay: JournalReplay
         do {
-            directory = try RunDirectory.existing(id: run, in: runsDir)
+            directory = try RunDirectory.existing(id: runID, in: runsDir)
             repair = try JournalRepair.inspect(directory)
-            guard let journal = RecordedJournal.load(run: run, in: runsDir) else { throw invalid("cannot read \(directory.journal.path)") }
+            guard let journal = RecordedJournal.load(run: runID, in: runsDir) else { throw invalid("cannot read \(directory.journal.path)") }
             replay = try JournalReplay(journal)
         } catch let exit as ExitCode {
             throw exit
         } catch {
             throw invalid("\(error)")
         }
-        if replay.dryRun { throw invalid("run \(run) was a dry-run: it changed nothing, so there is nothing to resume; run it again") }
+        if replay.dryRun { throw invalid("run \(runID) was a dry-run: it changed nothing, so there is nothing to resume; run it again") }
         if replay.lastOutcome == RunSummary.Outcome.succeeded.rawValue {
-            print("run \(run) already succeeded; there is nothing left to do (drctl report \(run) shows it)")
+            print("run \(runID) already succeeded; there is nothing left to do (drctl report \(runID) shows it)")
+            if let drill = replay.drill, !drill.viaSSH { throw ExitCode(try checkEndState(drill, directory)) }
             return
         }
         if replay.drill?.viaSSH == true {
-            throw invalid("run \(run) was a drill over SSH: its simulated fleet lived with the sshd that drill started and is gone; start the drill again")
+            throw invalid("run \(runID) was a drill over SSH: its simulated fleet lived with the sshd that drill started and is gone; start the drill again")
         }
         var loaded = try loadInputs(replay)
         let redactor = Redactor(patterns: loaded.runbook.redact)
@@ -81,7 +82,7 @@ struct ResumeCommand: AsyncParsableCommand {
             throw invalid("\(directory.journal.path): cannot append to the journal: \(error)")
         }
         describe(replay)
-        let options = RunOptions(maxParallel: maxParallel, maxPerHost: maxPerHost, runID: run)
+        let options = RunOptions(maxParallel: maxParallel, maxPerHost: maxPerHost, runID: runID)
         let gate = TerminalApprovalGate.forThisProcess(autoApprove: autoApprove)
         if let world {
             let stateFile = StateFile(path: directory.fleetState.path)
@@ -109,7 +110,7 @@ struct ResumeCommand: AsyncParsableCommand {
         let now = JournalChain.sha256(Data(source.utf8))
         if now != replay.runbookSHA256 && !allowChangedRunbook {
             throw invalid("""
-            \(replay.runbookFile): the runbook changed since run \(run) started (sha256 \(replay.runbookSHA256.prefix(12))… then, \(now.prefix(12))… now).
+            \(replay.runbookFile): the runbook changed since run \(runID) started (sha256 \(replay.runbookSHA256.prefix(12))… then, \(now.prefix(12))… now).
             Resuming would mix two versions of the procedure. Restore the original, or pass --allow-changed-runbook to resume with this one (finished steps are kept by id).
             """)
         }
@@ -128,8 +129,21 @@ struct ResumeCommand: AsyncParsableCommand {
         return RunFlags.Loaded(runbook: runbook, inventory: inventory, params: replay.params)
     }
 
+    /// A finished drill: its saved fleet against the scenario's checks.
+    private func checkEndState(_ drill: JournalReplay.DrillInputs, _ directory: RunDirectory) throws -> Int32 {
+        let world = try loadScenario(drill.scenarioFile, seed: drill.seed)
+        let fleet: Fleet
+        do { fleet = try StateFile(path: directory.fleetState.path).read() } catch { throw invalid("\(error)") }
+        let verdicts = world.check(fleet)
+        print("End state (the scenario's checks):")
+        for verdict in verdicts { print("  \(verdict.passed ? "✓" : "✗") \(verdict.expectation): \(verdict.detail)") }
+        let held = verdicts.filter(\.passed).count
+        print(held == verdicts.count ? "DRILL PASSED: \(held) of \(verdicts.count) checks hold." : "DRILL FAILED: \(held) of \(verdicts.count) checks hold.")
+        return held == verdicts.count ? 0 : 1
+    }
+
     private func describe(_ replay: JournalReplay) {
-        print("Resuming run \(run) of \(replay.runbook) (attempt \(replay.attempts + 1)): \(replay.state.finished.count) finished item(s) kept.")
+        print("Resuming run \(runID) of \(replay.runbook) (attempt \(replay.attempts + 1)): \(replay.state.finished.count) finished item(s) kept.")
         for (key, label) in replay.state.inFlight.sorted(by: { $0.key.step < $1.key.step }) {
             print("  in flight when it stopped: \(key.step)\(label.isEmpty ? "" : " [\(label)]"); its verify check (or you) will say whether its change happened")
         }

@@ -14,6 +14,12 @@ enum StorageActions {
             _ = try await shell.checked(ESXiCommand.rescanAllAdapters)
             guard let datastore = arguments.optionalText("datastore") else { return ["state": "", "mounted": false, "snapshot": false] }
             return try await datastoreState(datastore, shell)
+        },
+        verify: { arguments, shell in
+            // The datastore is already back (mounted, or as a copy to mount): another rescan finds nothing new.
+            guard let datastore = arguments.optionalText("datastore") else { return nil }
+            let outputs = try await datastoreState(datastore, shell)
+            return outputs["mounted"] == .bool(true) || outputs["snapshot"] == .bool(true) ? outputs : nil
         })
 
     /// `mounted`, `snapshot` (an unresolved VMFS copy waits to be mounted), `unmounted` or `missing`.

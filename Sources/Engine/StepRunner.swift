@@ -232,7 +232,10 @@ final class StepRunner: Sendable {
                                             lines: planLines(step, scope), behindApprovals: work.behindApprovals, note: nil,
                                             mutates: false, executed: true), events: events)
         }
-        if step.mutates, !isWait(step), inFlight.contains(ResumeState.Key(step: step.id, index: work.item.index)) {
+        let wasInFlight = inFlight.contains(ResumeState.Key(step: step.id, index: work.item.index))
+        if wasInFlight, case .wait(let wait) = step.kind {
+            if let satisfied = await waitAlreadySatisfied(work, wait, host: host, scope: scope) { return satisfied }
+        } else if step.mutates, wasInFlight {
             if let settled = await settleInFlight(work, host: host, scope: scope) { return settled }
         } else if step.mutates, let verified = await alreadyDone(work, host: host, scope: scope) {
             await events.emit(.alreadyDone(step: step.id, item: work.item, host: host.name))
@@ -300,6 +303,21 @@ final class StepRunner: Sendable {
             return .undecided(reason: "was running on \(host.name) when the run stopped, so its change may or may not have happened, and it has no verify check; "
                               + "check the host, then run `drctl resume \(options.runID)` on a terminal to say which")
         }
+    }
+
+    /// A wait repeats its check by design, so an interrupted one simply starts again; but when its
+    /// check changes the host (a rescan), its action's verify is asked first whether `until`
+    /// already holds, so the change is not made again for nothing.
+    private func waitAlreadySatisfied(_ work: ItemWork, _ wait: Wait, host: Inventory.Host, scope: DictionaryScope) async -> HostResult? {
+        guard case .action(let call) = wait.check, let verify = ActionCatalog.action(named: call.name)?.verify else { return nil }
+        let shell = HostShell(transport: transport, host: host, step: work.step.id, item: work.item, mutates: false, events: events)
+        guard let outputs = try? await verify(try actionArguments(call, scope), shell) else { return nil }
+        var roots = scope.roots
+        roots["result"] = .map(outputs)
+        guard (try? ExpressionEvaluator.condition(wait.until.expression, in: DictionaryScope(roots))) == true else { return nil }
+        await events.emit(.inFlightSettled(step: work.step.id, item: work.item, host: host.name,
+                                           detail: "its check's verify shows until \"\(wait.until.source)\" already holds: not repeated"))
+        return .done(outputs: outputs, alreadyDone: true, attempts: 0)
     }
 
     private func hasVerifyCheck(_ step: Step) -> Bool {

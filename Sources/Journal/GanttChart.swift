@@ -1,0 +1,94 @@
+import DrctlCore
+import Foundation
+
+/// The run's timeline as an SVG Gantt chart: one lane per host (and one for drctl's own
+/// approvals and probes), one bar per step item, coloured by how it ended.
+struct GanttChart {
+    let spans: [RunReport.Span]
+    let gaps: [(start: TimeInterval, end: TimeInterval)]
+    let duration: TimeInterval
+
+    static let colours = ["succeeded": "#2e7d32", "already-done": "#81c784", "failed": "#c62828", "failed-continued": "#ef6c00",
+                          "denied": "#6a1b9a", "interrupted": "#9e9e9e"]
+
+    var svg: String {
+        let lanes = orderedLanes
+        let labelWidth = 110.0, chartWidth = 760.0, rowHeight = 22.0, barHeight = 14.0, top = 24.0
+        let rowsPerLane = lanes.map { rows(in: $0).count }
+        let height = top + Double(rowsPerLane.reduce(0, +)) * rowHeight + 28
+        let scale = chartWidth / max(duration, 0.001)
+        var parts: [String] = []
+        parts.append(##"<svg xmlns="http://www.w3.org/2000/svg" width="\##(Int(labelWidth + chartWidth + 20))" height="\##(Int(height))" role="img" aria-label="Timeline of the run: steps per host">"##)
+        parts.append(##"<style>text{font:11px sans-serif;fill:#222}.tick{fill:#666}</style>"##)
+        for tick in ticks {
+            let x = labelWidth + tick * scale
+            parts.append(##"<line x1="\##(format(x))" y1="\##(format(top - 4))" x2="\##(format(x))" y2="\##(format(height - 22))" stroke="#ddd"/>"##)
+            parts.append(##"<text class="tick" x="\##(format(x))" y="\##(format(height - 8))" text-anchor="middle">\##(escape(DurationText.format(.milliseconds(Int64(tick * 1000)))))</text>"##)
+        }
+        for gap in gaps where gap.end > gap.start {
+            parts.append(##"<rect x="\##(format(labelWidth + gap.start * scale))" y="\##(format(top - 4))" width="\##(format(max(1, (gap.end - gap.start) * scale)))" height="\##(format(height - top - 18))" fill="#fff3e0"><title>not running: killed, waiting to be resumed</title></rect>"##)
+        }
+        var y = top
+        for lane in lanes {
+            let laneRows = rows(in: lane)
+            parts.append(##"<text x="4" y="\##(format(y + barHeight - 2))">\##(escape(lane))</text>"##)
+            for row in laneRows {
+                for span in row {
+                    let x = labelWidth + span.start * scale
+                    let width = max(2, (span.end - span.start) * scale)
+                    let label = span.step + (span.item.isEmpty ? "" : " [\(span.item)]")
+                    let seconds = String(format: "%.3f", span.end - span.start)
+                    parts.append(##"<rect x="\##(format(x))" y="\##(format(y))" width="\##(format(width))" height="\##(format(barHeight))" rx="2" fill="\##(Self.colours[span.status] ?? "#1565c0")"><title>\##(escape("\(label) on \(lane): \(span.status), \(seconds)s"))</title></rect>"##)
+                    if width > Double(label.count) * 6 + 6 {
+                        parts.append(##"<text x="\##(format(x + 3))" y="\##(format(y + barHeight - 3))" style="fill:#fff">\##(escape(label))</text>"##)
+                    }
+                }
+                y += rowHeight
+            }
+            parts.append(##"<line x1="0" y1="\##(format(y - 4))" x2="\##(format(labelWidth + chartWidth))" y2="\##(format(y - 4))" stroke="#eee"/>"##)
+        }
+        parts.append("</svg>")
+        return parts.joined(separator: "\n")
+    }
+
+    /// Hosts in order of first activity, drctl's own lane first.
+    private var orderedLanes: [String] {
+        var seen: [String] = []
+        for span in spans.sorted(by: { $0.start < $1.start }) where !seen.contains(span.lane) { seen.append(span.lane) }
+        return seen.sorted { ($0 == "drctl" ? 0 : 1) < ($1 == "drctl" ? 0 : 1) }
+    }
+
+    /// A lane's bars packed into rows so that overlapping items (parallel work) do not cover each other.
+    private func rows(in lane: String) -> [[RunReport.Span]] {
+        var rows: [[RunReport.Span]] = []
+        for span in spans.filter({ $0.lane == lane }).sorted(by: { $0.start < $1.start }) {
+            if let index = rows.firstIndex(where: { ($0.last?.end ?? 0) <= span.start }) { rows[index].append(span) } else { rows.append([span]) }
+        }
+        return rows
+    }
+
+    /// About eight round tick marks over the run.
+    private var ticks: [TimeInterval] {
+        let steps: [TimeInterval] = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200]
+        let step = steps.first { duration / $0 <= 8 } ?? 14400
+        return stride(from: 0, through: duration, by: step).map { $0 }
+    }
+
+    private func format(_ value: Double) -> String { String(format: "%.1f", value) }
+}
+
+/// Escapes text for HTML and SVG.
+func escape(_ text: String) -> String {
+    var escaped = ""
+    for character in text {
+        switch character {
+        case "&": escaped += "&amp;"
+        case "<": escaped += "&lt;"
+        case ">": escaped += "&gt;"
+        case "\"": escaped += "&quot;"
+        case "'": escaped += "&#39;"
+        default: escaped.append(character)
+        }
+    }
+    return escaped
+}

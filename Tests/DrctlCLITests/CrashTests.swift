@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+
+/// Drills killed with SIGKILL at seeded random instants, then resumed: the simulated fleet must
+/// end as the scenario expects, and no change may reach a host more often than in an
+/// uninterrupted drill. `make crash-test` runs many more points (DRCTL_CRASH_POINTS).
+@Suite("crash test")
+struct CrashTests {
+    /// Points per runbook: 17 × 3 runbooks in `make test`.
+    static let pointsPerDrill = max(17, (Int(ProcessInfo.processInfo.environment["DRCTL_CRASH_POINTS"] ?? "") ?? 0) / 3)
+    static let seed = UInt64(ProcessInfo.processInfo.environment["DRCTL_CRASH_SEED"] ?? "") ?? 20261126
+
+    @Test("SIGKILL at random instants, then resume", arguments: CrashHarness.drills)
+    func killAndResume(_ drill: CrashHarness.Drill) async throws {
+        let clock = ContinuousClock()
+        var referenceChanges: [String] = []
+        let referenceTime = try await clock.measure { referenceChanges = try await CrashHarness.reference(drill) }
+        var random = SplitMix(seed: Self.seed &+ UInt64(drill.name.utf8.count))
+        var crashed = 0
+        var attempts = 0
+        while crashed < Self.pointsPerDrill && attempts < Self.pointsPerDrill * 3 {
+            attempts += 1
+            let instant = referenceTime * random.unit()
+            let harness = CrashHarness()
+            let ending = try await harness.start(drill, killAfter: instant)
+            let label = "\(drill.name), killed after \(instant) (seed \(Self.seed), point \(attempts))"
+            guard ending == .killed else { continue }  // it finished first: not a crash point
+            guard harness.journalTypes.contains("run-started") else {
+                #expect(harness.changeLog.isEmpty, "\(label): a change reached a host before the run was journaled")
+                continue
+            }
+            crashed += 1
+            // Every fourth point also kills the resume, to show a resume can itself be resumed.
+            if crashed % 4 == 0 {
+                _ = try await CrashHarness.spawn(["resume", harness.runID!, "--runs-dir", harness.runsDirectory, "--auto-approve"],
+                                                 killAfter: referenceTime * random.unit())
+            }
+            let result = try await harness.resume()
+            #expect(result.status == 0 && result.stdout.contains("DRILL PASSED"), "\(label): \(result.stdout)\(result.stderr)")
+            let repeated = CrashHarness.repeated(harness.changeLog, reference: referenceChanges)
+            #expect(repeated.isEmpty, "\(label): changes repeated: \(repeated)")
+        }
+        #expect(crashed == Self.pointsPerDrill, "only \(crashed) of \(attempts) kills landed inside the drill")
+    }
+}
+
+/// A small seeded generator (SplitMix64): the same seed gives the same kill instants.
+struct SplitMix {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
