@@ -5,7 +5,7 @@ BIN          := .build/debug/drctl
 # transport and its tests against a real sshd.
 DEBIAN_PACKAGES := graphviz libssh2-1-dev openssh-server pkg-config
 
-.PHONY: all deps build test drill bench clean
+.PHONY: all deps build test drill bench crash-test report-check clean
 
 all: build
 
@@ -31,6 +31,17 @@ test: build
 # The quarterly drill: the host-failure runbook against the simulated fleet, ending with its report.
 drill: build
 	$(BIN) drill Runbooks/host-failure.yaml --scenario Simulator/host-failure.yaml --param failed_host=esxi-01 --auto-approve
+
+# 300 more SIGKILL-and-resume points than `make test` runs (set DRCTL_CRASH_POINTS, DRCTL_CRASH_SEED).
+crash-test: build
+	DRCTL_CRASH_POINTS=$${DRCTL_CRASH_POINTS:-351} $(SWIFT) test --filter CrashTests
+
+# A drill's HTML report rendered in headless Chromium, with a screenshot in .build/report-check/.
+report-check: build
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Chromium is needed: sudo apt-get install -y chromium"; exit 1; fi; }
+	.ci/report-check
 
 bench: deps
 	$(SWIFT) build -c release

@@ -17,6 +17,8 @@ public actor JournalWriter: RunObserver {
     /// Extra fields for the run-resumed entry (the torn line found, a changed runbook allowed).
     private let resumeNotes: [String: String]
     private let timestamps: ISO8601DateFormatter
+    /// Late events (a connection dropping after the run ended) are not written after close.
+    private var closed = false
 
     /// A new journal for a new run.
     public init(directory: RunDirectory, header: RunHeader? = nil, redactor: Redactor = Redactor(), inlineLimit: Int = 16 * 1024) throws {
@@ -49,6 +51,7 @@ public actor JournalWriter: RunObserver {
     }
 
     public func record(_ event: RunEvent) async {
+        guard !closed else { return }
         var fields = JournalEntry.fields(for: event, run: directory.id)
         switch event {
         case .runStarted: fields.merge(header?.fields ?? [:]) { first, _ in first }
@@ -119,13 +122,14 @@ public actor JournalWriter: RunObserver {
         let type = fields["type"] as? String ?? ""
         let crash = Failpoint.reached(type)
         if crash && Failpoint.tears { data = data.prefix(data.count / 2) }
-        handle.write(data)
         // The event is on disk before the action it announces proceeds.
+        try? handle.write(contentsOf: data)
         try? handle.synchronize()
         if crash { Failpoint.crash() }
     }
 
     public func close() {
+        closed = true
         try? handle.close()
     }
 }

@@ -29,15 +29,33 @@ struct CrashHarness {
         case killed
     }
 
-    /// Runs the drill; with `failpoint` it kills itself there, with `killAfter` it is killed
-    /// from outside. Returns how it ended.
-    func start(_ drill: Drill, failpoint: String? = nil, killAfter: Duration? = nil, runbook: String? = nil) async throws -> Ending {
+    /// Runs the drill; with `failpoint` it kills itself there; with `killAtLine` it is killed from
+    /// outside once its journal holds that many lines, plus `killAfter`. Returns how it ended.
+    func start(_ drill: Drill, failpoint: String? = nil, killAtLine: Int? = nil, killAfter: Duration = .zero, runbook: String? = nil) async throws -> Ending {
         var arguments = ["drill"] + drill.arguments + ["--auto-approve", "--runs-dir", runsDirectory]
         if let runbook { arguments[1] = runbook }
-        return try await Self.spawn(arguments, environment: failpoint.map { ["DRCTL_FAILPOINT": $0] } ?? [:], killAfter: killAfter)
+        return try await Self.spawn(arguments, environment: failpoint.map { ["DRCTL_FAILPOINT": $0] } ?? [:],
+                                    killAfter: killAtLine == nil ? nil : killAfter,
+                                    startedWhen: { [runsDirectory] in Self.journalLines(in: runsDirectory) >= killAtLine ?? 0 })
     }
 
-    static func spawn(_ arguments: [String], environment: [String: String] = [:], killAfter: Duration? = nil) async throws -> Ending {
+    /// How many lines the journal of the run under the directory holds so far.
+    static func journalLines(in runsDirectory: String) -> Int {
+        guard let run = (try? FileManager.default.contentsOfDirectory(atPath: runsDirectory))?.first,
+              let data = FileManager.default.contents(atPath: "\(runsDirectory)/\(run)/journal.jsonl") else { return 0 }
+        return data.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
+    }
+
+    /// Whether a run under the directory has written its first journal line.
+    static func journalBegun(in runsDirectory: String) -> Bool {
+        journalLines(in: runsDirectory) > 0
+    }
+
+    /// Runs drctl; with `killAfter`, SIGKILLs it that long after `startedWhen` first holds (at
+    /// once when there is no such condition): measured in journal progress, the instant stays
+    /// inside the run however loaded the machine is. Never waits on Swift's cooperative pool.
+    static func spawn(_ arguments: [String], environment: [String: String] = [:], killAfter: Duration? = nil,
+                      startedWhen: (@Sendable () -> Bool)? = nil) async throws -> Ending {
         try await withCheckedThrowingContinuation { continuation in
             Thread {
                 do {
@@ -50,6 +68,7 @@ struct CrashHarness {
                     process.standardError = FileHandle.nullDevice
                     try process.run()
                     if let killAfter {
+                        while let startedWhen, process.isRunning, !startedWhen() { Thread.sleep(forTimeInterval: 0.001) }
                         Thread.sleep(forTimeInterval: Double(killAfter.components.seconds) + Double(killAfter.components.attoseconds) / 1e18)
                         kill(process.processIdentifier, SIGKILL)
                     }
@@ -108,3 +127,4 @@ struct CrashHarness {
         return harness.changeLog
     }
 }
+

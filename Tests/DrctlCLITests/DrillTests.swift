@@ -147,13 +147,16 @@ struct InterruptTests {
         """)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.binary)
-        process.arguments = CLI.withRunsDirectory(["drill", "Runbooks/host-failure.yaml", "--scenario", scenario, "--param", "failed_host=esxi-01", "--auto-approve"])
+        let runs = CrashHarness().runsDirectory
+        process.arguments = ["drill", "Runbooks/host-failure.yaml", "--scenario", scenario, "--param", "failed_host=esxi-01", "--auto-approve", "--runs-dir", runs]
         process.currentDirectoryURL = CLI.root
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        try await Task.sleep(for: .milliseconds(1500))
+        // Once the journal has begun, drctl handles Ctrl-C (before that a SIGINT just ends it).
+        while process.isRunning && !CrashHarness.journalBegun(in: runs) { try await Task.sleep(for: .milliseconds(5)) }
+        try await Task.sleep(for: .milliseconds(1000))
         kill(process.processIdentifier, SIGINT)
         let text: String = await withCheckedContinuation { continuation in
             Thread { continuation.resume(returning: String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)) }.start()

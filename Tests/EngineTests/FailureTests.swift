@@ -143,9 +143,13 @@ struct FailureTests {
           - { id: first, on: h1, run: "first" }
           - { id: second, needs: [first], on: h1, run: "second" }
         """)
-        let engine = Engine(runbook: runbook, inventory: testInventory, params: [:], transport: transport, gate: NonInteractiveGate())
+        let log = EventLog()
+        let engine = Engine(runbook: runbook, inventory: testInventory, params: [:], transport: transport, gate: NonInteractiveGate(), observers: [log])
         async let summary = engine.run()
-        try await Task.sleep(for: .milliseconds(50))
+        // Stop once the first command is running, however loaded the machine is.
+        while !(await log.events.contains { if case .commandSent = $0 { return true } else { return false } }) {
+            try await Task.sleep(for: .milliseconds(5))
+        }
         engine.requestStop()
         let result = await summary
         #expect(result.exitCode == 130)
