@@ -1,0 +1,97 @@
+import DrctlCore
+@testable import Engine
+import Foundation
+import RunbookFormat
+import Testing
+
+/// The engine given what an interrupted attempt left: finished items are kept, in-flight ones
+/// settled before anything is sent again.
+@Suite("engine resume")
+struct EngineResumeTests {
+    static let runbook = """
+    runbook: resume
+    steps:
+      - { id: discover, on: h1, mutates: false, run: "list", capture: { name: { regex: "name=(\\\\S+)" } } }
+      - id: register
+        needs: [discover]
+        on: h1
+        run: "register {{ steps.discover.name }}"
+        verify: { run: "is-registered {{ steps.discover.name }}" }
+      - { id: start, needs: [register], on: h1, run: "start {{ steps.discover.name }}" }
+    """
+
+    func finished(_ outputs: [String: Value]) -> ResumeState.Finished {
+        ResumeState.Finished(label: "", outcome: ItemOutcome(status: .succeeded, hosts: ["h1"], started: Date(), duration: .zero, attempts: 1,
+                                                             reason: nil, evidence: nil, outputs: outputs))
+    }
+
+    func run(_ resume: ResumeState, transport: ScriptedTransport, gate: any ApprovalGate = AutoApproveGate(approver: "t"),
+             log: EventLog = EventLog()) async throws -> RunSummary {
+        let engine = Engine(runbook: try loadRunbook(Self.runbook), inventory: testInventory, params: [:], transport: transport, gate: gate,
+                            observers: [log], options: RunOptions(runID: "r1"), resume: resume)
+        return await engine.run()
+    }
+
+    @Test("finished items are not run again, and later steps read their recorded outputs")
+    func restored() async throws {
+        let transport = ScriptedTransport()
+        let resume = ResumeState(finished: [ResumeState.Key(step: "discover", index: 0): finished(["name": "db 01"]),
+                                            ResumeState.Key(step: "register", index: 0): finished([:])])
+        let summary = try await run(resume, transport: transport)
+        #expect(summary.exitCode == 0)
+        #expect(await transport.commands == ["start 'db 01'"])
+    }
+
+    @Test("an in-flight item whose verify passes is settled as done; nothing is sent again")
+    func settledByVerify() async throws {
+        let transport = ScriptedTransport()
+        let log = EventLog()
+        let resume = ResumeState(finished: [ResumeState.Key(step: "discover", index: 0): finished(["name": "db 01"])],
+                                 inFlight: [ResumeState.Key(step: "register", index: 0): ""])
+        let summary = try await run(resume, transport: transport, log: log)
+        #expect(summary.status("register") == .alreadyDone)
+        #expect(await transport.commands == ["is-registered 'db 01'", "start 'db 01'"])
+        #expect(await log.events.contains { if case .inFlightSettled(_, _, _, let detail) = $0 { detail.contains("happened") } else { false } })
+    }
+
+    @Test("an in-flight item whose verify fails runs again")
+    func verifyFails() async throws {
+        let transport = ScriptedTransport { _, command, _ in .init(exit: command.hasPrefix("is-registered") ? 1 : 0) }
+        let resume = ResumeState(finished: [ResumeState.Key(step: "discover", index: 0): finished(["name": "db 01"])],
+                                 inFlight: [ResumeState.Key(step: "register", index: 0): ""])
+        let summary = try await run(resume, transport: transport)
+        #expect(summary.status("register") == .succeeded)
+        #expect(await transport.commands == ["is-registered 'db 01'", "register 'db 01'", "start 'db 01'"])
+    }
+
+    @Test("an in-flight item without verify stops the run when nobody can answer, and sends nothing")
+    func noVerifyNoAnswer() async throws {
+        let transport = ScriptedTransport()
+        let resume = ResumeState(finished: [ResumeState.Key(step: "discover", index: 0): finished(["name": "db 01"]),
+                                            ResumeState.Key(step: "register", index: 0): finished([:])],
+                                 inFlight: [ResumeState.Key(step: "start", index: 0): ""])
+        let summary = try await run(resume, transport: transport, gate: NonInteractiveGate())
+        #expect(summary.exitCode == 3)
+        #expect(summary.items(of: "start").first?.outcome.reason?.contains("drctl resume r1") == true)
+        #expect(await transport.commands.isEmpty)
+    }
+
+    @Test("an operator's answer settles an in-flight item without verify")
+    func operatorAnswers() async throws {
+        struct Answers: ApprovalGate {
+            let decision: InFlightDecision
+            func decide(_ request: ApprovalRequest) async -> ApprovalDecision { .approved(by: "ana", reason: "") }
+            func decideFailure(_ request: FailureQuestion) async -> FailureDecision { .abort }
+            func decideInFlight(_ question: InFlightQuestion) async -> InFlightDecision { decision }
+        }
+        let resume = ResumeState(finished: [ResumeState.Key(step: "discover", index: 0): finished(["name": "db 01"]),
+                                            ResumeState.Key(step: "register", index: 0): finished([:])],
+                                 inFlight: [ResumeState.Key(step: "start", index: 0): ""])
+        let done = ScriptedTransport()
+        #expect(try await run(resume, transport: done, gate: Answers(decision: .done(by: "ana"))).status("start") == .alreadyDone)
+        #expect(await done.commands.isEmpty)
+        let again = ScriptedTransport()
+        #expect(try await run(resume, transport: again, gate: Answers(decision: .runAgain(by: "ana"))).status("start") == .succeeded)
+        #expect(await again.commands == ["start 'db 01'"])
+    }
+}
