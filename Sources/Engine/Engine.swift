@@ -33,7 +33,7 @@ public final class Engine: Sendable {
         self.stop = stop
         let events = EventSink(observers: observers)
         self.events = events
-        let records = RunRecords()
+        let records = RunRecords(approvals: resume?.approvals ?? [])
         self.records = records
         let limits = ConcurrencyLimits(maxParallel: options.maxParallel ?? runbook.limits.maxParallel ?? RunOptions.defaultMaxParallel,
                                        maxPerHost: options.maxPerHost ?? runbook.limits.maxPerHost ?? RunOptions.defaultMaxPerHost,

@@ -28,10 +28,13 @@ public struct ResumeState: Sendable {
     /// Items that sent a command that may change a host and have no recorded end: whether that
     /// change happened is unknown until their `verify` check (or the operator) says.
     public var inFlight: [Key: String]
+    /// Approvals given or denied in earlier attempts, so the summary names who decided.
+    public var approvals: [RunSummary.ApprovalRecord]
 
-    public init(finished: [Key: Finished] = [:], inFlight: [Key: String] = [:]) {
+    public init(finished: [Key: Finished] = [:], inFlight: [Key: String] = [:], approvals: [RunSummary.ApprovalRecord] = []) {
         self.finished = finished
         self.inFlight = inFlight
+        self.approvals = approvals
     }
 
     /// Whether an item that ended this way counts as done on resume. Failures, denials, items

@@ -3,7 +3,11 @@ import Foundation
 /// What a run accumulates besides item outcomes: the plan (dry-run) and the approvals taken.
 actor RunRecords {
     private(set) var plan: [PlanEntry] = []
-    private(set) var approvals: [RunSummary.ApprovalRecord] = []
+    private(set) var approvals: [RunSummary.ApprovalRecord]
+
+    init(approvals: [RunSummary.ApprovalRecord] = []) {
+        self.approvals = approvals
+    }
 
     func addPlan(_ entry: PlanEntry, events: EventSink) async {
         var numbered = entry

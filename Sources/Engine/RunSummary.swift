@@ -23,6 +23,13 @@ public struct RunSummary: Sendable {
         public var prompt: String
         public var decision: ApprovalDecision
         public var at: Date
+
+        public init(step: String, prompt: String, decision: ApprovalDecision, at: Date) {
+            self.step = step
+            self.prompt = prompt
+            self.decision = decision
+            self.at = at
+        }
     }
 
     public var runbook: String

@@ -54,6 +54,7 @@ public struct JournalReplay {
         times.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         /// Items dispatched and not ended yet: their label, and whether a changing command went out.
         var open: [ResumeState.Key: (label: String, changeSent: Bool)] = [:]
+        var prompts: [String: String] = [:]
         for entry in journal.entries {
             let type = entry["type"] as? String ?? ""
             let key = (entry["step"] as? String).flatMap { step in (entry["index"] as? Int).map { ResumeState.Key(step: step, index: $0) } }
@@ -77,6 +78,13 @@ public struct JournalReplay {
                 }
             case "run-ended":
                 lastOutcome = entry["outcome"] as? String
+            case "approval-asked":
+                prompts[entry["step"] as? String ?? ""] = entry["prompt"] as? String ?? ""
+            case "approval-given":
+                let step = entry["step"] as? String ?? ""
+                state.approvals.append(RunSummary.ApprovalRecord(step: step, prompt: prompts[step] ?? "",
+                                                                 decision: .approved(by: entry["by"] as? String ?? "", reason: entry["reason"] as? String ?? ""),
+                                                                 at: (entry["time"] as? String).flatMap(times.date(from:)) ?? Date()))
             default:
                 continue
             }

@@ -66,6 +66,11 @@ enum VimCmd {
                                                 message: "The attempted operation cannot be performed in the current state (Powered on).",
                                                 prefix: "Power on failed: "))
         }
+        if vm.question != nil {
+            // An earlier power-on still waits on its question: ESXi refuses another.
+            return .fault(failed + Render.fault("vim.fault.InvalidState", message: "The operation is not allowed in the current state.",
+                                                prefix: "Power on failed: "))
+        }
         if !fleet.datastoreAccessible(vm.datastore, from: host) {
             return .fault(failed + Render.fault("vim.fault.FileNotFound", members: [("file", "\"\(vm.absolutePath)\"")],
                                                 message: "File \(vm.absolutePath) was not found", prefix: "Power on failed: "))

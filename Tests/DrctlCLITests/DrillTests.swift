@@ -166,6 +166,9 @@ struct InterruptTests {
         #expect(text.contains("Interrupted: no new steps will start"))
         #expect(text.contains("interrupted before it started"))
         #expect(text.contains("Run: interrupted"))
+        #expect(text.contains("To go on from here: drctl resume"))
+        let journal = try String(contentsOfFile: "\(runs)/\(try #require(try FileManager.default.contentsOfDirectory(atPath: runs).first))/journal.jsonl", encoding: .utf8)
+        #expect(journal.contains("\"type\":\"run-paused\""), "a paused run says so in its journal")
     }
 }
 

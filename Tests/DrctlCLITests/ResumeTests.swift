@@ -49,6 +49,7 @@ struct ResumeTests {
         let result = try await harness.resume()
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("in flight when it stopped: register"))
+        #expect(result.stdout.contains("approve-recovery: approved by"), "the approval given before the kill still stands and is named")
         #expect(harness.journalText.contains("its verify check shows the change happened: not sent again"))
         #expect(harness.changeLog.filter { $0 == registered[0] }.count == 1)
     }

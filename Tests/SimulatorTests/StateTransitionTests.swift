@@ -33,6 +33,17 @@ struct StateTransitionTests {
         #expect(Interpreter.resume(PendingWait(host: "esxi-02", vm: "db-01"), fleet: fleet) == ShellOutput(stdout: "Powering on VM:\n"))
     }
 
+    @Test("a second power.on while the first waits on its question is refused and changes nothing")
+    func powerOnWhileQuestionPending() throws {
+        var fleet = try sampleFleet()
+        let vmid = try RegisterVMParser.parse(run(ESXiCommand.register(vmx: DatastorePath("[ds-shared-01] db-01/db-01.vmx")!), on: "esxi-02", &fleet).stdout)
+        _ = Interpreter.run(ESXiCommand.powerOn(vmid: vmid), on: "esxi-02", fleet: &fleet)
+        let changes = fleet.changeLog
+        let again = run(ESXiCommand.powerOn(vmid: vmid), on: "esxi-02", &fleet)
+        #expect(ESXiFault.find(in: again.stdout)?.type == "InvalidState")
+        #expect(fleet.changeLog == changes)
+    }
+
     @Test("the 5.x/6.5 hosts word the question as their versions do")
     func versionedQuestion() throws {
         var fleet = try sampleFleet()
