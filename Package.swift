@@ -38,7 +38,7 @@ let package = Package(
         ]),
         .executableTarget(name: "drctl", dependencies: ["DrctlCLI"]),
         // `make bench`: the engine's own overhead and validation speed, measured, not asserted.
-        .executableTarget(name: "drctl-bench", dependencies: ["DrctlCore", "RunbookFormat", "Engine"]),
+        .executableTarget(name: "drctl-bench", dependencies: ["DrctlCore", "RunbookFormat", "Engine", "Journal"]),
 
         .testTarget(name: "DrctlCoreTests", dependencies: ["DrctlCore"]),
         .testTarget(name: "ESXiTests", dependencies: ["ESXi"]),

@@ -199,10 +199,15 @@ public struct RunReport {
     }
 
     static func date(_ entry: [String: Any]) -> Date? {
+        (entry["time"] as? String).flatMap(timestamps.date(from:))
+    }
+
+    /// Made once: building a formatter per entry dominated the report's time.
+    nonisolated(unsafe) private static let timestamps: ISO8601DateFormatter = {
         let parser = ISO8601DateFormatter()
         parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return (entry["time"] as? String).flatMap(parser.date(from:))
-    }
+        return parser
+    }()
 
     /// Every finished drill of this runbook under the runs directory, oldest first.
     static func trend(of runbook: String, in runsDirectory: String) -> [TrendPoint] {

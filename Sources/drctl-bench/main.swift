@@ -1,6 +1,7 @@
 import DrctlCore
 import Engine
 import Foundation
+import Journal
 import RunbookFormat
 
 // Benchmarks for `make bench`. They print figures; they assert nothing.
@@ -79,6 +80,25 @@ let engineTime = await measure(5) {
 }
 let perItem = engineTime.seconds / Double(items * 2) * 1_000_000
 row("engine: \(items) items x 2 pipelined steps, instant transport", "\(DurationText.format(engineTime)) total, \(Int(perItem)) µs per command")
+
+// The same run journaled: every event is one fsync'd line before the engine goes on.
+let runsDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-bench-\(getpid())").path
+var journaledRun = ""
+let journaledTime = try await measure(3) {
+    journaledRun = "run-\(UUID().uuidString.prefix(8))"
+    let journal = try JournalWriter(directory: try RunDirectory.create(id: journaledRun, in: runsDirectory))
+    let engine = Engine(runbook: runbook, inventory: inventory, params: params, transport: InstantTransport(),
+                        gate: NonInteractiveGate(), observers: [journal], options: RunOptions(maxParallel: 64, maxPerHost: 8))
+    _ = await engine.run()
+    await journal.close()
+}
+let events = RecordedJournal.load(run: journaledRun, in: runsDirectory)?.entries.count ?? 1
+row("journaled: the same run with every event fsync'd", "\(DurationText.format(journaledTime)) total, \(Int(journaledTime.seconds / Double(events) * 1_000_000)) µs per event (\(events) events)")
+let replayTime = try await measure(3) { _ = try JournalReplay(RecordedJournal.load(run: journaledRun, in: runsDirectory)!) }
+row("resume: replay that journal (\(items * 2) items)", DurationText.format(replayTime))
+let reportTime = try await measure(3) { _ = try RunReport(run: journaledRun, runsDirectory: runsDirectory).html }
+row("report: HTML of that run", DurationText.format(reportTime))
+try? FileManager.default.removeItem(atPath: runsDirectory)
 
 let template = try Template("vim-cmd solo/registervm {{ item.path }} {{ item.name }}")
 let scope = DictionaryScope(["item": ["path": "/vmfs/volumes/ds1/web; reboot/web; reboot.vmx", "name": "web; reboot"]])
