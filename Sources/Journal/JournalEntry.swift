@@ -60,10 +60,15 @@ enum JournalEntry {
     }
 
     static func timestamp(_ date: Date) -> String {
+        timestamps.string(from: date)
+    }
+
+    /// Made once: every item's end is stamped, and building a formatter costs more than writing the line.
+    nonisolated(unsafe) private static let timestamps: ISO8601DateFormatter = {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
-    }
+        return formatter
+    }()
 
     /// The login name of whoever runs drctl.
     static var operatorName: String {
