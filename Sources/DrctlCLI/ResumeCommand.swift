@@ -34,10 +34,13 @@ struct ResumeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let directory: RunDirectory
+        let lock: RunLock
         let repair: JournalRepair
         let replay: JournalReplay
         do {
             directory = try RunDirectory.existing(id: runID, in: runsDir)
+            // Before anything is read: a run still going in another process must not be resumed.
+            lock = try directory.lock()
             repair = try JournalRepair.inspect(directory)
             guard let journal = RecordedJournal.load(run: runID, in: runsDir) else { throw invalid("cannot read \(directory.journal.path)") }
             replay = try JournalReplay(journal)
@@ -77,7 +80,7 @@ struct ResumeCommand: AsyncParsableCommand {
         if allowChangedRunbook { notes["changed_runbook_allowed"] = "true" }
         let journal: JournalWriter
         do {
-            journal = try JournalWriter(continuing: directory, after: repair, redactor: redactor, notes: notes)
+            journal = try JournalWriter(continuing: directory, holding: lock, after: repair, redactor: redactor, notes: notes)
         } catch {
             throw invalid("\(directory.journal.path): cannot append to the journal: \(error)")
         }

@@ -128,6 +128,12 @@ func newJournal(_ loaded: RunFlags.Loaded, runID: String, runsDirectory: String,
     }
 }
 
+/// The command that goes on with a run, naming its runs directory unless it is the default.
+func resumeCommand(_ directory: RunDirectory) -> String {
+    let runs = directory.url.deletingLastPathComponent().path
+    return "drctl resume \(directory.id)" + (runs == absolutePath("runs") ? "" : " --runs-dir \(runs)")
+}
+
 /// Journals name input files absolutely, so `drctl resume` finds them from any directory.
 func absolutePath(_ path: String) -> String {
     URL(fileURLWithPath: path).standardizedFileURL.path
@@ -161,7 +167,7 @@ func execute(_ loaded: RunFlags.Loaded, transport: any Transport, options: RunOp
     if options.dryRun { print(redactor.redact(SummaryPrinter.plan(summary, offline: options.offline))) }
     if printSummary { print(redactor.redact(SummaryPrinter.summary(summary))) }
     if summary.outcome == .interrupted || summary.outcome == .awaitingApproval, !options.dryRun {
-        print("To go on from here: drctl resume \(options.runID)")
+        print("To go on from here: \(resumeCommand(journal.directory))")
     }
     await journal.close()
     return summary

@@ -39,7 +39,7 @@ public final class Engine: Sendable {
                                        maxPerHost: options.maxPerHost ?? runbook.limits.maxPerHost ?? RunOptions.defaultMaxPerHost,
                                        hosts: inventory.hosts.map(\.name))
         runner = StepRunner(inventory: inventory, transport: transport, gate: gate, events: events, limits: limits, options: options,
-                            stop: stop, records: records, inFlight: Set(resume?.inFlight.keys ?? [:].keys))
+                            stop: stop, records: records, inFlight: Set(resume.map { Array($0.inFlight.keys) } ?? []))
     }
 
     /// Stops dispatching: running commands finish or time out, nothing new starts (Ctrl-C).

@@ -28,7 +28,7 @@ public struct ResumeState: Sendable {
     /// Items that sent a command that may change a host and have no recorded end: whether that
     /// change happened is unknown until their `verify` check (or the operator) says.
     public var inFlight: [Key: String]
-    /// Approvals given or denied in earlier attempts, so the summary names who decided.
+    /// Approvals given in earlier attempts (they stand), so the summary names who gave them.
     public var approvals: [RunSummary.ApprovalRecord]
 
     public init(finished: [Key: Finished] = [:], inFlight: [Key: String] = [:], approvals: [RunSummary.ApprovalRecord] = []) {

@@ -19,25 +19,30 @@ public actor JournalWriter: RunObserver {
     private let timestamps: ISO8601DateFormatter
     /// Late events (a connection dropping after the run ended) are not written after close.
     private var closed = false
+    /// Released on close: until then no other process may write this run.
+    private var lock: RunLock?
 
     /// A new journal for a new run.
     public init(directory: RunDirectory, header: RunHeader? = nil, redactor: Redactor = Redactor(), inlineLimit: Int = 16 * 1024) throws {
+        let lock = try directory.lock()
         FileManager.default.createFile(atPath: directory.journal.path, contents: nil)
         try self.init(directory: directory, handle: try FileHandle(forWritingTo: directory.journal), header: header, redactor: redactor,
-                      inlineLimit: inlineLimit, sequence: 0, previousHash: JournalChain.genesis, resumeNotes: [:])
+                      inlineLimit: inlineLimit, sequence: 0, previousHash: JournalChain.genesis, resumeNotes: [:], lock: lock)
     }
 
     /// Goes on writing an interrupted run's journal, continuing its chain after its last whole line.
-    public init(continuing directory: RunDirectory, after repair: JournalRepair, redactor: Redactor = Redactor(), notes: [String: String] = [:],
-                inlineLimit: Int = 16 * 1024) throws {
+    /// The caller took the run's lock before it read the journal.
+    public init(continuing directory: RunDirectory, holding lock: RunLock, after repair: JournalRepair, redactor: Redactor = Redactor(),
+                notes: [String: String] = [:], inlineLimit: Int = 16 * 1024) throws {
         let handle = try FileHandle(forWritingTo: directory.journal)
         try handle.seekToEnd()
         try self.init(directory: directory, handle: handle, header: nil, redactor: redactor, inlineLimit: inlineLimit,
-                      sequence: repair.lastSequence, previousHash: repair.lastHash, resumeNotes: notes)
+                      sequence: repair.lastSequence, previousHash: repair.lastHash, resumeNotes: notes, lock: lock)
     }
 
     private init(directory: RunDirectory, handle: FileHandle, header: RunHeader?, redactor: Redactor, inlineLimit: Int, sequence: Int,
-                 previousHash: String, resumeNotes: [String: String]) throws {
+                 previousHash: String, resumeNotes: [String: String], lock: RunLock) throws {
+        self.lock = lock
         self.directory = directory
         self.handle = handle
         self.header = header
@@ -131,5 +136,6 @@ public actor JournalWriter: RunObserver {
     public func close() {
         closed = true
         try? handle.close()
+        lock = nil
     }
 }

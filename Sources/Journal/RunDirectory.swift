@@ -39,3 +39,34 @@ public struct RunDirectory: Sendable {
         return RunDirectory(id: id, url: url)
     }
 }
+
+/// Held while a process writes a run's journal, so a second `drctl resume` cannot write the same
+/// run at the same time. The kernel releases it when the process ends, however it ends.
+public final class RunLock: Sendable {
+    private let descriptor: Int32
+
+    init(descriptor: Int32) {
+        self.descriptor = descriptor
+    }
+
+    deinit { close(descriptor) }
+}
+
+extension RunDirectory {
+    /// Takes the run's lock, or says which process holds it.
+    public func lock() throws -> RunLock {
+        let path = url.appendingPathComponent("lock").path
+        let descriptor = open(path, O_RDWR | O_CREAT, 0o644)
+        guard descriptor >= 0 else { throw Problem(description: "\(path): \(String(cString: strerror(errno)))") }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            close(descriptor)
+            throw Problem(description: "run \(id) is still in progress in another drctl process\(holder.isEmpty ? "" : " (\(holder))"); "
+                          + "wait for it to end, or stop it with Ctrl-C, then resume")
+        }
+        ftruncate(descriptor, 0)
+        let holder = "pid \(getpid()) on \(ProcessInfo.processInfo.hostName)\n"
+        _ = holder.withCString { write(descriptor, $0, strlen($0)) }
+        return RunLock(descriptor: descriptor)
+    }
+}

@@ -96,6 +96,23 @@ struct ResumeTests {
         #expect(harness.journalText.contains("\"changed_runbook_allowed\":\"true\""))
     }
 
+    @Test("a run still going in another process is not resumed alongside it")
+    func stillRunning() async throws {
+        let slow = try CLI.temporaryFile("slow.yaml", "scenario: slow\nbase: \(CLI.root.path)/Simulator/host-failure.yaml\nfaults:\n  - { latency: { fixed: 300ms } }\n")
+        let harness = CrashHarness()
+        let drill = CrashHarness.Drill(name: "slow", arguments: ["Runbooks/host-failure.yaml", "--scenario", slow, "--param", "failed_host=esxi-01"])
+        async let running = harness.start(drill, killAtLine: 8, killAfter: .seconds(1))
+        while !CrashHarness.journalBegun(in: harness.runsDirectory) { try await Task.sleep(for: .milliseconds(10)) }
+        let journalBefore = harness.journalText.count
+        let refused = try await harness.resume()
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("is still in progress in another drctl process (pid"), "\(refused.stderr)")
+        #expect(try await running == .killed)
+        #expect(harness.journalText.count >= journalBefore, "the refused resume cut nothing")
+        let resumed = try await harness.resume()
+        #expect(resumed.status == 0, "once it is gone, the run resumes: \(resumed.stdout)\(resumed.stderr)")
+    }
+
     @Test("resume names what is wrong: unknown run, dry-run, finished run, edited journal")
     func refusals() async throws {
         let harness = CrashHarness()
