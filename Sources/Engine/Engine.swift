@@ -61,8 +61,15 @@ public final class Engine: Sendable {
                 if !stop.isRequested {
                     for launch in graph.launchable() {
                         running += 1
-                        await events.emit(.itemStarted(step: launch.step.id, item: launch.item))
-                        group.addTask { [runner] in (launch.step.id, launch.item.index, await runner.run(launch)) }
+                        // Each item records its own start and end, so a fan-out's events reach the
+                        // journal together (one fsync for many) instead of one after another. The
+                        // end is recorded before the scheduler lets anything that needs it start.
+                        group.addTask { [runner, events] in
+                            await events.emit(.itemStarted(step: launch.step.id, item: launch.item))
+                            let outcome = await runner.run(launch)
+                            await events.emit(.itemFinished(step: launch.step.id, item: launch.item, outcome: outcome))
+                            return (launch.step.id, launch.item.index, outcome)
+                        }
                     }
                 }
                 for (step, item, outcome) in graph.takeSettled() {
@@ -71,7 +78,6 @@ public final class Engine: Sendable {
                 guard running > 0, let (stepID, index, outcome) = await group.next() else { break }
                 running -= 1
                 graph.finish(stepID, index, outcome)
-                await events.emit(.itemFinished(step: stepID, item: graph.item(stepID, index), outcome: outcome))
             }
         }
         graph.markUnreached(interrupted: stop.isRequested)

@@ -6,6 +6,10 @@ import Foundation
 /// so the journal always holds at least what has happened. Each line carries the SHA-256 of the
 /// line before it (`prev`), so an edited or removed line breaks the chain. Output larger than
 /// `inlineLimit` is kept in full in `outputs/` and the journal line points at it.
+///
+/// Group commit: events that arrive while a flush is on its way to disk go out together in the
+/// next one, so parallel steps share fsyncs instead of queueing for one each. The writes and
+/// fsyncs run on a queue of their own, never on Swift's cooperative pool.
 public actor JournalWriter: RunObserver {
     public nonisolated let directory: RunDirectory
     private let handle: FileHandle
@@ -21,6 +25,14 @@ public actor JournalWriter: RunObserver {
     private var closed = false
     /// Released on close: until then no other process may write this run.
     private var lock: RunLock?
+    /// Lines numbered but not yet handed to the disk, and where an armed failpoint cuts them.
+    private var pending = Data()
+    private var pendingCrashCut: Int?
+    /// The sequence number of the last line on disk (fsync'd).
+    private var durable: Int
+    private var flushing = false
+    private var waiters: [(sequence: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    private nonisolated let disk = DispatchQueue(label: "drctl.journal.disk")
 
     /// A new journal for a new run.
     public init(directory: RunDirectory, header: RunHeader? = nil, redactor: Redactor = Redactor(), inlineLimit: Int = 16 * 1024) throws {
@@ -49,6 +61,7 @@ public actor JournalWriter: RunObserver {
         self.redactor = redactor
         self.inlineLimit = inlineLimit
         self.sequence = sequence
+        durable = sequence
         self.previousHash = previousHash
         self.resumeNotes = resumeNotes
         timestamps = ISO8601DateFormatter()
@@ -68,7 +81,7 @@ public actor JournalWriter: RunObserver {
             fields.merge(outputs(outcome.outputs, step: step)) { first, _ in first }
         default: break
         }
-        write(redacted(fields) as? [String: Any] ?? [:])
+        await onDisk(through: append(redacted(fields) as? [String: Any] ?? [:]))
     }
 
     /// Every text in the entry, masked, before anything reaches the disk.
@@ -94,9 +107,8 @@ public actor JournalWriter: RunObserver {
     /// An item's outputs, what later steps read: resume rebuilds their templates from them.
     private func outputs(_ values: [String: Value], step: String) -> [String: Any] {
         let object = redacted(Value.map(values).jsonObject)
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), data.count > inlineLimit else {
-            return ["outputs": object]
-        }
+        let data = JournalJSON.encode(object)
+        guard data.count > inlineLimit else { return ["outputs": object] }
         let name = "\(sequence + 1)-\(safe(step)).outputs.json"
         writeFile(name, data)
         return ["outputs_file": "outputs/\(name)"]
@@ -115,26 +127,78 @@ public actor JournalWriter: RunObserver {
         String(text.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
     }
 
-    private func write(_ fields: [String: Any]) {
-        sequence += 1
+    /// Numbers, times and chains the entry, and queues its line; returns its sequence number.
+    private func append(_ fields: [String: Any]) -> Int {
         var entry = fields
-        entry["seq"] = sequence
+        entry["seq"] = sequence + 1
         entry["time"] = timestamps.string(from: Date())
         entry["prev"] = previousHash
-        guard var data = try? JSONSerialization.data(withJSONObject: entry, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+        var data = JournalJSON.encode(entry)
+        sequence += 1
         previousHash = JournalChain.sha256(data)
         data.append(0x0A)
-        let type = fields["type"] as? String ?? ""
-        let crash = Failpoint.reached(type)
-        if crash && Failpoint.tears { data = data.prefix(data.count / 2) }
-        // The event is on disk before the action it announces proceeds.
-        try? handle.write(contentsOf: data)
-        try? handle.synchronize()
-        if crash { Failpoint.crash() }
+        if Failpoint.reached(fields["type"] as? String ?? "") {
+            pendingCrashCut = pending.count + (Failpoint.tears ? data.count / 2 : data.count)
+        }
+        pending.append(data)
+        return sequence
     }
 
-    public func close() {
+    /// Returns once the line numbered `target` is on disk: the event is recorded before the
+    /// action it announces proceeds.
+    private func onDisk(through target: Int) async {
+        guard durable < target else { return }
+        await withCheckedContinuation { continuation in
+            waiters.append((target, continuation))
+            if !flushing {
+                flushing = true
+                Task { await flush() }
+            }
+        }
+    }
+
+    /// Hands everything queued to the disk, one batch per fsync, until nothing is left.
+    private func flush() async {
+        while !pending.isEmpty {
+            let batch = pending
+            let last = sequence
+            let crashCut = pendingCrashCut
+            pending = Data()
+            pendingCrashCut = nil
+            await write(batch, crashCut: crashCut)
+            durable = last
+            let ready = waiters.filter { $0.sequence <= last }
+            waiters.removeAll { $0.sequence <= last }
+            for waiter in ready { waiter.continuation.resume() }
+        }
+        flushing = false
+    }
+
+    /// Writes and fsyncs a batch on the disk queue; at an armed failpoint, only up to its cut, then dies.
+    private nonisolated func write(_ batch: Data, crashCut: Int?) async {
+        let descriptor = handle.fileDescriptor
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            disk.async {
+                let bytes = crashCut.map { batch.prefix($0) } ?? batch
+                bytes.withUnsafeBytes { buffer in
+                    var offset = 0
+                    while offset < buffer.count {
+                        let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                        if written < 0 { if errno == EINTR { continue } else { break } }
+                        offset += written
+                    }
+                }
+                fsync(descriptor)
+                if crashCut != nil { Failpoint.crash() }
+                continuation.resume()
+            }
+        }
+    }
+
+    /// Waits for everything recorded to be on disk, then closes the journal and releases the run.
+    public func close() async {
         closed = true
+        await onDisk(through: sequence)
         try? handle.close()
         lock = nil
     }

@@ -1,0 +1,30 @@
+import Foundation
+@testable import Journal
+import Testing
+
+@Suite("journal JSON")
+struct JournalJSONTests {
+    @Test("entries encode to JSON Foundation reads back unchanged, keys sorted, on one line")
+    func roundTrip() throws {
+        let entry: [String: Any] = [
+            "type": "command-finished", "seq": 12, "ok": true, "no": false, "ratio": 2.5, "whole": 3.0, "none": NSNull(),
+            "stdout": "line 1\nquote \" backslash \\ tab\t cr\r bell \u{07} del \u{7F} sep \u{2028} é 日本 🙂 /vmfs/volumes",
+            "list": [1, "two", ["nested": [true]]], "empty": [String: Any](), "nothing": [Any](),
+        ]
+        let data = JournalJSON.encode(entry)
+        #expect(!data.contains(0x0A), "one line")
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.hasPrefix("{\"empty\":{},\"list\":"), "keys sorted: \(text)")
+        let back = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(back["stdout"] as? String == entry["stdout"] as? String)
+        #expect(back["seq"] as? Int == 12 && back["ratio"] as? Double == 2.5 && back["whole"] as? Int == 3)
+        #expect(back["ok"] as? Bool == true && back["no"] as? Bool == false && back["none"] is NSNull)
+        #expect(((back["list"] as? [Any])?[2] as? [String: Any])?["nested"] as? [Bool] == [true])
+        #expect(text.contains("/vmfs/volumes"), "slashes are not escaped")
+    }
+
+    @Test("the SHA-256 is the usual lowercase hex")
+    func sha256() {
+        #expect(JournalChain.sha256(Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+}
