@@ -51,7 +51,7 @@ struct ResumeCommand: AsyncParsableCommand {
         }
         if replay.dryRun { throw invalid("run \(runID) was a dry-run: it changed nothing, so there is nothing to resume; run it again") }
         if replay.lastOutcome == RunSummary.Outcome.succeeded.rawValue {
-            print("run \(runID) already succeeded; there is nothing left to do (drctl report \(runID) shows it)")
+            print("run \(runID) already succeeded; there is nothing left to do (\(resumeCommand(directory).replacingOccurrences(of: "drctl resume", with: "drctl report")) shows it)")
             if let drill = replay.drill, !drill.viaSSH { throw ExitCode(try checkEndState(drill, directory)) }
             return
         }

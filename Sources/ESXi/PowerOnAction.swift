@@ -19,7 +19,7 @@ enum PowerOnAction {
             let answer = arguments.optionalText("answer") ?? "moved"
             var commands = [ESXiCommand.powerOn(vmid: vmid)]
             if answer != "none" {
-                commands.insert("\(ESXiCommand.message(vmid: vmid))  # a question left by an interrupted power-on is answered instead", at: 0)
+                commands.insert("\(ESXiCommand.message(vmid: vmid))  # first: a question an interrupted power-on left pending is answered instead", at: 0)
                 commands.append("\(ESXiCommand.message(vmid: vmid))  # answer msg.uuid.altered: '\(answer)'")
             }
             commands.append(ESXiCommand.powerState(vmid: vmid))

@@ -46,8 +46,9 @@ public final class Engine: Sendable {
     public func requestStop() { stop.request() }
 
     public func run() async -> RunSummary {
-        let started = Date()
-        let clock = ContinuousClock.now
+        // A resumed run's recovery time counts from its first start, the interruption included.
+        let started = resume?.runStarted ?? Date()
+        let clock = ContinuousClock.now - .milliseconds(Int64(Date().timeIntervalSince(started) * 1000))
         if let resume {
             let inFlight = resume.inFlight.map { key, label in key.step + (label.isEmpty ? "" : " [\(label)]") }.sorted()
             await events.emit(.runResumed(runbook: runbook.name, restored: resume.finished.count, inFlight: inFlight))

@@ -30,11 +30,14 @@ public struct ResumeState: Sendable {
     public var inFlight: [Key: String]
     /// Approvals given in earlier attempts (they stand), so the summary names who gave them.
     public var approvals: [RunSummary.ApprovalRecord]
+    /// When the run first started: recovery time counts from there, down-time included.
+    public var runStarted: Date?
 
-    public init(finished: [Key: Finished] = [:], inFlight: [Key: String] = [:], approvals: [RunSummary.ApprovalRecord] = []) {
+    public init(finished: [Key: Finished] = [:], inFlight: [Key: String] = [:], approvals: [RunSummary.ApprovalRecord] = [], runStarted: Date? = nil) {
         self.finished = finished
         self.inFlight = inFlight
         self.approvals = approvals
+        self.runStarted = runStarted
     }
 
     /// Whether an item that ended this way counts as done on resume. Failures, denials, items

@@ -60,6 +60,7 @@ public struct JournalReplay {
             let key = (entry["step"] as? String).flatMap { step in (entry["index"] as? Int).map { ResumeState.Key(step: step, index: $0) } }
             switch type {
             case "run-started", "run-resumed":
+                if type == "run-started" { state.runStarted = (entry["time"] as? String).flatMap(times.date(from:)) }
                 attempts += 1
                 lastOutcome = nil
                 // What the earlier attempt left running never ended: it stays in flight.

@@ -42,6 +42,16 @@ struct EngineResumeTests {
         #expect(await transport.commands == ["start 'db 01'"])
     }
 
+    @Test("a resumed run's recovery time counts from its first start, the interruption included")
+    func durationFromFirstStart() async throws {
+        let firstStart = Date().addingTimeInterval(-600)
+        let resume = ResumeState(finished: [ResumeState.Key(step: "discover", index: 0): finished(["name": "db 01"]),
+                                            ResumeState.Key(step: "register", index: 0): finished([:])], runStarted: firstStart)
+        let summary = try await run(resume, transport: ScriptedTransport())
+        #expect(summary.started == firstStart)
+        #expect(summary.duration >= .seconds(600) && summary.duration < .seconds(660))
+    }
+
     @Test("an in-flight item whose verify passes is settled as done; nothing is sent again")
     func settledByVerify() async throws {
         let transport = ScriptedTransport()
