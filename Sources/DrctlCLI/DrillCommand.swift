@@ -38,7 +38,7 @@ struct DrillCommand: AsyncParsableCommand {
         let world = try loadScenario(scenario, seed: seed)
         loaded.inventory = world.inventory
         do {
-            loaded.params = try ParameterBinding.bind(loaded.runbook, try ParameterBinding.parsePairs(common.params))
+            loaded.params = try ParameterBinding.bind(loaded.runbook, try ParameterBinding.parsePairs(common.params), inventory: world.inventory)
         } catch let problem as ParameterBinding.Problem {
             throw failInvalidInput(problem.description.split(separator: "\n").map(String.init))
         }

@@ -24,10 +24,14 @@ struct DrillReport {
 
     var passed: Bool { verdicts.allSatisfy(\.passed) }
 
-    /// 0 only when the run succeeded and every end-state check holds.
+    /// Whether the run reported what a correct runbook reports here: `succeeded` normally, or the
+    /// outcome a fault variant declares (a drill that expects `partial` fails on `succeeded`).
+    var outcomeAsExpected: Bool { summary.outcome.rawValue == scenario.expectedOutcome }
+
+    /// 0 only when the run's outcome is the expected one and every end-state check holds.
     var exitCode: Int32 {
         if summary.outcome == .awaitingApproval || summary.outcome == .interrupted { return summary.exitCode }
-        return passed && summary.outcome == .succeeded ? 0 : 1
+        return passed && outcomeAsExpected ? 0 : 1
     }
 
     /// VMs the runbook powered on (items of `vm.power.on` steps) and VMs the scenario checks.
@@ -69,9 +73,11 @@ struct DrillReport {
     var text: String {
         var lines = ["", "=== Drill report: \(summary.runbook) against \(scenario.name) ==="]
         let rto = summary.rto.map { target in
-            "\(DurationText.format(summary.duration)) against a target of \(DurationText.format(target)): \(summary.duration <= target ? "met" : "MISSED")"
+            "\(DurationText.format(summary.duration)) against a target of \(DurationText.format(target)): "
+                + (summary.rtoMet == true ? "met" : summary.outcome == .succeeded ? "MISSED" : "not met (the goal does not hold)")
         } ?? "\(DurationText.format(summary.duration)) (the runbook sets no rto)"
         lines.append("Run: \(summary.outcome.rawValue); recovery took \(rto)")
+        lines += SummaryPrinter.goalLines(summary).filter { !$0.hasPrefix("  RTO") }
         lines.append("")
         lines.append("VMs:")
         let recoveries = vms
@@ -119,8 +125,9 @@ struct DrillReport {
         if verdicts.isEmpty { lines.append("  (the scenario declares none)") }
         lines.append("")
         let held = verdicts.filter(\.passed).count
-        lines.append(exitCode == 0 ? "DRILL PASSED: \(held) of \(verdicts.count) checks hold."
-                     : "DRILL FAILED: \(held) of \(verdicts.count) checks hold; run \(summary.outcome.rawValue).")
+        lines.append(exitCode == 0 ? "DRILL PASSED: \(held) of \(verdicts.count) checks hold; run \(summary.outcome.rawValue), as expected."
+                     : "DRILL FAILED: \(held) of \(verdicts.count) checks hold; run \(summary.outcome.rawValue)"
+                        + (outcomeAsExpected ? "." : ", but a correct runbook ends \(scenario.expectedOutcome) here."))
         return lines.joined(separator: "\n")
     }
 }

@@ -100,7 +100,7 @@ struct RunFlags: ParsableArguments {
         // A drill binds params after it has the scenario's inventory.
         if !inventoryRequired { return Loaded(runbook: runbook, inventory: inventory, params: [:]) }
         do {
-            let params = try ParameterBinding.bind(runbook, try ParameterBinding.parsePairs(self.params))
+            let params = try ParameterBinding.bind(runbook, try ParameterBinding.parsePairs(self.params), inventory: inventory)
             return Loaded(runbook: runbook, inventory: inventory, params: params)
         } catch let problem as ParameterBinding.Problem {
             throw failInvalidInput(problem.description.split(separator: "\n").map(String.init))

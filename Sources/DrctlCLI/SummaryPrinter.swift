@@ -18,7 +18,7 @@ enum SummaryPrinter {
             lines += entry.lines.map { "       " + $0 }
         }
         if summary.plan.isEmpty { lines.append("  (no step would run)") }
-        let failed = summary.failures
+        let failed = summary.failures.filter { $0.outcome.status == .failed }
         if !failed.isEmpty {
             lines.append("")
             lines.append("Discovery failed, so the plan is incomplete:")
@@ -49,12 +49,38 @@ enum SummaryPrinter {
             lines.append("  not started: " + waiting.prefix(12).map { "\($0.0)\($0.1.label.isEmpty ? "" : " [\($0.1.label)]")" }.joined(separator: ", ") +
                          (waiting.count > 12 ? " and \(waiting.count - 12) more" : "") + (waiting.first?.2.reason.map { " (\($0))" } ?? ""))
         }
+        lines += goalLines(summary)
         switch summary.outcome {
         case .awaitingApproval: lines.append("Stopped at an approval (exit 3): run it from a terminal to answer, or pass --auto-approve.")
         case .interrupted: lines.append("Interrupted (exit 130): running commands were allowed to finish; nothing new was started.")
+        case .failed where summary.goal != nil: lines.append("FAILED (exit 1): the recovery goal does not hold. Keep working on the incident.")
         case .failed: lines.append("A step failed (exit 1). Independent steps ran to the end.")
+        case .partial: lines.append("PARTIAL (exit 4): only part of the goal holds. Keep working on what is listed as not recovered.")
+        case .handedOff: lines.append("HANDED OFF (exit 5): what the run did not recover was left to the manual step; it is listed above.")
+        case .planIncomplete: lines.append("The plan is incomplete (exit 1): discovery failed, see above.")
         default: break
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The goal, item by item, as read from the hosts at the end; and the RTO, met only when it holds.
+    static func goalLines(_ summary: RunSummary) -> [String] {
+        guard let goal = summary.goal else { return [] }
+        var lines = ["", "Goal: \(goal.description.isEmpty ? "(no description)" : goal.description)"]
+        if let problem = goal.problem {
+            lines.append("  ✗ could not be checked: \(problem)")
+        }
+        for item in goal.items {
+            let mark = item.holds ? "✓" : item.handedOff ? "→" : "✗"
+            let note = item.holds ? "" : item.handedOff ? " (handed off to the manual step)" : " NOT RECOVERED"
+            lines.append("  \(mark) \(item.label)\(note)\(item.shows.isEmpty ? "" : ": \(item.shows)")")
+        }
+        if goal.items.isEmpty, goal.problem == nil { lines.append("  (nothing to recover)") }
+        lines.append("  " + goal.sentence)
+        if let met = summary.rtoMet, let target = summary.rto {
+            lines.append("  RTO \(DurationText.format(target)): " + (met ? "met (\(DurationText.format(summary.duration)))"
+                : summary.outcome == .succeeded ? "MISSED (\(DurationText.format(summary.duration)))" : "not met: the goal does not hold"))
+        }
+        return lines
     }
 }

@@ -24,6 +24,7 @@ public enum ESXiCommand {
     public static let hostSummary = "vim-cmd hostsvc/hostsummary"
     public static let rescanAllAdapters = "esxcli storage core adapter rescan --all"
     public static let filesystemList = "esxcli storage filesystem list"
+    public static let processList = "esxcli vm process list"
     public static let pathList = "esxcli storage core path list"
     public static let deviceList = "esxcli storage core device list"
     public static let snapshotList = "esxcli storage vmfs snapshot list"
@@ -56,6 +57,11 @@ public enum ESXiCommand {
 
     /// Lists `.vmx` files one and two folders deep in a datastore. The trailing slash makes
     /// BusyBox find follow the datastore-name symlink.
+    /// `file:displayName = "..."` for each file (grep -H is BusyBox's too).
+    public static func displayNames(vmxFiles: [String]) -> String {
+        "grep -H -i '^displayName' " + vmxFiles.map { $0.hasPrefix("<") ? $0 : ShellQuote.quote($0) }.joined(separator: " ")
+    }
+
     public static func findVMX(datastore: String) -> String {
         "find \(ShellQuote.quote("/vmfs/volumes/\(datastore)/")) -maxdepth 3 -name '*.vmx'"
     }

@@ -46,15 +46,21 @@ enum HostActions {
 
     static let serviceRestart = ESXiAction(
         name: "service.restart", summary: "Restart hostd or vpxa (running VMs are not affected).", parameters: [service],
-        mutates: true, outputs: [],
-        plan: { arguments in [ESXiCommand.serviceRestart(try managementService(arguments))] },
+        mutates: true, outputs: ["running"],
+        plan: { arguments in
+            let service = try managementService(arguments)
+            return [ESXiCommand.serviceRestart(service), ESXiCommand.serviceStatus(service)]
+        },
         perform: { arguments, shell in
             let service = try managementService(arguments)
-            let output = try await shell.checked(ESXiCommand.serviceRestart(service))
-            guard output.stdout.contains("\(service.rawValue) started") else {
-                throw ESXiParseError.unexpectedOutput(expected: "'\(service.rawValue) started.'", output: output.combined)
+            // The restart's last words differ by version ("vpxa started." on 6.x+, "vpxa is running"
+            // on 5.x): what counts is the service's status afterwards, read by its status command.
+            _ = try await shell.checked(ESXiCommand.serviceRestart(service))
+            let status = try await shell.run(ESXiCommand.serviceStatus(service))
+            guard try ServiceStatusParser.parse(status.combined, service: service) else {
+                throw ESXiCommandFailed(command: ESXiCommand.serviceStatus(service), output: status)
             }
-            return [:]
+            return ["running": true]
         })
 
     static let vmkping = ESXiAction(

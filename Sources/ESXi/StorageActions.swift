@@ -42,8 +42,9 @@ enum StorageActions {
         plan: { _ in [ESXiCommand.filesystemList] },
         perform: { _, shell in
             let filesystems = try FilesystemListParser.parse(try await shell.checked(ESXiCommand.filesystemList).stdout)
+            // Datastores only: the bootbanks and scratch (vfat) hold no VMs.
             return ["filesystems": .list(filesystems.map(\.value)),
-                    "volumes": .list(filesystems.filter(\.mounted).map { .string($0.volumeName) })]
+                    "volumes": .list(filesystems.filter { $0.mounted && !$0.type.lowercased().hasPrefix("vfat") }.map { .string($0.volumeName) })]
         })
 
     static let pathList = ESXiAction(
@@ -84,10 +85,26 @@ enum StorageActions {
         name: "datastore.find_vmx", summary: "Find .vmx files on a datastore (templates, .vmtx, are left out).",
         parameters: [ActionParameter("datastore", .text, "the datastore name")],
         mutates: false, outputs: ["vmx"],
-        plan: { arguments in [ESXiCommand.findVMX(datastore: try arguments.text("datastore"))] },
+        plan: { arguments in
+            let datastore = try arguments.text("datastore")
+            return [ESXiCommand.findVMX(datastore: datastore), ESXiCommand.displayNames(vmxFiles: ["<each .vmx found>"])]
+        },
         perform: { arguments, shell in
             let datastore = try arguments.text("datastore")
             let output = try await shell.checked(ESXiCommand.findVMX(datastore: datastore))
-            return ["vmx": .list(VMXFileListParser.parse(output.stdout, datastore: datastore).map(\.value))]
+            let files = VMXFileListParser.parse(output.stdout, datastore: datastore)
+            guard !files.isEmpty else { return ["vmx": .list([])] }
+            // The name vCenter shows lives in the .vmx (displayName); the folder keeps the name
+            // the VM was created with, which a rename in vCenter does not change.
+            let names = DisplayNameParser.parse(try await shell.run(ESXiCommand.displayNames(vmxFiles: files.map(\.absolutePath))).stdout)
+            return ["vmx": .list(files.map { file in
+                var fields = file.value.mapValue ?? [:]
+                fields["folder"] = .string(file.folder)
+                if let name = names[file.absolutePath] {
+                    fields["display_name"] = .string(name)
+                    fields["name"] = .string(name)
+                }
+                return .map(fields)
+            })]
         })
 }

@@ -78,3 +78,40 @@ public enum VMXFileListParser {
 }
 
 import Foundation
+
+/// Reads `grep -H '^displayName' FILE...`: `/vmfs/volumes/ds/x/x.vmx:displayName = "web (eu)"`.
+///
+/// A .vmx file escapes some characters as `|XX` (hex): `|22` is a quote, `|7C` a bar.
+public enum DisplayNameParser {
+    public static func parse(_ output: String) -> [String: String] {
+        var names: [String: String] = [:]
+        for line in output.split(separator: "\n") {
+            guard let marker = line.range(of: ".vmx:") else { continue }
+            let file = String(line[..<marker.lowerBound]) + ".vmx"
+            let setting = line[marker.upperBound...]
+            guard let equals = setting.firstIndex(of: "=") else { continue }
+            var value = setting[setting.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            if value.count >= 2, value.first == "\"", value.last == "\"" { value = String(value.dropFirst().dropLast()) }
+            names[file] = unescapeVMX(value)
+        }
+        return names
+    }
+
+    static func unescapeVMX(_ text: String) -> String {
+        guard text.contains("|") else { return text }
+        var result = ""
+        var characters = Substring(text)
+        while let bar = characters.firstIndex(of: "|") {
+            result += characters[..<bar]
+            let hex = characters[characters.index(after: bar)...].prefix(2)
+            if hex.count == 2, let code = UInt8(hex, radix: 16) {
+                result.unicodeScalars.append(Unicode.Scalar(code))
+                characters = characters[characters.index(bar, offsetBy: 3)...]
+            } else {
+                result += "|"
+                characters = characters[characters.index(after: bar)...]
+            }
+        }
+        return result + characters
+    }
+}

@@ -9,7 +9,7 @@ enum VMActions {
         outputs: ["vms", "warnings", "invalid"],
         plan: { _ in [ESXiCommand.getAllVMs] },
         perform: { _, shell in
-            let listing = try GetAllVMsParser.parse(try await shell.checked(ESXiCommand.getAllVMs).stdout)
+            let listing = try await listAll(shell)
             return ["vms": .list(listing.vms.map(\.value)), "warnings": .list(listing.warnings.map(Value.string)),
                     "invalid": .list(listing.invalidVmids.map { ["vmid": .int($0)] })]
         })
@@ -27,7 +27,7 @@ enum VMActions {
         name: "vm.registervm", summary: "Register a .vmx file on the host; captures the new vmid.",
         parameters: [ActionParameter("vmx", .text, "the .vmx path, `[datastore] dir/vm.vmx` or `/vmfs/volumes/...`"),
                      ActionParameter("name", .text, required: false, "the inventory name to give the VM")],
-        mutates: true, outputs: ["vmid"],
+        mutates: true, outputs: ["vmid", "already_registered"],
         plan: { arguments in [ESXiCommand.register(vmx: try vmxPath(arguments), name: arguments.optionalText("name"))] },
         perform: { arguments, shell in
             let command = ESXiCommand.register(vmx: try vmxPath(arguments), name: arguments.optionalText("name"))
@@ -35,12 +35,17 @@ enum VMActions {
             if output.exitStatus != 0, ESXiFault.find(in: output.combined) == nil {
                 throw ESXiCommandFailed(command: command, output: output)
             }
+            // AlreadyExists names the vmid holding the file: the registration is there (a late
+            // one from a killed run, say). That vmid is this VM's; registering again would fail.
+            if let fault = ESXiFault.find(in: output.combined), fault.type == "AlreadyExists", let vmid = existingVmid(fault) {
+                return ["vmid": .int(vmid), "already_registered": true]
+            }
             return ["vmid": .int(try RegisterVMParser.parse(output.combined))]
         },
         verify: { arguments, shell in
             // Already registered: reuse its vmid instead of registering twice.
             let path = try vmxPath(arguments)
-            let listing = try GetAllVMsParser.parse(try await shell.checked(ESXiCommand.getAllVMs).stdout)
+            let listing = try await listAll(shell)
             guard let existing = listing.vms.first(where: { DatastorePath($0.file) == path }) else { return nil }
             return ["vmid": .int(existing.vmid)]
         })
@@ -55,7 +60,7 @@ enum VMActions {
         },
         verify: { arguments, shell in
             let vmid = try arguments.integer("vmid")
-            let listing = try GetAllVMsParser.parse(try await shell.checked(ESXiCommand.getAllVMs).stdout)
+            let listing = try await listAll(shell)
             // An invalid registration is skipped by getallvms but still there.
             return listing.vms.contains(where: { $0.vmid == vmid }) || listing.invalidVmids.contains(vmid) ? nil : [:]
         })
@@ -94,6 +99,19 @@ enum VMActions {
             return ["pending": .bool(question != nil && answered.isEmpty), "question": question?.value ?? .null,
                     "answered": .string(answered)]
         })
+
+    /// `getallvms`, with the warnings ESXi prints on stderr.
+    static func listAll(_ shell: any ESXiShell) async throws -> VMInventoryListing {
+        let output = try await shell.checked(ESXiCommand.getAllVMs)
+        return try GetAllVMsParser.parse(output.stdout, stderr: output.stderr)
+    }
+
+    /// The vmid an AlreadyExists fault names: `name = "12"`, or `'12' already exists` in its message.
+    static func existingVmid(_ fault: ESXiFault) -> Int? {
+        if let name = fault.members["name"], let vmid = Int(name) { return vmid }
+        guard let open = fault.message.firstIndex(of: "'"), let close = fault.message[fault.message.index(after: open)...].firstIndex(of: "'") else { return nil }
+        return Int(fault.message[fault.message.index(after: open)..<close])
+    }
 
     static func vmxPath(_ arguments: ActionArguments) throws -> DatastorePath {
         let text = try arguments.text("vmx")

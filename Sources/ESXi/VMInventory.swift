@@ -39,15 +39,17 @@ public struct VMInventoryListing: Sendable, Equatable {
 public enum GetAllVMsParser {
     /// Reads `getallvms`: names and paths with blanks and brackets, annotations spanning lines,
     /// warning lines, rows in any vmid order and single-blank column gaps.
-    public static func parse(_ output: String) throws -> VMInventoryListing {
+    /// `stderr`: where ESXi writes `Skipping invalid VM 'N'` (the simulator does too).
+    public static func parse(_ output: String, stderr: String = "") throws -> VMInventoryListing {
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map { String($0.trimmingTrailingCarriageReturn) }
         guard let headerIndex = lines.firstIndex(where: isHeader) else {
             if let fault = ESXiFault.find(in: output) { throw fault }
             throw ESXiParseError.unexpectedOutput(expected: "the getallvms header (Vmid Name File Guest OS Version Annotation)", output: output)
         }
         var listing = VMInventoryListing(vms: [], warnings: [])
-        // Warnings may come before the header too.
+        // Warnings may come before the header too, and real hosts print them on stderr.
         listing.warnings = lines[..<headerIndex].filter(isWarning).map { $0.trimmingCharacters(in: .whitespaces) }
+        listing.warnings += stderr.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter(isWarning)
         for line in lines[(headerIndex + 1)...] {
             if let vm = parseRow(line) {
                 listing.vms.append(vm)
@@ -89,7 +91,7 @@ public enum GetAllVMsParser {
             guest = ""
         }
         if version.isEmpty, !annotation.isEmpty, guest.isEmpty { annotation = annotation.trimmingCharacters(in: .whitespaces) }
-        return RegisteredVM(vmid: vmid, name: String(name), file: String(file), guestOS: guest, version: version, annotation: annotation)
+        return RegisteredVM(vmid: vmid, name: HostdName.decode(String(name)), file: String(file), guestOS: guest, version: version, annotation: annotation)
     }
 }
 
@@ -103,12 +105,17 @@ public struct DatastorePath: Sendable, Equatable, CustomStringConvertible {
         self.relativePath = relativePath
     }
 
-    /// Accepts `[ds] path` or `/vmfs/volumes/ds/path`.
+    /// Accepts `[ds] path`, `/vmfs/volumes/ds/path` (ds may be the volume's UUID), and `[] /vmfs/volumes/ds/path`
+    /// as getallvms prints a VM registered by its absolute path.
     public init?(_ text: String) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if trimmed.hasPrefix("["), let close = trimmed.firstIndex(of: "]") {
             datastore = String(trimmed[trimmed.index(after: trimmed.startIndex)..<close])
             relativePath = trimmed[trimmed.index(after: close)...].trimmingCharacters(in: .whitespaces)
+            if datastore.isEmpty, relativePath.hasPrefix("/") {
+                guard let absolute = DatastorePath(relativePath) else { return nil }
+                self = absolute
+            }
         } else if trimmed.hasPrefix("/vmfs/volumes/") {
             let rest = trimmed.dropFirst("/vmfs/volumes/".count)
             guard let slash = rest.firstIndex(of: "/") else { return nil }
@@ -120,7 +127,29 @@ public struct DatastorePath: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "[\(datastore)] \(relativePath)" }
+    /// The folder the file sits in: the name the VM was created with.
+    public var folder: String { relativePath.split(separator: "/").dropLast().last.map(String.init) ?? "" }
+
+    /// The same path with the datastore named by its label, when it was given by UUID: so that
+    /// `[ds] x/x.vmx`, `/vmfs/volumes/ds/x/x.vmx` and `/vmfs/volumes/<uuid>/x/x.vmx` compare equal.
+    public func normalized(labels: [String: String]) -> DatastorePath {
+        DatastorePath(datastore: labels[datastore] ?? datastore, relativePath: relativePath.split(separator: "/").joined(separator: "/"))
+    }
     public var absolutePath: String { "/vmfs/volumes/\(datastore)/\(relativePath)" }
 }
 
 import Foundation
+
+/// hostd escapes three characters in VM names: `%` as `%25`, `/` as `%2f`, `\` as `%5c`.
+public enum HostdName {
+    public static func decode(_ name: String) -> String {
+        guard name.contains("%") else { return name }
+        return name.replacingOccurrences(of: "%2f", with: "/", options: .caseInsensitive)
+            .replacingOccurrences(of: "%5c", with: "\\", options: .caseInsensitive)
+            .replacingOccurrences(of: "%25", with: "%")
+    }
+
+    public static func encode(_ name: String) -> String {
+        name.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "/", with: "%2f").replacingOccurrences(of: "\\", with: "%5c")
+    }
+}

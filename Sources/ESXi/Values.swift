@@ -4,7 +4,7 @@ import DrctlCore
 
 extension RegisteredVM {
     public var value: Value {
-        ["vmid": .int(vmid), "name": .string(name), "file": .string(file), "datastore": .string(datastore),
+        ["vmid": .int(vmid), "name": .string(name), "file": .string(DatastorePath(file)?.description ?? file), "datastore": .string(datastore),
          "path": .string(DatastorePath(file)?.absolutePath ?? ""), "guest_os": .string(guestOS),
          "version": .string(version), "annotation": .string(annotation)]
     }

@@ -85,8 +85,16 @@ public final class Engine: Sendable {
         for (step, item, outcome) in graph.takeSettled() {
             await events.emit(.itemFinished(step: step, item: item, outcome: outcome))
         }
-        let summary = RunSummary(runbook: runbook.name, outcome: outcome(graph), steps: graph.results(), approvals: await records.approvals,
+        var outcome = outcome(graph)
+        var goal: GoalVerdict?
+        if let goalSpec = runbook.goal, [.succeeded, .failed].contains(outcome) {
+            goal = await GoalCheck(goal: goalSpec, runner: runner, events: events)
+                .verdict(roots: graph.finalRoots(), unfinished: graph.unfinishedSteps(), handedOff: handedOff(graph))
+            outcome = goal!.outcome
+        }
+        var summary = RunSummary(runbook: runbook.name, outcome: outcome, steps: graph.results(), approvals: await records.approvals,
                                  plan: await records.plan, started: started, duration: ContinuousClock.now - clock, rto: runbook.rto)
+        summary.goal = goal
         if summary.outcome == .interrupted || summary.outcome == .awaitingApproval {
             await events.emit(.runPaused(reason: summary.outcome.rawValue))
         }
@@ -99,12 +107,29 @@ public final class Engine: Sendable {
          "run": ["id": .string(options.runID), "dry_run": .bool(options.dryRun), "runbook": .string(runbook.name)]]
     }
 
+    /// What manual steps (`hand_off:`) that went ahead took over, by label.
+    private func handedOff(_ graph: SchedulerState) -> Set<String> {
+        var labels = Set<String>()
+        for step in graph.results() where runbook.step(step.id)?.handOff != nil {
+            for (_, outcome) in step.items where outcome.isSuccess {
+                for value in outcome.outputs["handed_off"]?.listValue ?? [] { labels.insert(GoalCheck.label(of: value, index: 0)) }
+            }
+        }
+        return labels
+    }
+
+    /// The outcome from the steps alone; a goal, when the runbook has one, then decides between
+    /// succeeded, partial, handed off and failed.
     private func outcome(_ graph: SchedulerState) -> RunSummary.Outcome {
         let statuses = graph.results().flatMap { $0.items.map(\.outcome) }
         if stop.isRequested, statuses.contains(where: { $0.status == .notStarted }) { return .interrupted }
+        if options.dryRun {
+            // A check allowed to fail (on_failure: continue) is a finding; a failed one leaves a hole in the plan.
+            return statuses.contains(where: { $0.status == .failed }) ? .planIncomplete : .planned
+        }
         if statuses.contains(where: { $0.status == .failed || $0.status == .denied }) { return .failed }
         if statuses.contains(where: { $0.status == .awaitingApproval }) { return .awaitingApproval }
         if statuses.contains(where: { $0.status == .notStarted }) { return .failed }
-        return options.dryRun ? .planned : .succeeded
+        return .succeeded
     }
 }

@@ -5,11 +5,18 @@ import RunbookFormat
 /// The result of a run: every step's items, the approvals taken and the exit code.
 public struct RunSummary: Sendable {
     public enum Outcome: String, Sendable {
+        /// The goal holds (or, for a runbook without one, every step succeeded).
         case succeeded
+        /// Some of what the goal lists was recovered, some was not.
+        case partial
+        /// What was not recovered was left to a manual step (a restore from backup).
+        case handedOff = "handed off"
         case failed
         case awaitingApproval = "stopped at an approval"
         case interrupted
         case planned = "planned (dry run)"
+        /// A dry-run whose discovery failed: the plan does not show everything that would run.
+        case planIncomplete = "plan incomplete (dry run)"
     }
 
     public struct StepResult: Sendable {
@@ -40,14 +47,23 @@ public struct RunSummary: Sendable {
     public var started: Date
     public var duration: Duration
     public var rto: Duration?
+    /// The goal's verdict, checked against live state at the end (nil: no goal, or not checked).
+    public var goal: GoalVerdict?
 
-    /// 0 success, 1 a step failed, 3 stopped at an approval, 130 interrupted (2, invalid input,
-    /// never gets this far).
+    /// Met only when the goal holds within the target: a run that recovered less met nothing.
+    public var rtoMet: Bool? {
+        rto.map { outcome == .succeeded && duration <= $0 }
+    }
+
+    /// 0 succeeded, 1 failed (or an incomplete plan), 3 stopped at an approval, 4 partial,
+    /// 5 handed off, 130 interrupted (2, invalid input, never gets this far). docs/cli.md lists them.
     public var exitCode: Int32 {
         switch outcome {
         case .succeeded, .planned: return 0
-        case .failed: return 1
+        case .failed, .planIncomplete: return 1
         case .awaitingApproval: return 3
+        case .partial: return 4
+        case .handedOff: return 5
         case .interrupted: return 130
         }
     }

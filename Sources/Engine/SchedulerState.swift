@@ -149,6 +149,27 @@ final class SchedulerState {
         }
     }
 
+    /// What every step left, as templates read it: for the goal, checked when the run is over.
+    func finalRoots() -> [String: Value] {
+        var stepsValue: [String: Value] = [:]
+        for id in order where states[id]!.isFinished { stepsValue[id] = .map(aggregate(states[id]!)) }
+        var roots = baseRoots
+        roots["steps"] = .map(stepsValue)
+        return roots
+    }
+
+    /// Steps that did not succeed throughout, with why: what they would have found is unknown.
+    func unfinishedSteps() -> [String: String] {
+        var unfinished: [String: String] = [:]
+        for id in order {
+            let outcomes = states[id]!.outcomes.compactMap { $0 }
+            if let bad = outcomes.first(where: { !$0.isSuccess }) {
+                unfinished[id] = "ended \(bad.status.rawValue)" + (bad.reason.map { ": \($0)" } ?? "")
+            }
+        }
+        return unfinished
+    }
+
     func results() -> [RunSummary.StepResult] {
         order.map { id in
             let state = states[id]!
@@ -228,10 +249,7 @@ final class SchedulerState {
         }
     }
 
-    private func label(of item: Value, index: Int) -> String {
-        if let fields = item.mapValue { return (fields["name"] ?? fields["id"] ?? fields["file"])?.text ?? "#\(index + 1)" }
-        return item.text
-    }
+    private func label(of item: Value, index: Int) -> String { GoalCheck.label(of: item, index: index) }
 
     private func vmName(_ item: Value) -> String { (item["name"] ?? item).text }
 

@@ -54,8 +54,15 @@ enum JournalEntry {
         case .runPaused(let reason):
             return ["type": "run-paused", "reason": reason, "resume_with": "drctl resume \(run)"]
         case .runEnded(let summary):
-            return ["type": "run-ended", "outcome": summary.outcome.rawValue, "exit_code": Int(summary.exitCode),
-                    "duration_ms": Int(summary.duration.milliseconds)]
+            var fields: [String: Any] = ["type": "run-ended", "outcome": summary.outcome.rawValue, "exit_code": Int(summary.exitCode),
+                                         "duration_ms": Int(summary.duration.milliseconds)]
+            if let met = summary.rtoMet { fields["rto_met"] = met }
+            if let goal = summary.goal {
+                // The goal as read from the hosts: what holds, what does not, what was handed off.
+                fields["goal"] = ["description": goal.description, "problem": goal.problem ?? "", "summary": goal.sentence,
+                                  "items": goal.items.map { ["label": $0.label, "holds": $0.holds, "handed_off": $0.handedOff, "shows": $0.shows] as [String: Any] }]
+            }
+            return fields
         }
     }
 

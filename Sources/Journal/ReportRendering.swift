@@ -85,7 +85,9 @@ extension RunReport {
     }
 
     private var summaryRows: [(String, String)] {
-        var rows: [(String, String)] = [("Outcome", outcome), ("Runbook", "\(runbook) (\(runbookFile), sha256 \(runbookSHA256.prefix(16))…)")]
+        var rows: [(String, String)] = [("Outcome", outcome)]
+        if let goal { rows.append(("Goal", goal)) }
+        rows += [("Runbook", "\(runbook) (\(runbookFile), sha256 \(runbookSHA256.prefix(16))…)")]
         if let scenario { rows.append(("Drill", "against the simulated fleet of \(scenario)")) }
         if dryRun { rows.append(("Dry run", "yes: nothing was changed")) }
         rows.append(("Started", Self.clock(started)))
@@ -101,7 +103,9 @@ extension RunReport {
     private var rtoSentence: String {
         let achieved = "RTO achieved: \(Self.seconds(rtoAchieved))" + (recoveries.isEmpty ? " (the whole run; no VM was powered on)" : " (until the last VM was powered on)")
         guard let target = rtoTarget else { return achieved + "; the runbook sets no target." }
-        return achieved + " against a target of \(Self.seconds(target)): " + (rtoAchieved <= target ? "met." : "MISSED.")
+        if rtoMet == true { return achieved + " against a target of \(Self.seconds(target)): met." }
+        let why = outcome == "succeeded" ? "MISSED." : "NOT MET: the run's goal does not hold (\(outcome))."
+        return achieved + " against a target of \(Self.seconds(target)): " + why
     }
 
     private var chainSentence: String {

@@ -81,7 +81,10 @@ public struct RunReport {
 
     /// The RTO achieved: until the last VM was powered on, or the whole run when none was.
     public var rtoAchieved: TimeInterval { recoveries.map(\.after).max() ?? duration }
-    public var rtoMet: Bool? { rtoTarget.map { rtoAchieved <= $0 } }
+    /// Met only when the run's goal held (outcome succeeded) within the target.
+    public var rtoMet: Bool? { rtoTarget.map { outcome == "succeeded" && rtoAchieved <= $0 } }
+    /// The goal as read from the hosts at the end: "4 of 6 hold; not recovered: ...".
+    public var goal: String?
 
     public struct Problem: Error, CustomStringConvertible {
         public var description: String
@@ -127,6 +130,7 @@ public struct RunReport {
         var labels: [String: String] = [:]
         var commandOutput: [String: String] = [:]
         var outcome = "unfinished (killed; drctl resume \(run) goes on)"
+        var goalSummary: String?
         var last: TimeInterval = 0
         for entry in entries {
             let type = entry["type"] as? String ?? ""
@@ -151,6 +155,7 @@ public struct RunReport {
                 outcome = "unfinished (killed; drctl resume \(run) goes on)"
             case "run-ended":
                 outcome = entry["outcome"] as? String ?? "?"
+                goalSummary = (entry["goal"] as? [String: Any])?["summary"] as? String
                 if !attempts.isEmpty { attempts[attempts.count - 1].outcome = outcome }
             case "approval-asked":
                 prompts[step] = entry["prompt"] as? String ?? ""
@@ -195,6 +200,7 @@ public struct RunReport {
         self.recoveries = recoveries.values.sorted { $0.after < $1.after }
         self.failures = failures
         self.outcome = outcome
+        goal = goalSummary
         duration = last
     }
 

@@ -1,6 +1,8 @@
 import DrctlCore
 
 extension ExpressionEvaluator {
+    nonisolated(unsafe) static let unfilledPlaceholder = try! Regex(#"\{[A-Za-z_][A-Za-z0-9_]*\}"#)
+
     /// The filters of the template language; `docs/runbook-format.md` lists them with examples.
     static func applyFilter(_ name: String, to value: Value, arguments: [Value]) throws -> Value {
         func argument(_ index: Int) throws -> Value {
@@ -52,12 +54,16 @@ extension ExpressionEvaluator {
             return .list(try list().map { item in
                 var text = pattern
                 for (field, value) in item.mapValue ?? ["item": item] { text = text.replacingOccurrences(of: "{\(field)}", with: value.text) }
-                return .string(text)
+                // A field the map lacks reads '?', never the placeholder itself.
+                return .string(text.replacing(unfilledPlaceholder, with: "?"))
             })
         case "sum": return .number(try list().compactMap(\.numberValue).reduce(0, +))
         case "place":
             return try Placement.place(try list(), hosts: try argument(0).listValue ?? [],
-                                       maxPerHost: arguments.count > 1 ? arguments[1].numberValue.map(Int.init) : nil)
+                                       maxPerHost: arguments.count > 1 ? arguments[1].numberValue.map(Int.init) : nil,
+                                       filesystems: arguments.count > 2 ? arguments[2].listValue : nil)
+        case _ where RecoveryFilters.names.contains(name):
+            return try RecoveryFilters.apply(name, to: value, arguments: arguments)
         case "exclude":
             let excluded = try argument(0)
             let excludedItems = excluded.listValue ?? [excluded]
@@ -82,6 +88,7 @@ extension ExpressionEvaluator {
         case "lower": return .string(value.text.lowercased())
         case "upper": return .string(value.text.uppercased())
         case "trim": return .string(value.text.trimmingCharacters(in: .whitespacesAndNewlines))
+        case "words": return .list(value.text.split(whereSeparator: \.isWhitespace).map { .string(String($0)) })
         case "sort":
             let field = arguments.first?.text
             return .list(try list().sorted { a, b in

@@ -77,11 +77,14 @@ public struct Inventory: Sendable {
         public var name: String
         public var uuid: String?
         public var shared: Bool
+        /// The hosts zoned to it (that mount it when all is well); nil when the inventory does not say.
+        public var hosts: [String]?
 
-        public init(name: String, uuid: String? = nil, shared: Bool = true) {
+        public init(name: String, uuid: String? = nil, shared: Bool = true, hosts: [String]? = nil) {
             self.name = name
             self.uuid = uuid
             self.shared = shared
+            self.hosts = hosts
         }
     }
 
@@ -122,7 +125,8 @@ public struct Inventory: Sendable {
         .map([
             "hosts": .list(hosts.map(\.templateValue)),
             "vms": .list(vms.map(\.templateValue)),
-            "datastores": .list(datastores.map { ["name": .string($0.name), "uuid": $0.uuid.map(Value.string) ?? .null, "shared": .bool($0.shared)] }),
+            "datastores": .list(datastores.map { ["name": .string($0.name), "uuid": $0.uuid.map(Value.string) ?? .null, "shared": .bool($0.shared),
+                                                  "hosts": $0.hosts.map { .list($0.map(Value.string)) } ?? .null] }),
             "esxi_hosts": .list(hosts.filter { $0.role == .esxi }.map { .string($0.name) }),
             "vcsa_hosts": .list(hosts.filter { $0.role == .vcsa }.map { .string($0.name) }),
         ])

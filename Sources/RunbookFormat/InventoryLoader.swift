@@ -103,12 +103,13 @@ public enum InventoryLoader {
     }
 
     static func parseDatastore(_ node: Node, _ reader: YAMLReader) -> Inventory.Datastore? {
-        guard let pairs = reader.mapping(node, "a datastore", allowed: ["name", "uuid", "shared"]) else { return nil }
+        guard let pairs = reader.mapping(node, "a datastore", allowed: ["name", "uuid", "shared", "hosts"]) else { return nil }
         var datastore = Inventory.Datastore(name: "", uuid: nil, shared: true)
         for (key, _, value) in pairs {
             if key == "name" { datastore.name = reader.string(value, "name") ?? "" }
             if key == "uuid" { datastore.uuid = reader.string(value, "uuid") }
             if key == "shared" { datastore.shared = reader.boolean(value, "shared") ?? true }
+            if key == "hosts" { datastore.hosts = (reader.sequence(value, "hosts") ?? []).compactMap { reader.string($0, "a host name") } }
         }
         if datastore.name.isEmpty { reader.report(node, "a datastore needs a name") }
         return datastore
@@ -157,6 +158,11 @@ public enum InventoryLoader {
             }
             if let host = vm.host, inventory.host(named: host) == nil {
                 reader.report(vm.location ?? place, "vm '\(vm.name)' names host '\(host)', which is not in hosts\(Suggestion.hint(for: host, among: inventory.hosts.map(\.name)))")
+            }
+        }
+        for datastore in inventory.datastores {
+            for host in datastore.hosts ?? [] where inventory.host(named: host) == nil {
+                reader.report(place, "datastore '\(datastore.name)' names host '\(host)', which is not in hosts\(Suggestion.hint(for: host, among: inventory.hosts.map(\.name)))")
             }
         }
         if let cycle = dependencyCycle(inventory.vms) {

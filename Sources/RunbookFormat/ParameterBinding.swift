@@ -7,7 +7,9 @@ public enum ParameterBinding {
     }
 
     /// Values for every param: given, default, or an error naming what is missing or unknown.
-    public static func bind(_ runbook: Runbook, _ given: [String: String]) throws -> [String: Value] {
+    /// Params typed `host`, `datastore` or `vm` must name an object of `inventory` (unless it is empty:
+    /// an offline plan drawn without one).
+    public static func bind(_ runbook: Runbook, _ given: [String: String], inventory: Inventory = Inventory()) throws -> [String: Value] {
         var problems: [String] = []
         let names = runbook.params.map(\.name)
         for name in given.keys.sorted() where !names.contains(name) {
@@ -17,7 +19,9 @@ public enum ParameterBinding {
         for parameter in runbook.params {
             if let text = given[parameter.name] {
                 switch convert(text, to: parameter.kind) {
-                case .success(let value): values[parameter.name] = value
+                case .success(let value):
+                    values[parameter.name] = value
+                    if let problem = unknownObject(text, parameter.kind, in: inventory) { problems.append("--param \(parameter.name): \(problem)") }
                 case .failure(let problem): problems.append("--param \(parameter.name): \(problem.description)")
                 }
             } else if let value = parameter.defaultValue {
@@ -44,9 +48,23 @@ public enum ParameterBinding {
         return result
     }
 
+    /// Why a name is not an object of the inventory, or nil when it is (or nothing can be checked).
+    static func unknownObject(_ name: String, _ kind: Runbook.Parameter.Kind, in inventory: Inventory) -> String? {
+        let known: [String]
+        switch kind {
+        case .host: known = inventory.hosts.map(\.name)
+        case .datastore: known = inventory.datastores.map(\.name)
+        case .vm: known = inventory.vms.map(\.name)
+        default: return nil
+        }
+        guard !known.isEmpty, !known.contains(name) else { return nil }
+        let shown = known.count > 12 ? known.prefix(12).joined(separator: ", ") + ", ..." : known.joined(separator: ", ")
+        return "'\(name)' is not a \(kind.rawValue) of the inventory\(Suggestion.hint(for: name, among: known)); its \(kind.rawValue)s are \(shown)"
+    }
+
     static func convert(_ text: String, to kind: Runbook.Parameter.Kind) -> Result<Value, Problem> {
         switch kind {
-        case .text: return .success(.string(text))
+        case .text, .host, .datastore, .vm: return .success(.string(text))
         case .number:
             guard let number = Double(text) else { return .failure(Problem(description: "'\(text)' is not a number")) }
             return .success(.number(number))

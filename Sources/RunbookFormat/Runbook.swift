@@ -12,6 +12,8 @@ public struct Runbook: Sendable {
     /// Regular expressions whose matches are masked in every record and on screen.
     public var redact: [String]
     public var steps: [Step]
+    /// What a successful run leaves behind, checked against live state at the end of the run.
+    public var goal: Goal?
     public var file: String
     /// The file's text, kept so a run can record exactly what it executed.
     public var source: String
@@ -21,6 +23,8 @@ public struct Runbook: Sendable {
     public struct Parameter: Sendable {
         public enum Kind: String, Sendable, CaseIterable {
             case text, number, boolean, list
+            /// Names of inventory objects: checked against the inventory before anything runs.
+            case host, datastore, vm
         }
 
         public var name: String
@@ -64,6 +68,11 @@ public struct Step: Sendable {
     public var onFailure: FailurePolicy
     public var verify: Verification?
     public var mutates: Bool
+    /// With several hosts in `on:`, run on the first and move to the next only when it fails
+    /// for certain there (a fault, a refused connection): the step succeeds on one host.
+    public var fallback: Bool
+    /// On an approval that stands for manual work (a restore from backup): what is left to it.
+    public var handOff: LocatedTemplate?
     /// Named values computed from templates when the step finishes, in order; `result` holds
     /// the step's outputs and the values set before.
     public var set: [(name: String, template: LocatedTemplate)]
@@ -94,10 +103,13 @@ public struct Step: Sendable {
     /// The names this step makes available as `steps.ID.NAME`.
     public var outputNames: [String] {
         var names = ["status", "results"] + captures.map(\.name) + set.map(\.name)
+        // Steps on hosts say which answered; a read on several hosts goes on without the others.
+        if on != nil { names += ["answered", "unanswered"] }
+        if fallback { names += ["host", "tried"] }
         switch kind {
         case .run: names += ["stdout", "stderr", "exit_status"]
         case .action(let call): names += call.outputNames
-        case .approval: names += ["approved_by", "reason"]
+        case .approval: names += ["approved_by", "reason"] + (handOff != nil ? ["handed_off"] : [])
         case .probe: names += ["state", "reachable", "detail"]
         case .wait(let wait):
             names += ["attempts"]

@@ -50,6 +50,7 @@ public enum RunbookValidator {
             diagnostics += checkPlacement(step)
             diagnostics += checkReferences(step, runbook: runbook, ancestors: ancestors[step.id] ?? [], steps: firstSeen)
         }
+        if let goal = runbook.goal { diagnostics += validateGoal(goal, runbook: runbook, steps: firstSeen) }
         return diagnostics
     }
 
@@ -103,6 +104,9 @@ public enum RunbookValidator {
                 diagnostics.append(Diagnostic(capture, "capture reads a command's output, so it belongs on run steps; actions already give their outputs as steps.\(step.id).NAME"))
             }
         }
+        if step.fallback, step.on == nil, let fallback = step.keyLocations["fallback"] {
+            diagnostics.append(Diagnostic(fallback, "fallback tries the hosts of on: in order, but step '\(step.id)' has no on:"))
+        }
         if step.order == .priority, step.foreach == nil, let order = step.keyLocations["order"] {
             diagnostics.append(Diagnostic(order, "order: priority orders fan-out items, but step '\(step.id)' has no foreach"))
         }
@@ -132,6 +136,7 @@ public enum RunbookValidator {
         case .approval(let approval):
             add(approval.prompt)
             approval.show.forEach { add($0.value) }
+            add(step.handOff)
         case .probe(let probe): add(probe.target)
         case .wait(let wait):
             switch wait.check {
@@ -154,10 +159,29 @@ public enum RunbookValidator {
         return found
     }
 
+    /// Where an expression is used: what `item`, `host` and `steps.ID` may mean there.
+    struct ReferenceContext {
+        var owner: String
+        var hasItem: Bool
+        var hasHost: Bool
+        /// Steps whose outputs are available (those needed, directly or through others).
+        var available: Set<String>
+        /// Every step that exists, with its outputs.
+        var steps: [String: Step]
+        var params: [String]
+    }
+
     static func checkReferences(_ step: Step, runbook: Runbook, ancestors: Set<String>, steps: [String: Step]) -> [Diagnostic] {
+        let context = ReferenceContext(owner: "step '\(step.id)'", hasItem: step.foreach != nil, hasHost: step.on != nil || step.keyLocations["on"] != nil,
+                                       available: ancestors, steps: steps, params: runbook.params.map(\.name))
+        return checkReferences(expressions(of: step), context)
+    }
+
+    static func checkReferences(_ expressions: [(expression: Expression, location: SourceLocation, allowsResult: Bool)],
+                                _ context: ReferenceContext) -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []
-        let params = runbook.params.map(\.name)
-        for (expression, location, allowsResult) in expressions(of: step) {
+        let params = context.params
+        for (expression, location, allowsResult) in expressions {
             for filter in expression.filterNames where !ExpressionEvaluator.filterNames.contains(filter) {
                 diagnostics.append(Diagnostic(location, "unknown filter '\(filter)'\(Suggestion.hint(for: filter, among: ExpressionEvaluator.filterNames))"))
             }
@@ -174,21 +198,21 @@ public enum RunbookValidator {
                         problem("inventory has no '\(path[1])'\(Suggestion.hint(for: path[1], among: inventoryFields)); it has \(inventoryFields.joined(separator: ", "))")
                     }
                 case "item":
-                    if step.foreach == nil { problem("'item' is only defined in a step with foreach, and step '\(step.id)' has none") }
+                    if !context.hasItem { problem("'item' is only defined in a step with foreach, and \(context.owner) has none") }
                 case "host":
-                    if step.on == nil && step.keyLocations["on"] == nil { problem("'host' is only defined in a step with on:") }
+                    if !context.hasHost { problem("'host' is only defined in a step with on:") }
                 case "run": break
                 case "result":
                     if !allowsResult { problem("'result' is only defined in until, that and expect conditions") }
                 case "steps":
                     guard path.count > 1 else { problem("write steps.ID.NAME, e.g. steps.find-vms.vms"); continue }
                     let id = path[1]
-                    guard let referenced = steps[id] else {
-                        problem("undefined variable steps.\(id): no step has id '\(id)'\(Suggestion.hint(for: id, among: Array(steps.keys)))")
+                    guard let referenced = context.steps[id] else {
+                        problem("undefined variable steps.\(id): no step has id '\(id)'\(Suggestion.hint(for: id, among: Array(context.steps.keys)))")
                         continue
                     }
-                    if !ancestors.contains(id) {
-                        problem("step '\(step.id)' uses steps.\(id) but does not need '\(id)' (directly or through other steps): add it to needs")
+                    if !context.available.contains(id) {
+                        problem("\(context.owner) uses steps.\(id) but does not need '\(id)' (directly or through other steps): add it to needs")
                     }
                     if path.count > 2, !referenced.outputNames.contains(path[2]) {
                         problem("step '\(id)' has no output '\(path[2])'\(Suggestion.hint(for: path[2], among: referenced.outputNames)); it has \(referenced.outputNames.joined(separator: ", "))")
@@ -197,6 +221,34 @@ public enum RunbookValidator {
                     problem("undefined variable '\(root)'\(Suggestion.hint(for: root, among: roots)); templates can use \(roots.filter { $0 != "result" }.joined(separator: ", "))")
                 }
             }
+        }
+        return diagnostics
+    }
+
+    /// A goal reads every step; its requirements also read the goal's own reads and `item`.
+    static func validateGoal(_ goal: Goal, runbook: Runbook, steps: [String: Step]) -> [Diagnostic] {
+        var diagnostics: [Diagnostic] = []
+        var all = steps
+        let mainIDs = Set(steps.keys)
+        for read in goal.read {
+            if all[read.id] != nil {
+                diagnostics.append(Diagnostic(read.keyLocations["id"] ?? read.location, "goal read id '\(read.id)' is already a step id: ids must be unique"))
+            }
+            all[read.id] = read
+            diagnostics += checkPlacement(read)
+            let context = ReferenceContext(owner: "goal read '\(read.id)'", hasItem: false, hasHost: read.on != nil, available: mainIDs,
+                                           steps: steps, params: runbook.params.map(\.name))
+            diagnostics += checkReferences(expressions(of: read), context)
+        }
+        let context = ReferenceContext(owner: "the goal", hasItem: true, hasHost: false, available: Set(all.keys), steps: all,
+                                       params: runbook.params.map(\.name))
+        for requirement in goal.require {
+            var found: [(expression: Expression, location: SourceLocation, allowsResult: Bool)] = []
+            found += requirement.each.template.expressions.map { ($0, requirement.each.location, false) }
+            for (_, template) in requirement.set { found += template.template.expressions.map { ($0, template.location, true) } }
+            found.append((requirement.holds.expression, requirement.holds.location, true))
+            if let shows = requirement.shows { found += shows.template.expressions.map { ($0, shows.location, true) } }
+            diagnostics += checkReferences(found, context)
         }
         return diagnostics
     }

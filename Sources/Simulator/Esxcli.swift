@@ -13,6 +13,7 @@ enum Esxcli {
             guard options.contains("--all") || options.contains("-A") else { return .failure("Error: Missing required parameter -a|--adapter or -A|--all\n") }
             return rescan(on: host, fleet: &fleet)
         case "storage filesystem list": return filesystemList(on: host, fleet: fleet)
+        case "vm process list": return processList(on: host, fleet: fleet)
         case "storage core path list": return pathList(on: host, fleet: fleet)
         case "storage core device list": return deviceList(on: host, fleet: fleet)
         case "storage vmfs snapshot list": return snapshotList(on: host, fleet: fleet)
@@ -46,6 +47,19 @@ enum Esxcli {
         }
         fleet.changeLog.append("\(host): rescan")
         return .text("")
+    }
+
+    /// The running VMs, by their config file's UUID path, as `esxcli vm process list` prints them.
+    static func processList(on host: String, fleet: Fleet) -> CommandOutput {
+        let running = fleet.vms.filter { $0.registration?.host == host && $0.power == .on && !$0.invalid }
+        let records = running.enumerated().map { index, vm -> String in
+            let world = 2_100_000 + index * 17 + (vm.registration?.vmid ?? 0)
+            let uuid = fleet.datastores.first { $0.name == vm.datastore }?.uuid ?? vm.datastore
+            return "\(vm.name)\n   World ID: \(world)\n   Process ID: 0\n   VMX Cartel ID: \(world - 1)\n"
+                + "   UUID: \(SeededRandom.vmfsUUID(seed: fleet.seed, key: "vm/\(vm.name)"))\n"
+                + "   Display Name: \(vm.name)\n   Config File: /vmfs/volumes/\(uuid)/\(vm.path)\n"
+        }
+        return .text(records.joined(separator: "\n"))
     }
 
     static func filesystemList(on host: String, fleet: Fleet) -> CommandOutput {

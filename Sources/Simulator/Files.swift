@@ -39,6 +39,21 @@ enum Files {
         return children.isEmpty && !inside.isEmpty ? nil : children.sorted()
     }
 
+    /// What a VM's .vmx holds (the lines recovery reads), when this host can read it now.
+    static func content(of path: String, on host: String, fleet: Fleet) -> String? {
+        let parts = path.split(separator: "/").map(String.init)
+        guard parts.count >= 4, parts[0] == "vmfs", parts[1] == "volumes",
+              let datastore = fleet.datastores.first(where: { ($0.name == parts[2] || $0.uuid == parts[2]) && $0.isMounted(on: host) }) else { return nil }
+        let inside = parts.dropFirst(3).joined(separator: "/")
+        guard let vm = fleet.vms.first(where: { $0.datastore == datastore.name && $0.path == inside }) else { return nil }
+        // A .vmx escapes a quote as |22 and a bar as |7C.
+        let display = vm.name.replacingOccurrences(of: "|", with: "|7C").replacingOccurrences(of: "\"", with: "|22")
+        return [".encoding = \"UTF-8\"", "config.version = \"8\"",
+                "virtualHW.version = \"\(vm.hardwareVersion.replacingOccurrences(of: "vmx-", with: ""))\"",
+                "displayName = \"\(display)\"", "memSize = \"\(vm.memoryMB)\"",
+                "guestOS = \"\(vm.guestOS.replacingOccurrences(of: "Guest", with: ""))\"", ""].joined(separator: "\n")
+    }
+
     static func list(_ path: String, on host: String, fleet: Fleet) -> CommandOutput {
         guard let names = entries(path, on: host, fleet: fleet) else {
             return .failure("ls: \(path): No such file or directory\n")

@@ -166,6 +166,11 @@ public struct SimVM: Codable, Sendable, Equatable {
     public var invalid = false
     /// Recovery metadata: VMs of one group are kept on different hosts.
     public var antiAffinity: String?
+    /// How the drill's inventory names its .vmx: `path` (`[ds] dir/x.vmx`, the default), `uuid`
+    /// (`/vmfs/volumes/<uuid>/dir/x.vmx`, as exported from vCenter) or `none` (not recorded).
+    public var inventoryVMX: String?
+    /// Whether recovery should leave it powered off (the inventory's `power_on: false`).
+    public var keepOff: Bool?
 
     public var datastorePath: String { "[\(datastore)] \(path)" }
     public var absolutePath: String { "/vmfs/volumes/\(datastore)/\(path)" }

@@ -10,6 +10,9 @@ public struct Scenario: Sendable {
     public var file: String
     public var fleet: Fleet
     public var expectations: [Expectation]
+    /// The run outcome a correct runbook reaches here: `succeeded`, or `partial`, `handed off`,
+    /// `failed` for a fault it cannot recover from (the checks then say what must still hold).
+    public var expectedOutcome: String = "succeeded"
     /// Inventory metadata that is not fleet state: which inventory host name the appliance has.
     public var inventory: Inventory
 

@@ -5,9 +5,19 @@ import Yams
 
 /// Reads a scenario file, reporting every problem as `file:line:col: message`.
 public enum ScenarioLoader {
-    static let topKeys = ["scenario", "description", "seed", "latency", "hosts", "datastores", "vms", "vcenter", "faults", "expect"]
+    static let topKeys = ["scenario", "description", "seed", "latency", "hosts", "datastores", "vms", "vcenter", "faults", "expect", "expect_outcome"]
     /// A variant names a `base` scenario and adds faults or replaces the expectations.
-    static let variantKeys = ["scenario", "description", "base", "seed", "faults", "expect"]
+    static let variantKeys = ["scenario", "description", "base", "seed", "faults", "expect", "expect_outcome"]
+    static let outcomes = ["succeeded", "partial", "handed off", "failed"]
+
+    static func expectedOutcome(_ node: Node?, _ reader: YAMLReader) -> String? {
+        guard let node, let text = reader.string(node, "expect_outcome") else { return nil }
+        guard outcomes.contains(text) else {
+            reader.report(node, "expect_outcome must be one of \(outcomes.joined(separator: ", "))\(Suggestion.hint(for: text, among: outcomes))")
+            return nil
+        }
+        return text
+    }
     static let faultEffects = ["host_down", "host_hung", "hostd_crashed", "datastore_apd", "datastore_pdl", "datastore_returns",
                                "vcenter_down", "latency", "random_failures", "drop_connection", "power_on_fails"]
 
@@ -66,8 +76,11 @@ public enum ScenarioLoader {
             fleet.apply(.datastoreCondition(datastore: datastore.name, condition: datastore.condition))
         }
         fleet.fireDueFaults()
-        return Scenario(name: name, description: fields["description"].flatMap { reader.string($0, "description") } ?? "",
-                        file: file, fleet: fleet, expectations: expectations, inventory: before)
+        var scenario = Scenario(name: name, description: fields["description"].flatMap { reader.string($0, "description") } ?? "",
+                                file: file, fleet: fleet, expectations: expectations, inventory: before)
+        if let outcome = expectedOutcome(fields["expect_outcome"], reader) { scenario.expectedOutcome = outcome }
+        guard reader.diagnostics.isEmpty else { throw InvalidInput(reader.diagnostics) }
+        return scenario
     }
 
     /// `base: other.yaml` (relative to this file): the base's fleet, with these faults added and,
@@ -94,6 +107,7 @@ public enum ScenarioLoader {
                 parseExpectation($0, hostNames: hostNames, datastores: datastores, vms: vms, reader)
             }
         }
+        if let outcome = expectedOutcome(fields["expect_outcome"], reader) { scenario.expectedOutcome = outcome }
         guard reader.diagnostics.isEmpty else { throw InvalidInput(reader.diagnostics) }
         scenario.fleet.faults += faults
         scenario.fleet.fireDueFaults()
@@ -110,10 +124,16 @@ public enum ScenarioLoader {
                            interfaces: host.vmks.map { Inventory.Interface(name: $0.name, address: $0.address, purpose: purpose(of: $0)) })
         }
         if let vcenter = fleet.vcenter { hosts.append(Inventory.Host(name: vcenter.hostName, address: vcenter.address, role: .vcsa, auth: .prompt)) }
-        let datastores = fleet.datastores.map { Inventory.Datastore(name: $0.name, uuid: $0.uuid, shared: $0.isShared) }
+        let datastores = fleet.datastores.map { Inventory.Datastore(name: $0.name, uuid: $0.uuid, shared: $0.isShared, hosts: $0.hosts) }
         let vms = fleet.vms.filter { !$0.isTemplate }.map { vm in
-            Inventory.VM(name: vm.name, priority: vm.priority, dependsOn: vm.dependsOn, host: vm.registration?.host, datastore: vm.datastore,
-                         vmx: vm.datastorePath, memoryMB: vm.memoryMB, antiAffinity: vm.antiAffinity, powerOn: vm.power == .on)
+            let uuid = fleet.datastores.first { $0.name == vm.datastore }?.uuid ?? vm.datastore
+            let vmx: String? = switch vm.inventoryVMX {
+            case "uuid": "/vmfs/volumes/\(uuid)/\(vm.path)"
+            case "none": nil
+            default: vm.datastorePath
+            }
+            return Inventory.VM(name: vm.name, priority: vm.priority, dependsOn: vm.dependsOn, host: vm.registration?.host, datastore: vm.datastore,
+                                vmx: vmx, memoryMB: vm.memoryMB, antiAffinity: vm.antiAffinity, powerOn: vm.power == .on && vm.keepOff != true)
         }
         return Inventory(hosts: hosts, datastores: datastores, vms: vms, file: "(scenario)")
     }
@@ -222,7 +242,8 @@ public enum ScenarioLoader {
 
     static func parseVM(_ node: Node, hostNames: [String], datastores: [String], _ reader: YAMLReader) -> SimVM? {
         guard let pairs = reader.mapping(node, "a vm", allowed: ["name", "datastore", "path", "host", "power", "guest_os", "memory_mb", "version",
-                                                                "annotation", "template", "priority", "depends_on", "anti_affinity"]) else { return nil }
+                                                                "annotation", "template", "priority", "depends_on", "anti_affinity",
+                                                                "inventory_vmx", "power_on"]) else { return nil }
         var vm = SimVM(name: "", datastore: "", path: "", guestOS: "otherLinux64Guest", hardwareVersion: "vmx-19", memoryMB: 4096, annotation: "",
                        isTemplate: false, registration: nil, power: .off, owner: nil, question: nil, priority: 3, dependsOn: [], failsToPowerOn: false)
         var host: String?
@@ -247,6 +268,12 @@ public enum ScenarioLoader {
             case "priority": vm.priority = reader.integer(value, "priority", range: 1...5) ?? 3
             case "depends_on": vm.dependsOn = (reader.sequence(value, "depends_on") ?? []).compactMap { reader.string($0, "a VM name") }
             case "anti_affinity": vm.antiAffinity = reader.string(value, "anti_affinity")
+            case "inventory_vmx":
+                let text = reader.string(value, "inventory_vmx") ?? ""
+                if ["path", "uuid", "none"].contains(text) { vm.inventoryVMX = text } else { reader.report(value, "inventory_vmx must be path, uuid or none") }
+            case "power_on":
+                // The inventory's wish for recovery: power_on: false keeps it off after a recovery.
+                vm.keepOff = !(reader.boolean(value, "power_on") ?? true)
             default: break
             }
         }

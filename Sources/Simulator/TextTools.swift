@@ -19,7 +19,11 @@ enum TextTools {
             guard let index = fleet.hostIndex(host) else { return nil }
             let info = fleet.hosts[index]
             return .text("VMware ESXi \(info.version) build-\(info.build)\n")
-        case "grep": return grep(arguments, Array(lines))
+        case "grep":
+            // `grep [-H] PATTERN FILE...` reads the files (a VM's .vmx); otherwise stdin.
+            let words = arguments.filter { !$0.hasPrefix("-") }
+            if words.count > 1 { return grepFiles(arguments, files: Array(words.dropFirst()), on: host, fleet: fleet) }
+            return grep(arguments, Array(lines))
         case "wc": return .text("\(arguments.contains("-l") ? lines.count : stdin.count)\n")
         case "head", "tail":
             let count = arguments.firstIndex(of: "-n").flatMap { Int(arguments[safe: $0 + 1] ?? "") } ?? arguments.first.flatMap { Int($0.dropFirst()) } ?? 10
@@ -36,6 +40,23 @@ enum TextTools {
             return .text(picked.isEmpty ? "" : picked.joined(separator: "\n") + "\n")
         default: return nil
         }
+    }
+
+    static func grepFiles(_ arguments: [String], files: [String], on host: String, fleet: Fleet) -> CommandOutput {
+        var output = CommandOutput(exit: 1)
+        for file in files {
+            guard let content = Files.content(of: file, on: host, fleet: fleet) else {
+                output.stderr += "grep: \(file): No such file or directory\n"
+                continue
+            }
+            let found = grep(arguments, content.split(separator: "\n").map(String.init))
+            if found.exit == 0 {
+                output.exit = 0
+                output.stdout += found.stdout.split(separator: "\n").map { files.count > 1 || arguments.contains("-H") ? "\(file):\($0)\n" : "\($0)\n" }.joined()
+            }
+        }
+        if !output.stderr.isEmpty, output.exit == 1 { output.exit = 2 }
+        return output
     }
 
     static func grep(_ arguments: [String], _ lines: [String]) -> CommandOutput {

@@ -44,10 +44,11 @@ enum VimCmd {
 
     static func getAllVMs(on host: String, fleet: Fleet) -> CommandOutput {
         let registered = fleet.vms.filter { $0.registration?.host == host }.sorted { $0.registration!.vmid < $1.registration!.vmid }
+        // hostd escapes %, / and \ in names; invalid registrations are reported on stderr, as ESXi does.
         let rows = registered.filter { !$0.invalid }
-            .map { vm in [String(vm.registration!.vmid), vm.name, vm.datastorePath, vm.guestOS, vm.hardwareVersion, vm.annotation] }
+            .map { vm in [String(vm.registration!.vmid), HostdName.encode(vm.name), vm.datastorePath, vm.guestOS, vm.hardwareVersion, vm.annotation] }
         let skipped = registered.filter(\.invalid).map { "Skipping invalid VM '\($0.registration!.vmid)'\n" }.joined()
-        return .text(skipped + Render.vmTable(rows))
+        return CommandOutput(stdout: Render.vmTable(rows), stderr: skipped)
     }
 
     static func invalidState() -> CommandOutput {

@@ -1,0 +1,53 @@
+import DrctlCore
+import ESXi
+import Foundation
+import RunbookFormat
+
+/// Approvals: the gate, and what the approver sees.
+extension StepRunner {
+    func runApproval(_ work: ItemWork, _ approval: Approval) async -> ItemOutcome {
+        let scope = DictionaryScope(work.roots)
+        let prompt = (try? approval.prompt.template.value(in: scope).text) ?? approval.prompt.template.source
+        var evidence = approval.show.map { shown in
+            (label: shown.label, value: (try? shown.value.template.value(in: scope).text) ?? "(unavailable)")
+        }
+        if let silent = silentHosts(work.roots) { evidence.append((label: "hosts that did not answer", value: silent)) }
+        if options.dryRun {
+            return await plan(work, host: nil, scope: scope, note: nil, lines: ["APPROVAL: \(prompt)"] + evidence.map { "  \($0.label): \($0.value)" })
+        }
+        await events.emit(.approvalRequested(step: work.step.id, prompt: prompt))
+        let decision = await gate.decide(ApprovalRequest(stepID: work.step.id, title: work.step.title, prompt: prompt, evidence: evidence))
+        await events.emit(.approvalDecided(step: work.step.id, decision: decision))
+        await records.addApproval(RunSummary.ApprovalRecord(step: work.step.id, prompt: prompt, decision: decision, at: Date()))
+        switch decision {
+        case .approved(let by, let reason):
+            var outputs: [String: Value] = ["approved_by": .string(by), "reason": .string(reason)]
+            // A manual step takes these over: the run's outcome says so instead of "failed".
+            if let handOff = work.step.handOff { outputs["handed_off"] = (try? handOff.template.value(in: scope)) ?? .list([]) }
+            return ItemOutcome(status: .succeeded, hosts: [], started: nil, duration: .zero, attempts: 1, reason: nil, evidence: nil, outputs: outputs)
+        case .denied(let by, let reason):
+            return ItemOutcome(status: .denied, hosts: [], started: nil, duration: .zero, attempts: 1,
+                               reason: "denied by \(by)" + (reason.isEmpty ? "" : ": \(reason)"), evidence: nil,
+                               outputs: ["approved_by": "", "reason": .string(reason)])
+        case .unavailable:
+            return ItemOutcome(status: .awaitingApproval, hosts: [], started: nil, duration: .zero, attempts: 0,
+                               reason: "waiting for approval: \(prompt) (run it on a terminal, or pass --auto-approve)", evidence: nil, outputs: [:])
+        }
+    }
+
+    /// Hosts that did not answer the reads this approval rests on: the approver must know what
+    /// the evidence leaves out.
+    func silentHosts(_ roots: [String: Value]) -> String? {
+        guard let steps = roots["steps"]?.mapValue else { return nil }
+        var reasons: [String: [String]] = [:]
+        for id in steps.keys.sorted() {
+            for entry in steps[id]?["unanswered"]?.listValue ?? [] {
+                guard let host = entry["host"]?.text else { continue }
+                reasons[host, default: []].append("\(id): \(entry["reason"]?.text ?? "no answer")")
+            }
+        }
+        guard !reasons.isEmpty else { return nil }
+        return reasons.keys.sorted().map { host in "\(host) (\(reasons[host]!.first!)\(reasons[host]!.count > 1 ? "; and \(reasons[host]!.count - 1) more steps" : ""))" }
+            .joined(separator: ", ")
+    }
+}

@@ -1,0 +1,107 @@
+import DrctlCore
+import ESXi
+
+/// Filters that know what a recovery needs: which VM a .vmx file is, whether it is registered,
+/// which hosts see a datastore. Paths compare as ESXi means them: `[ds] x/x.vmx`,
+/// `/vmfs/volumes/ds/x/x.vmx` and `/vmfs/volumes/<uuid>/x/x.vmx` are one file.
+enum RecoveryFilters {
+    static let names = ["match_inventory", "not_registered", "registrations", "hosts_mounting", "intersect"]
+
+    static func apply(_ name: String, to value: Value, arguments: [Value]) throws -> Value {
+        let items: [Value]
+        switch value {
+        case .list(let list): items = list
+        case .null: items = []
+        default: throw EvaluationError("filter '\(name)' needs a list, got a \(value.kindName)")
+        }
+        func argument(_ index: Int) throws -> Value {
+            guard arguments.indices.contains(index) else { throw EvaluationError("filter '\(name)' needs \(index + 1) argument(s)") }
+            return arguments[index]
+        }
+        let labels = arguments.count > 1 ? datastoreLabels(arguments[1]) : [:]
+        switch name {
+        case "match_inventory": return .list(matchInventory(items, inventory: try argument(0).listValue ?? [], labels: labels))
+        case "not_registered":
+            let registered = Set((try argument(0).listValue ?? []).compactMap { key($0["file"], labels) })
+            return .list(items.filter { item in key(item["file"], labels).map { !registered.contains($0) } ?? true })
+        case "registrations":
+            // By .vmx path; given a VM (a map) without a known path, by its name.
+            let vm = try argument(0)
+            if vm.mapValue != nil, key(vm["file"], labels) == nil {
+                return .list(items.filter { $0["name"]?.text == vm["name"]?.text })
+            }
+            let wanted = key(vm.mapValue != nil ? vm["file"] : vm, labels)
+            return .list(items.filter { wanted != nil && key($0["file"], labels) == wanted })
+        case "intersect":
+            // The entries also in the other list, in this list's order.
+            let other = try argument(0).listValue ?? []
+            return .list(items.filter { item in other.contains { ExpressionEvaluator.equal($0, item) } })
+        case "hosts_mounting":
+            // On a list of filesystems (storage.filesystem.list, several hosts): the hosts that mount it, by name.
+            let datastore = try argument(0).text
+            var hosts: [String] = []
+            for filesystem in items where filesystem["volume_name"]?.text == datastore && filesystem["mounted"]?.isTruthy == true {
+                if let host = filesystem["host"]?.text, !hosts.contains(host) { hosts.append(host) }
+            }
+            return .list(hosts.sorted().map(Value.string))
+        default:
+            throw EvaluationError("unknown filter '\(name)'")
+        }
+    }
+
+    /// UUID -> label, from `inventory.datastores` (or any list of maps with name and uuid).
+    static func datastoreLabels(_ datastores: Value) -> [String: String] {
+        var labels: [String: String] = [:]
+        for datastore in datastores.listValue ?? [] {
+            if let uuid = datastore["uuid"], uuid != .null, let name = datastore["name"]?.text { labels[uuid.text] = name }
+        }
+        return labels
+    }
+
+    static func key(_ file: Value?, _ labels: [String: String]) -> String? {
+        guard let file, file != .null, let path = DatastorePath(file.text) else { return nil }
+        return path.normalized(labels: labels).description
+    }
+
+    /// Each .vmx found on disk, matched to its inventory VM: by path first, then by the display
+    /// name read from the .vmx, and only last by folder name (a VM renamed in vCenter keeps its
+    /// folder). A matched file takes the inventory VM's name and recovery metadata (priority,
+    /// depends_on, memory_mb, power_on, last host); `matched_by` says how. Unmatched files keep
+    /// what was found, with `matched_by: null`.
+    static func matchInventory(_ found: [Value], inventory: [Value], labels: [String: String]) -> [Value] {
+        var claimed = Set<Int>()
+        func match(_ item: Value, by rule: String) -> Int? {
+            inventory.indices.first { index in
+                guard !claimed.contains(index) else { return false }
+                let vm = inventory[index]
+                switch rule {
+                case "path": return key(vm["vmx"], labels).map { $0 == key(item["file"], labels) } ?? false
+                case "display name": return item["display_name"].map { $0 != .null && $0.text == vm["name"]?.text } ?? false
+                default: return item["folder"].map { $0 != .null && $0.text == vm["name"]?.text } ?? false
+                }
+            }
+        }
+        var matches = [(index: Int, rule: String)?](repeating: nil, count: found.count)
+        // Every file gets its strongest match before any weaker rule runs: a folder named like another VM
+        // must not take that VM from the file whose path or display name says it is its own.
+        for rule in ["path", "display name", "folder"] {
+            for (position, item) in found.enumerated() where matches[position] == nil {
+                if let index = match(item, by: rule) {
+                    claimed.insert(index)
+                    matches[position] = (index, rule)
+                }
+            }
+        }
+        return found.enumerated().map { position, item in
+            guard var fields = item.mapValue else { return item }
+            if let foundBy = fields.removeValue(forKey: "host") { fields["found_by"] = foundBy }
+            guard let (index, rule) = matches[position], let vm = inventory[index].mapValue else {
+                fields["matched_by"] = .null
+                return .map(fields)
+            }
+            for (field, value) in vm where !["file", "vmx", "datastore"].contains(field) { fields[field] = value }
+            fields["matched_by"] = .string(rule)
+            return .map(fields)
+        }
+    }
+}
