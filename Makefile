@@ -3,7 +3,7 @@ SWIFT        ?= swift
 BIN          := .build/debug/drctl
 # graphviz: `drctl graph` output is checked with dot. libssh2-1-dev and openssh-server: the SSH
 # transport and its tests against a real sshd.
-DEBIAN_PACKAGES := graphviz libssh2-1-dev openssh-server pkg-config
+DEBIAN_PACKAGES := graphviz libssh2-1-dev openssh-server pkg-config curl
 
 .PHONY: all deps build test drill bench crash-test report-check clean
 

@@ -6,7 +6,7 @@ public enum ActionCatalog {
         StorageActions.rescan, StorageActions.filesystemList, StorageActions.pathList,
         StorageActions.snapshotList, StorageActions.snapshotMount, StorageActions.findVMX,
         HostActions.maintenanceGet, HostActions.maintenanceSet, HostActions.serviceStatus, HostActions.serviceRestart,
-        HostActions.vmkping, HostActions.version, HostActions.summary,
+        HostActions.vmkping, HostActions.version, HostActions.summary, ApplianceActions.services,
     ]
 
     private static let byName = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })

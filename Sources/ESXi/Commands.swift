@@ -25,6 +25,7 @@ public enum ESXiCommand {
     public static let rescanAllAdapters = "esxcli storage core adapter rescan --all"
     public static let filesystemList = "esxcli storage filesystem list"
     public static let processList = "esxcli vm process list"
+    public static let applianceServiceStatus = "service-control --status --all"
     public static let pathList = "esxcli storage core path list"
     public static let deviceList = "esxcli storage core device list"
     public static let snapshotList = "esxcli storage vmfs snapshot list"

@@ -9,14 +9,16 @@ extension StepRunner {
     func probeRequest(_ probe: Probe, target: String) throws -> ProbeRequest {
         if let host = inventory.host(named: target) {
             return ProbeRequest(method: probe.method, host: host, address: host.address,
-                                port: probe.port ?? (probe.method == .ssh ? host.port : 443), timeout: options.probeTimeout)
+                                port: probe.port ?? (probe.method == .ssh ? host.port : 443), timeout: options.probeTimeout, paths: probe.paths)
         }
         let parts = target.split(separator: ":")
-        guard probe.method == .tcp, let address = parts.first else {
+        guard probe.method != .ssh, let address = parts.first else {
             throw EvaluationError("probe target '\(target)' is not an inventory host\(Suggestion.hint(for: target, among: inventory.hosts.map(\.name))); an SSH probe needs one")
         }
-        guard let port = probe.port ?? (parts.count > 1 ? Int(parts[1]) : nil) else { throw EvaluationError("probe target '\(target)' has no port") }
-        return ProbeRequest(method: .tcp, host: nil, address: String(address), port: port, timeout: options.probeTimeout)
+        guard let port = probe.port ?? (parts.count > 1 ? Int(parts[1]) : nil) ?? (probe.method == .https ? 443 : nil) else {
+            throw EvaluationError("probe target '\(target)' has no port")
+        }
+        return ProbeRequest(method: probe.method, host: nil, address: String(address), port: port, timeout: options.probeTimeout, paths: probe.paths)
     }
 
     func sendProbe(_ request: ProbeRequest) async -> ProbeResult {

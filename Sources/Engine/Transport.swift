@@ -39,13 +39,16 @@ public struct ProbeRequest: Sendable, Hashable {
     public var address: String
     public var port: Int
     public var timeout: Duration
+    /// For https: the paths to ask.
+    public var paths: [String]
 
-    public init(method: Probe.Method, host: Inventory.Host?, address: String, port: Int, timeout: Duration) {
+    public init(method: Probe.Method, host: Inventory.Host?, address: String, port: Int, timeout: Duration, paths: [String] = ["/ui/", "/sdk"]) {
         self.method = method
         self.host = host
         self.address = address
         self.port = port
         self.timeout = timeout
+        self.paths = paths
     }
 }
 

@@ -155,7 +155,9 @@ public struct Approval: Sendable {
 
 public struct Probe: Sendable {
     public enum Method: String, Sendable, CaseIterable {
-        case ssh, tcp
+        /// ssh: a login banner; tcp: a connect; https: a TLS handshake and an HTTP answer that is
+        /// not 5xx (a reverse proxy answering 503 while its backend is down counts as down).
+        case ssh, tcp, https
     }
 
     public enum State: String, Sendable, CaseIterable {
@@ -167,6 +169,8 @@ public struct Probe: Sendable {
     public var method: Method
     public var port: Int?
     public var expect: State
+    /// For https: the paths to ask, any one answering below 500 will do.
+    public var paths: [String] = ["/ui/", "/sdk"]
 }
 
 public struct Wait: Sendable {

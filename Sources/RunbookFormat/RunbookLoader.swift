@@ -243,7 +243,8 @@ public enum RunbookLoader {
     }
 
     static func parseProbe(_ value: Node, _ reader: YAMLReader) -> Probe? {
-        guard let pairs = reader.mapping(value, "probe", allowed: ["target", "via", "port", "expect"]) else { return nil }
+        guard let pairs = reader.mapping(value, "probe", allowed: ["target", "via", "port", "expect", "paths"]) else { return nil }
+        var paths: [String]?
         var target: LocatedTemplate?
         var method = Probe.Method.ssh
         var port: Int?
@@ -253,7 +254,10 @@ public enum RunbookLoader {
             case "target": target = reader.template(item, "probe target")
             case "via":
                 let text = reader.string(item, "via") ?? ""
-                if let parsed = Probe.Method(rawValue: text) { method = parsed } else { reader.report(item, "via must be ssh or tcp") }
+                if let parsed = Probe.Method(rawValue: text) { method = parsed } else {
+                    reader.report(item, "via must be ssh, tcp or https\(Suggestion.hint(for: text, among: Probe.Method.allCases.map(\.rawValue)))")
+                }
+            case "paths": paths = (reader.sequence(item, "paths") ?? []).compactMap { reader.string($0, "a path") }
             case "port": port = reader.integer(item, "port", range: 1...65535)
             case "expect":
                 let text = reader.string(item, "expect") ?? ""
@@ -265,7 +269,9 @@ public enum RunbookLoader {
             reader.report(value, "a probe needs a target: an inventory host name, or address:port with via: tcp")
             return nil
         }
-        return Probe(target: target, method: method, port: port, expect: expected)
+        var probe = Probe(target: target, method: method, port: port, expect: expected)
+        if let paths, !paths.isEmpty { probe.paths = paths }
+        return probe
     }
 
     static func mappingKeys(_ node: Node) -> [String] {

@@ -78,6 +78,7 @@ public final class SSHTransport: Transport, @unchecked Sendable {
 
     /// TCP: the port accepts a connection. SSH: the server also sends its banner in time.
     static func probeBlocking(_ request: ProbeRequest) -> ProbeResult {
+        if request.method == .https { return HTTPSProbe.check(request) }
         let target = Inventory.Host(name: request.host?.name ?? request.address, address: request.address, port: request.port)
         let descriptor: Int32
         do {

@@ -26,6 +26,11 @@ public struct FaultRule: Codable, Sendable, Equatable {
         case dropConnection(host: String, matching: String, times: Int)
         /// Power-ons of this VM fail.
         case powerOnFails(vm: String)
+        /// The next registervm of this VM drops the client's connection, and the registration
+        /// lands on the host `afterCommands` commands later: what a killed run leaves behind.
+        case lateRegistration(vm: String, afterCommands: Int)
+        /// This host lists the datastore as mounted, but registering a .vmx from it answers NotFound.
+        case registrationRefused(host: String, datastore: String)
     }
 
     public var trigger: Trigger
@@ -92,6 +97,10 @@ extension Fleet {
             if let index = hostIndex(host) { hosts[index].pendingDrops[matching, default: 0] += times }
         case .powerOnFails(let vm):
             if let index = vmIndex(named: vm) { vms[index].failsToPowerOn = true }
+        case .lateRegistration(let vm, let afterCommands):
+            if let index = vmIndex(named: vm) { vms[index].registersLateAfter = afterCommands }
+        case .registrationRefused(let host, let datastore):
+            if let index = hostIndex(host) { hosts[index].refusesRegistrationFrom = (hosts[index].refusesRegistrationFrom ?? []) + [datastore] }
         case .latency, .randomFailures:
             break  // read when each command runs
         }
@@ -109,6 +118,8 @@ extension Fleet {
         case .randomFailures(let rate, let matching): return "\(Int(rate * 100))% of '\(matching)' fail"
         case .dropConnection(let host, let matching, let times): return "next \(times) '\(matching)' on \(host) drop the connection"
         case .powerOnFails(let vm): return "power-on of \(vm) fails"
+        case .registrationRefused(let host, let datastore): return "\(host) refuses registrations from \(datastore)"
+        case .lateRegistration(let vm, let afterCommands): return "the next registration of \(vm) drops its client and lands \(afterCommands) commands later"
         }
     }
 

@@ -16,6 +16,27 @@ public struct Fleet: Codable, Sendable, Equatable {
     public var occurrences: [String: Int] = [:]
     /// Every command that changed state, as `host: command`, in order (crash tests read it).
     public var changeLog: [String] = []
+    /// Registrations accepted by a host whose client never heard back, landing later.
+    public var pendingLandings: [Landing]?
+
+    public struct Landing: Codable, Sendable, Equatable {
+        public var vm: String
+        public var host: String
+        public var vmid: Int
+        /// Lands once `commandCount` reaches this.
+        public var due: Int
+    }
+
+    /// Lands the registrations that are due, unless the VM was registered there meanwhile.
+    mutating func landDueRegistrations() {
+        guard let pending = pendingLandings, !pending.isEmpty else { return }
+        pendingLandings = pending.filter { $0.due > commandCount }
+        for landing in pending where landing.due <= commandCount {
+            guard let index = vmIndex(named: landing.vm), vms[index].registration?.host != landing.host else { continue }
+            vms[index].registration = SimVM.Registration(host: landing.host, vmid: landing.vmid)
+            changeLog.append("\(landing.host): registervm \(landing.vm) (landed late)")
+        }
+    }
 
     public init(hosts: [SimHost], datastores: [SimDatastore], vms: [SimVM], vcenter: SimVCenter?, faults: [FaultRule], seed: UInt64) {
         self.hosts = hosts
@@ -82,6 +103,8 @@ public struct SimHost: Codable, Sendable, Equatable {
     public var vmks: [Vmk]
     public var nextVmid: Int
     public var nextQuestionID: Int
+    /// Datastores this host lists as mounted but cannot open files on: registervm answers NotFound.
+    public var refusesRegistrationFrom: [String]?
     /// Commands that drop the SSH connection the next N times they run: `fragment -> times`.
     public var pendingDrops: [String: Int] = [:]
 
@@ -162,6 +185,8 @@ public struct SimVM: Codable, Sendable, Equatable {
     public var dependsOn: [String]
     /// A power-on of this VM fails (fault injection).
     public var failsToPowerOn: Bool
+    /// Its next registration drops the client and lands this many commands later (fault injection).
+    public var registersLateAfter: Int?
     /// Its registration points at files that were lost (PDL): hostd skips it as invalid.
     public var invalid = false
     /// Recovery metadata: VMs of one group are kept on different hosts.
@@ -185,4 +210,13 @@ public struct SimVCenter: Codable, Sendable, Equatable {
     public var hostName: String
     public var address: String
     public var servicesRunning: Bool
+    /// After a power-on, this many commands fail (exit 255) while the appliance boots: it accepts
+    /// SSH before its services can answer. Nil or 0: ready at once.
+    public var bootCommands: Int?
+    /// Commands left before the booting appliance is ready.
+    public var bootingCommandsLeft: Int?
+    /// Whether vMon starts the automatic services at boot (true unless the scenario says stopped).
+    public var servicesStartOnBoot: Bool?
+
+    public var isBooting: Bool { (bootingCommandsLeft ?? 0) > 0 }
 }

@@ -154,12 +154,22 @@ public enum SimulatedProbe {
         let name = request.host?.name ?? fleet.hosts.first { $0.address == request.address }?.name ?? request.address
         if let vcenter = fleet.vcenter, name == vcenter.hostName || request.address == vcenter.address {
             let vmOn = ApplianceShell.isRunning(at: vcenter.hostName, in: fleet)
+            if request.method == .https {
+                // rhttpproxy answers TLS as soon as the appliance is up, and 503 until vpxd runs.
+                if !vmOn { return (ProbeResult(state: .down, detail: "\(vcenter.address):\(request.port): no route to host"), nil) }
+                if vcenter.isBooting { return (ProbeResult(state: .down, detail: "\(vcenter.address):\(request.port): connection refused (the appliance is booting)"), nil) }
+                let path = request.paths.first ?? "/ui/"
+                return vcenter.servicesRunning
+                    ? (ProbeResult(state: .up, detail: "https://\(vcenter.address)\(path) answered HTTP 200"), nil)
+                    : (ProbeResult(state: .down, detail: "https://\(vcenter.address)\(path) answered HTTP 503 (the reverse proxy runs, vpxd does not)"), nil)
+            }
             if request.method == .tcp && request.port == 443 {
                 return (vmOn && vcenter.servicesRunning
                     ? ProbeResult(state: .up, detail: "\(vcenter.address):443 accepted the connection")
                     : ProbeResult(state: .down, detail: vmOn ? "\(vcenter.address):443 refused: vCenter services are stopped" : "\(vcenter.address):443: no route to host"), nil)
             }
-            return (vmOn ? ProbeResult(state: .up, detail: "\(name) answered") : ProbeResult(state: .down, detail: "\(vcenter.address): no route to host"), nil)
+            return (vmOn ? ProbeResult(state: .up, detail: "SSH to \(name) answered" + (vcenter.isBooting ? " (the appliance is still booting)" : ""))
+                         : ProbeResult(state: .down, detail: "\(vcenter.address): no route to host"), nil)
         }
         guard let index = fleet.hostIndex(name) else {
             return (ProbeResult(state: .down, detail: "\(request.address) is not part of the simulated fleet"), nil)
@@ -171,7 +181,7 @@ public enum SimulatedProbe {
         case .down:
             return (ProbeResult(state: .down, detail: "\(host.address):\(request.port): connection refused"), nil)
         case .hung:
-            if request.method == .tcp { return (ProbeResult(state: .up, detail: "\(host.address):\(request.port) accepted TCP (the host may still be hung)"), nil) }
+            if request.method != .ssh { return (ProbeResult(state: .up, detail: "\(host.address):\(request.port) accepted TCP (the host may still be hung)"), nil) }
             let wait = min(request.timeout, connectTimeout)
             return (ProbeResult(state: .down, detail: "\(host.address) accepted TCP but sent no SSH banner within \(wait)"), wait)
         }

@@ -21,6 +21,8 @@ struct CommandOutput {
     var stderr = ""
     var exit: Int32 = 0
     var wait: PendingWait?
+    /// The client's connection dies before the answer (the command may still take effect).
+    var dropsConnection = false
 
     static func text(_ stdout: String) -> CommandOutput { CommandOutput(stdout: stdout) }
     static func failure(_ stderr: String, exit: Int32 = 1) -> CommandOutput { CommandOutput(stderr: stderr, exit: exit) }
@@ -32,6 +34,7 @@ public enum Interpreter {
     public static func run(_ line: String, on host: String, fleet: inout Fleet) -> Execution {
         fleet.commandCount += 1
         fleet.occurrences["\(host)\u{1}\(line)", default: 0] += 1
+        fleet.landDueRegistrations()
         let parsed: ShellLine
         do {
             parsed = try ShellLine.parse(line)
@@ -46,6 +49,7 @@ public enum Interpreter {
         }
         if let failure = randomFailure(line, host: host, fleet: fleet) { return .finished(failure) }
         let result = execute(parsed, on: host, fleet: &fleet)
+        if result.dropsConnection { return .dropped }
         if let wait = result.wait, !parsed.background { return .waiting(wait) }
         return .finished(ShellOutput(stdout: result.stdout, stderr: result.stderr, exitStatus: result.exit))
     }
@@ -107,7 +111,7 @@ public enum Interpreter {
             }
             combinedOut += last.stdout
         }
-        return CommandOutput(stdout: combinedOut, stderr: combinedErr, exit: last.exit, wait: last.wait)
+        return CommandOutput(stdout: combinedOut, stderr: combinedErr, exit: last.exit, wait: last.wait, dropsConnection: last.dropsConnection)
     }
 
     static func runCommand(_ words: [String], stdin: String, on host: String, fleet: inout Fleet) -> CommandOutput {

@@ -19,7 +19,8 @@ public enum ScenarioLoader {
         return text
     }
     static let faultEffects = ["host_down", "host_hung", "hostd_crashed", "datastore_apd", "datastore_pdl", "datastore_returns",
-                               "vcenter_down", "latency", "random_failures", "drop_connection", "power_on_fails"]
+                               "vcenter_down", "latency", "random_failures", "drop_connection", "power_on_fails",
+                               "registration_lands_late", "registration_refused"]
 
     public static func load(path: String, seed: UInt64? = nil) throws -> Scenario {
         let text = try readInputFile(path, what: "scenario")
@@ -287,7 +288,7 @@ public enum ScenarioLoader {
     }
 
     static func parseVCenter(_ node: Node, vms: [String], _ reader: YAMLReader) -> SimVCenter? {
-        guard let pairs = reader.mapping(node, "vcenter", allowed: ["vm", "host", "address", "services"]) else { return nil }
+        guard let pairs = reader.mapping(node, "vcenter", allowed: ["vm", "host", "address", "services", "boot_commands", "services_after_boot"]) else { return nil }
         var vcenter = SimVCenter(vm: "", hostName: "vcsa", address: "10.10.0.5", servicesRunning: true)
         for (key, _, value) in pairs {
             switch key {
@@ -297,6 +298,8 @@ public enum ScenarioLoader {
             case "host": vcenter.hostName = reader.string(value, "host") ?? vcenter.hostName
             case "address": vcenter.address = reader.string(value, "address") ?? vcenter.address
             case "services": vcenter.servicesRunning = serviceState(value, reader)
+            case "boot_commands": vcenter.bootCommands = reader.integer(value, "boot_commands", range: 0...10_000)
+            case "services_after_boot": vcenter.servicesStartOnBoot = serviceState(value, reader)
             default: break
             }
         }
@@ -331,6 +334,20 @@ public enum ScenarioLoader {
             case "datastore_apd": effect = name(value, among: datastores, "datastore").map { .datastoreCondition(datastore: $0, condition: .apd) }
             case "datastore_pdl": effect = name(value, among: datastores, "datastore").map { .datastoreCondition(datastore: $0, condition: .pdl) }
             case "power_on_fails": effect = name(value, among: vms, "vm").map { .powerOnFails(vm: $0) }
+            case "registration_refused":
+                var host = "", datastore = ""
+                for (field, _, item) in reader.mapping(value, "registration_refused", allowed: ["host", "datastore"]) ?? [] {
+                    if field == "host" { host = name(item, among: hostNames, "host") ?? "" }
+                    if field == "datastore" { datastore = name(item, among: datastores, "datastore") ?? "" }
+                }
+                effect = .registrationRefused(host: host, datastore: datastore)
+            case "registration_lands_late":
+                var vm = "", after = 3
+                for (field, _, item) in reader.mapping(value, "registration_lands_late", allowed: ["vm", "after_commands"]) ?? [] {
+                    if field == "vm" { vm = name(item, among: vms, "vm") ?? "" }
+                    if field == "after_commands" { after = reader.integer(item, "after_commands", range: 0...1_000_000) ?? 3 }
+                }
+                effect = .lateRegistration(vm: vm, afterCommands: after)
             case "vcenter_down": effect = .vcenterDown
             case "latency":
                 let (fixed, jitter) = parseLatency(value, reader)

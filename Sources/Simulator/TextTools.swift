@@ -86,17 +86,24 @@ enum ApplianceShell {
         return fleet.vms.contains { $0.name == vcenter.vm && $0.power == .on }
     }
 
+    /// Services set to start manually: always listed under Stopped:, even on a healthy appliance.
+    static let manualServices = ["vmcam", "vmware-imagebuilder", "vmware-netdumper", "vmware-rbd-watchdog", "vmware-vcha"]
+
     static func run(_ name: String, _ arguments: [String], stdin: String, fleet: inout Fleet) -> CommandOutput {
         guard var vcenter = fleet.vcenter else { return .failure("bash: \(name): command not found\n", exit: 127) }
+        if vcenter.isBooting {
+            // Booting: sshd is up, vMon and the shell's tools are not ready yet.
+            vcenter.bootingCommandsLeft! -= 1
+            if !vcenter.isBooting { vcenter.servicesRunning = vcenter.servicesStartOnBoot != false }
+            fleet.vcenter = vcenter
+            return .failure("\(name): vMon API is not available yet: the appliance is still booting\n", exit: 255)
+        }
         switch name {
         case "service-control":
             if arguments.contains("--status") {
                 let running = vcenter.servicesRunning ? services : ["lwsmd", "vmafdd", "vmware-vmon"]
-                let stopped = services.filter { !running.contains($0) }
-                var text = ""
-                if !stopped.isEmpty { text += "Stopped:\n " + stopped.joined(separator: " ") + "\n" }
-                text += "Running:\n " + running.joined(separator: " ") + "\n"
-                return .text(text)
+                let stopped = manualServices + services.filter { !running.contains($0) }
+                return .text("Stopped:\n " + stopped.joined(separator: " ") + "\nRunning:\n " + running.joined(separator: " ") + "\n")
             }
             if arguments.contains("--start") {
                 var lines = ["Operation not cancellable. Please wait for it to finish..."]

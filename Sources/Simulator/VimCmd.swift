@@ -103,7 +103,11 @@ enum VimCmd {
     static func powerOnNow(_ index: Int, host: String, fleet: inout Fleet) {
         fleet.vms[index].power = .on
         fleet.vms[index].owner = host
-        if fleet.vcenter?.vm == fleet.vms[index].name { fleet.vcenter?.servicesRunning = true }
+        if let vcenter = fleet.vcenter, vcenter.vm == fleet.vms[index].name {
+            // The appliance boots: SSH answers first, its commands and services come later.
+            fleet.vcenter?.bootingCommandsLeft = vcenter.bootCommands ?? 0
+            fleet.vcenter?.servicesRunning = (vcenter.bootCommands ?? 0) == 0 && vcenter.servicesStartOnBoot != false
+        }
     }
 
     static func powerOff(_ arguments: [String], on host: String, fleet: inout Fleet) -> CommandOutput {
@@ -173,7 +177,8 @@ enum VimCmd {
             return .fault(Render.fault("vim.fault.InvalidDatastorePath", members: [("datastorePath", "\"\(pathText)\"")],
                                        message: "Invalid datastore path '\(pathText)'."))
         }
-        guard let datastore = fleet.datastoreIndex(path.datastore), fleet.datastores[datastore].isMounted(on: host) else { return notFound }
+        guard let datastore = fleet.datastoreIndex(path.datastore), fleet.datastores[datastore].isMounted(on: host),
+              !(fleet.hosts[hostIndex].refusesRegistrationFrom ?? []).contains(fleet.datastores[datastore].name) else { return notFound }
         let datastoreName = fleet.datastores[datastore].name
         guard let index = fleet.vms.firstIndex(where: { $0.datastore == datastoreName && $0.path == path.relativePath && !$0.isTemplate }) else {
             return notFound
@@ -184,8 +189,18 @@ enum VimCmd {
         }
         let vmid = fleet.hosts[hostIndex].nextVmid
         fleet.hosts[hostIndex].nextVmid += 1
+        if let later = fleet.vms[index].registersLateAfter {
+            // hostd took the request; the client's connection dies before the answer.
+            fleet.vms[index].registersLateAfter = nil
+            fleet.pendingLandings = (fleet.pendingLandings ?? []) + [Fleet.Landing(vm: fleet.vms[index].name, host: host, vmid: vmid, due: fleet.commandCount + later)]
+            var dropped = CommandOutput()
+            dropped.dropsConnection = true
+            return dropped
+        }
         // The dead host's stale registration is forgotten: ESXi only knows its own inventory.
         fleet.vms[index].registration = SimVM.Registration(host: host, vmid: vmid)
+        // A fresh registration from readable files is valid, whatever became of the old one.
+        fleet.vms[index].invalid = false
         if arguments.count > 1 { fleet.vms[index].name = arguments[1] }
         fleet.changeLog.append("\(host): registervm \(fleet.vms[index].name)")
         return .text("\(vmid)\n")
