@@ -125,8 +125,8 @@ struct DrillReport {
         if verdicts.isEmpty { lines.append("  (the scenario declares none)") }
         lines.append("")
         let held = verdicts.filter(\.passed).count
-        lines.append(exitCode == 0 ? "DRILL PASSED: \(held) of \(verdicts.count) checks hold; run \(summary.outcome.rawValue), as expected."
-                     : "DRILL FAILED: \(held) of \(verdicts.count) checks hold; run \(summary.outcome.rawValue)"
+        lines.append(exitCode == 0 ? "DRILL PASSED: \(held) of \(verdicts.count) checks hold. Run \(summary.outcome.rawValue), as expected."
+                     : "DRILL FAILED: \(held) of \(verdicts.count) checks hold. Run \(summary.outcome.rawValue)"
                         + (outcomeAsExpected ? "." : ", but a correct runbook ends \(scenario.expectedOutcome) here."))
         return lines.joined(separator: "\n")
     }

@@ -50,8 +50,9 @@ struct ResumeCommand: AsyncParsableCommand {
             throw invalid("\(error)")
         }
         if replay.dryRun { throw invalid("run \(runID) was a dry-run: it changed nothing, so there is nothing to resume; run it again") }
-        if replay.lastOutcome == RunSummary.Outcome.succeeded.rawValue {
-            print("run \(runID) already succeeded; there is nothing left to do (\(resumeCommand(directory).replacingOccurrences(of: "drctl resume", with: "drctl report")) shows it)")
+        // Ended with nothing left for drctl: recovered, or what was not is with the manual step.
+        if let outcome = replay.lastOutcome, [RunSummary.Outcome.succeeded.rawValue, RunSummary.Outcome.handedOff.rawValue].contains(outcome) {
+            print("run \(runID) already ended \(outcome); there is nothing left to do (\(resumeCommand(directory).replacingOccurrences(of: "drctl resume", with: "drctl report")) shows it)")
             if let drill = replay.drill, !drill.viaSSH { throw ExitCode(try checkEndState(drill, directory)) }
             return
         }

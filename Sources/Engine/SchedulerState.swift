@@ -323,7 +323,17 @@ final class SchedulerState {
             if case .approval = states[id]?.step.kind { return true }
             return false
         }.sorted()
-        return ItemWork(step: state.step, item: state.refs[index], roots: roots(for: state, index: index), behindApprovals: approvals)
+        var work = ItemWork(step: state.step, item: state.refs[index], roots: roots(for: state, index: index), behindApprovals: approvals)
+        work.followsPlannedChange = (ancestors[state.step.id] ?? []).contains { id in
+            guard let ancestor = states[id], ancestor.step.mutates || isWaitStep(ancestor.step) else { return false }
+            return ancestor.outcomes.contains { $0?.status == .planned }
+        }
+        return work
+    }
+
+    private func isWaitStep(_ step: Step) -> Bool {
+        if case .wait = step.kind { return true }
+        return false
     }
 
     /// What templates of this item may read: params, inventory, run, item, and the outputs of the

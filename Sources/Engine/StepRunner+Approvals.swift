@@ -43,7 +43,9 @@ extension StepRunner {
         for id in steps.keys.sorted() {
             for entry in steps[id]?["unanswered"]?.listValue ?? [] {
                 guard let host = entry["host"]?.text else { continue }
-                reasons[host, default: []].append("\(id): \(entry["reason"]?.text ?? "no answer")")
+                var reason = entry["reason"]?.text ?? "no answer"
+                if reason.hasPrefix("\(host): ") { reason.removeFirst(host.count + 2) }
+                reasons[host, default: []].append("\(id): \(reason)")
             }
         }
         guard !reasons.isEmpty else { return nil }

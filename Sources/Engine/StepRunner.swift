@@ -9,6 +9,9 @@ struct ItemWork: Sendable {
     let item: ItemRef
     let roots: [String: Value]
     let behindApprovals: [String]
+    /// A dry-run did not make a change this item comes after: what it would read does not exist
+    /// yet, so it is planned, not run.
+    var followsPlannedChange = false
 }
 
 /// What one host instance of an item ended with.
@@ -250,7 +253,7 @@ final class StepRunner: Sendable {
                 return .failed(reason: "when: \(error)", evidence: nil, attempts: 0, continued: false)
             }
         }
-        if options.dryRun && (options.offline || step.mutates || isWait(step)) {
+        if options.dryRun && (options.offline || step.mutates || isWait(step) || work.followsPlannedChange) {
             return plannedResult(await plan(work, host: host.name, scope: scope, note: nil))
         }
         if options.dryRun {

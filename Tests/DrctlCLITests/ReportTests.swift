@@ -21,24 +21,25 @@ struct ReportTests {
         let result = try await report(harness)
         #expect(result.status == 0, "\(result.stderr)")
         let text = result.stdout
-        for expected in ["# Run report: host-failure", "- **Outcome**: succeeded", "- **Started by**:", "killed before it ended", "- **Resumed by**:",
+        for expected in ["# Run report: host-failure", "- **Outcome**: handed off", "- **Goal**: 5 of 6 hold; handed off: scratch-01", "- **Started by**:", "killed before it ended", "- **Resumed by**:",
                          "| failed_host | esxi-01 |", "| approve-recovery | approved |", "--auto-approve (drill)",
-                         "| db-01 | esxi-03 |", "(until the last VM was powered on) against a target of 30m00s: met.",
+                         "| db-01 | esxi-03 |", "(until the last VM was powered on) against a target of 30m00s: NOT MET: the run's goal does not hold (handed off).",
                          "Not running from +", "| esxi-02 | register |", "Hash chain intact over", "## Failures\n\n(none)"] {
             #expect(text.contains(expected), "missing \(expected) in:\n\(text)")
         }
     }
 
-    @Test("a failed drill shows the failure with the output that explains it")
+    @Test("a partial drill shows the failure with the output that explains it")
     func failures() async throws {
         let harness = CrashHarness()
         let drill = CrashHarness.Drill(name: "power-on-fails", arguments: ["Runbooks/host-failure.yaml", "--scenario", "Simulator/host-failure-power-on-fails.yaml",
                                                                           "--param", "failed_host=esxi-01"])
-        #expect(try await harness.start(drill) == .exited(1))
+        #expect(try await harness.start(drill) == .exited(0), "the scenario expects a partial run")
         let text = try await report(harness).stdout
         #expect(text.contains("### power-on [app-01] on esxi-0"), "\(text)")
         #expect(text.contains("GenericVmConfigFault"))
-        #expect(text.contains("- **Outcome**: failed"))
+        #expect(text.contains("- **Outcome**: partial"))
+        #expect(text.contains("not recovered: app-01, web; reboot"))
     }
 
     @Test("HTML: one self-contained page, its Gantt chart and trend chart are well-formed SVG, earlier drills make the trend")

@@ -130,7 +130,7 @@ struct ResumeTests {
         #expect(try await harness.start(Self.hostFailure) == .exited(0))
         let finished = try await harness.resume()
         #expect(finished.status == 0)
-        #expect(finished.stdout.contains("already succeeded"))
+        #expect(finished.stdout.contains("already ended handed off"))
 
         let edited = CrashHarness()
         #expect(try await edited.start(Self.hostFailure, failpoint: "step-finished:5") == .killed)
