@@ -99,7 +99,9 @@ struct DrillCommand: AsyncParsableCommand {
 
     /// Prints the drill report; returns the drill's exit code.
     static func report(_ runbook: Runbook, summary: RunSummary, scenario: Scenario, fleet: Fleet, faults: [String], redactor: Redactor) -> Int32 {
-        let report = DrillReport(runbook: runbook, summary: summary, scenario: scenario, verdicts: scenario.check(fleet), faults: faults)
+        // A generated site has invariants (the outcome word among them) instead of fixed answers.
+        let invariants = scenario.invariants?.check(scenario, final: fleet, outcome: summary.outcome.rawValue) ?? []
+        let report = DrillReport(runbook: runbook, summary: summary, scenario: scenario, verdicts: invariants + scenario.check(fleet), faults: faults)
         print(redactor.redact(report.text))
         return report.exitCode
     }

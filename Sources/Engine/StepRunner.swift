@@ -123,7 +123,7 @@ final class StepRunner: Sendable {
         } catch {
             return failure("\(error)")
         }
-        if work.step.fallback, hosts.count > 1 { return await runOnFirstThatSucceeds(work, hosts: hosts) }
+        if work.step.fallback { return await runOnFirstThatSucceeds(work, hosts: hosts) }
         let results = await withTaskGroup(of: (Int, HostResult).self) { group in
             for (index, host) in hosts.enumerated() {
                 group.addTask { (index, await self.runOnHost(work, host: host)) }

@@ -51,7 +51,12 @@ public enum Placement {
             let better = { (a: Int, b: Int) -> Bool in
                 candidates[a].freeMB != candidates[b].freeMB ? candidates[a].freeMB > candidates[b].freeMB : candidates[a].name < candidates[b].name
             }
-            let ranked = fitting.sorted(by: better)
+            // Back where it ran, when that host is a candidate with room: nothing moves for nothing.
+            let lastHost = fields["last_host"].flatMap { $0 == .null ? nil : $0.text }
+            let ranked = fitting.sorted { a, b in
+                let homeA = candidates[a].name == lastHost, homeB = candidates[b].name == lastHost
+                return homeA != homeB ? homeA : better(a, b)
+            }
             if let best = ranked.first {
                 candidates[best].freeMB -= memory
                 candidates[best].placed += 1

@@ -13,6 +13,9 @@ public struct Scenario: Sendable {
     /// The run outcome a correct runbook reaches here: `succeeded`, or `partial`, `handed off`,
     /// `failed` for a fault it cannot recover from (the checks then say what must still hold).
     public var expectedOutcome: String = "succeeded"
+    /// For generated sites: invariants any correct recovery meets, the outcome word included,
+    /// instead of one expected outcome.
+    public var invariants: SiteInvariants?
     /// Inventory metadata that is not fleet state: which inventory host name the appliance has.
     public var inventory: Inventory
 

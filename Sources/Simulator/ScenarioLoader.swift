@@ -5,10 +5,29 @@ import Yams
 
 /// Reads a scenario file, reporting every problem as `file:line:col: message`.
 public enum ScenarioLoader {
-    static let topKeys = ["scenario", "description", "seed", "latency", "hosts", "datastores", "vms", "vcenter", "faults", "expect", "expect_outcome"]
+    static let topKeys = ["scenario", "description", "seed", "latency", "hosts", "datastores", "vms", "vcenter", "faults", "expect", "expect_outcome", "invariants"]
     /// A variant names a `base` scenario and adds faults or replaces the expectations.
     static let variantKeys = ["scenario", "description", "base", "seed", "faults", "expect", "expect_outcome"]
     static let outcomes = ["succeeded", "partial", "handed off", "failed"]
+
+    /// `invariants: { failed_host: esxi-03 }`, `{ lost_datastore: ds-gold }` or `{ vcenter: true }`.
+    static func parseInvariants(_ node: Node, hostNames: [String], datastores: [String], _ reader: YAMLReader) -> SiteInvariants? {
+        guard let pairs = reader.mapping(node, "invariants", allowed: ["failed_host", "lost_datastore", "vcenter"]), let (key, _, value) = pairs.first else {
+            reader.report(node, "invariants name what failed: failed_host, lost_datastore or vcenter")
+            return nil
+        }
+        let name = reader.string(value, key) ?? ""
+        switch key {
+        case "failed_host":
+            if !hostNames.contains(name) { reader.report(value, "no host '\(name)' in this scenario\(Suggestion.hint(for: name, among: hostNames))") }
+            return SiteInvariants(subject: .failedHost(name))
+        case "lost_datastore":
+            if !datastores.contains(name) { reader.report(value, "no datastore '\(name)' in this scenario\(Suggestion.hint(for: name, among: datastores))") }
+            return SiteInvariants(subject: .lostDatastore(name))
+        default:
+            return SiteInvariants(subject: .vcenter)
+        }
+    }
 
     static func expectedOutcome(_ node: Node?, _ reader: YAMLReader) -> String? {
         guard let node, let text = reader.string(node, "expect_outcome") else { return nil }
@@ -80,6 +99,7 @@ public enum ScenarioLoader {
         var scenario = Scenario(name: name, description: fields["description"].flatMap { reader.string($0, "description") } ?? "",
                                 file: file, fleet: fleet, expectations: expectations, inventory: before)
         if let outcome = expectedOutcome(fields["expect_outcome"], reader) { scenario.expectedOutcome = outcome }
+        if let node = fields["invariants"] { scenario.invariants = parseInvariants(node, hostNames: hostNames, datastores: datastores.map(\.name), reader) }
         guard reader.diagnostics.isEmpty else { throw InvalidInput(reader.diagnostics) }
         return scenario
     }
