@@ -36,7 +36,8 @@ public enum Placement {
             guard var fields = vms[index].mapValue else {
                 throw EvaluationError("place needs a list of VM maps (with name, memory_mb, priority), got \(vms[index].kindName)")
             }
-            let memory = fields["memory_mb"]?.numberValue ?? 0
+            // A VM that will be left off (power_on: false) takes no memory.
+            let memory = fields["power_on"] == .bool(false) ? 0 : fields["memory_mb"]?.numberValue ?? 0
             let group = fields["anti_affinity"].flatMap { $0 == .null ? nil : $0.text }
             let datastore = fields["datastore"].flatMap { $0 == .null ? nil : $0.text }
             let sees = { (host: Int) -> Bool in

@@ -129,7 +129,9 @@ public struct SiteGenerator {
             faults.append("  - { datastore_returns: { datastore: \(lost!), after_rescans: \(random.int(in: 1...2)), as: \(random.chance(0.5) ? "ok" : "snapshot") } }")
             params = ["datastore=\(lost!)", "return_timeout=12s"]
         case .vcenter:
-            let home = survivors[random.int(in: 0...(survivors.count - 1))]
+            // The appliance ran somewhere with room for it.
+            let roomy = survivors.filter { used[$0, default: 0] + 21504 <= memory[$0]! * 9 / 10 }
+            let home = roomy.isEmpty ? richest : roomy[random.int(in: 0...(roomy.count - 1))]
             let datastore = datastoreNames.first { zoning[$0]!.contains(home) && !$0.hasPrefix("ds-local") } ?? datastoreNames[0]
             let applianceHost = zoning[datastore]!.contains(home) ? home : zoning[datastore]![0]
             vmLines.append("  - { name: vcsa-01, datastore: \(datastore), host: \(applianceHost), power: off, memory_mb: 21504, priority: 1 }")

@@ -8,7 +8,7 @@ import Foundation
 /// - power-ons respect priority groups and `depends_on`;
 /// - nothing is done to VMs the failure did not affect;
 /// - the outcome word the run reported matches the live end state.
-public struct SiteInvariants: Sendable {
+public struct SiteInvariants: Sendable, Equatable {
     /// What the drill is about, as the scenario's `invariants:` names it.
     public enum Subject: Sendable, Equatable {
         case failedHost(String)
@@ -29,12 +29,13 @@ public struct SiteInvariants: Sendable {
         var verdicts: [Scenario.Verdict] = []
 
         // Recovered exactly once, on an eligible host, powered as its inventory wants (a VM whose
-        // power-on is made to fail, or that depends on one, need only be registered).
-        let faulted = faultedVMs(final)
+        // power-on is made to fail, or that depends on a VM that does not run, need only be registered).
+        // The appliance is off because vCenter is down: recovering it means running it.
+        let wants = { (name: String) -> Bool in self.subject == .vcenter || (wantedOn[name] ?? true) }
+        let faulted = faultedVMs(final, affected: Set(affected.map(\.name)), wantsOn: wants)
         var holding: [String] = [], notHolding: [String] = [], incomplete: [String] = []
         for vm in affected {
-            // The appliance is off because vCenter is down: recovering it means running it.
-            let wantOn = subject == .vcenter || (wantedOn[vm.name] ?? true)
+            let wantOn = wants(vm.name)
             let holdsNow = isRegistered(vm.name, final: final) && (final.vms.first { $0.name == vm.name }!.power == .on) == wantOn
             if holdsNow { holding.append(vm.name) } else { notHolding.append(vm.name) }
             let acceptable = holdsNow || (faulted.contains(vm.name) && isRegistered(vm.name, final: final))
@@ -63,7 +64,9 @@ public struct SiteInvariants: Sendable {
         } else if !notHolding.isEmpty && storageLost.count == notHolding.count {
             truth = "handed off"
         } else {
-            truth = holding.isEmpty ? "failed" : "partial"
+            // A datastore that came back is part of what was recovered.
+            let someHolds = !holding.isEmpty || (datastoreSubject && datastoreBack(final))
+            truth = someHolds ? "partial" : "failed"
         }
         verdicts.append(Scenario.Verdict(expectation: "the outcome word matches the live end state", passed: outcome == truth,
                                          detail: outcome == truth ? "\(outcome): \(holding.count) of \(affected.count) affected VMs hold"
@@ -84,13 +87,15 @@ public struct SiteInvariants: Sendable {
         }
     }
 
-    /// Power-ons that cannot succeed (an injected fault), and everything that depends on them.
-    func faultedVMs(_ fleet: Fleet) -> Set<String> {
+    /// Power-ons that cannot succeed (an injected fault), VMs that depend on an affected VM that
+    /// should run but does not, and everything that depends on those.
+    func faultedVMs(_ fleet: Fleet, affected: Set<String>, wantsOn: (String) -> Bool) -> Set<String> {
         var faulted = Set(fleet.vms.filter(\.failsToPowerOn).map(\.name))
+        let notRunning = affected.filter { name in wantsOn(name) && fleet.vms.first { $0.name == name }?.power != .on }
         var grew = true
         while grew {
             grew = false
-            for vm in fleet.vms where !faulted.contains(vm.name) && vm.dependsOn.contains(where: faulted.contains) {
+            for vm in fleet.vms where !faulted.contains(vm.name) && vm.dependsOn.contains(where: { faulted.contains($0) || notRunning.contains($0) }) {
                 faulted.insert(vm.name)
                 grew = true
             }
@@ -113,6 +118,11 @@ public struct SiteInvariants: Sendable {
                 && !(host.refusesRegistrationFrom ?? []).contains(vm.datastore)
                 && host.memoryMB - final.memoryInUse(on: host.name) >= vm.memoryMB
         }
+    }
+
+    var datastoreSubject: Bool {
+        if case .lostDatastore = subject { return true }
+        return false
     }
 
     func datastoreBack(_ final: Fleet) -> Bool {
