@@ -2,10 +2,10 @@
 SWIFT        ?= swift
 BIN          := .build/debug/drctl
 # graphviz: `drctl graph` output is checked with dot. libssh2-1-dev and openssh-server: the SSH
-# transport and its tests against a real sshd.
+# transport and its tests against a real sshd. curl: https probes (is vCenter answering?).
 DEBIAN_PACKAGES := graphviz libssh2-1-dev openssh-server pkg-config curl
 
-.PHONY: all deps build test drill bench crash-test report-check clean
+.PHONY: all deps build test drill bench crash-test soak report-check clean
 
 all: build
 
@@ -35,6 +35,10 @@ drill: build
 # 300 more SIGKILL-and-resume points than `make test` runs (set DRCTL_CRASH_POINTS, DRCTL_CRASH_SEED).
 crash-test: build
 	DRCTL_CRASH_POINTS=$${DRCTL_CRASH_POINTS:-351} $(SWIFT) test --filter CrashTests
+
+# Each runbook against more generated sites than `make test` drills (DRCTL_SITES per runbook, from DRCTL_SITE_SEED).
+soak: build
+	DRCTL_SITES=$${DRCTL_SITES:-2000} DRCTL_SITE_SEED=$${DRCTL_SITE_SEED:-10000} $(SWIFT) test --filter GeneratedSiteTests
 
 # A drill's HTML report rendered in headless Chromium, with a screenshot in .build/report-check/.
 report-check: build

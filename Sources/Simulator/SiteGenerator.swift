@@ -130,10 +130,11 @@ public struct SiteGenerator {
             params = ["datastore=\(lost!)", "return_timeout=12s"]
         case .vcenter:
             // The appliance ran somewhere with room for it.
-            let roomy = survivors.filter { used[$0, default: 0] + 21504 <= memory[$0]! * 9 / 10 }
-            let home = roomy.isEmpty ? richest : roomy[random.int(in: 0...(roomy.count - 1))]
-            let datastore = datastoreNames.first { zoning[$0]!.contains(home) && !$0.hasPrefix("ds-local") } ?? datastoreNames[0]
-            let applianceHost = zoning[datastore]!.contains(home) ? home : zoning[datastore]![0]
+            let roomy = survivors.filter { host in
+                used[host, default: 0] + 21504 <= memory[host]! * 9 / 10 && datastoreNames.contains { zoning[$0]!.contains(host) }
+            }
+            let applianceHost = roomy.isEmpty ? richest : roomy[random.int(in: 0...(roomy.count - 1))]
+            let datastore = datastoreNames.first { zoning[$0]!.contains(applianceHost) } ?? datastoreNames[0]
             vmLines.append("  - { name: vcsa-01, datastore: \(datastore), host: \(applianceHost), power: off, memory_mb: 21504, priority: 1 }")
             if random.chance(0.4), let index = hostLines.firstIndex(where: { $0.contains("name: \(applianceHost),") }) {
                 // The appliance's own host died with it.

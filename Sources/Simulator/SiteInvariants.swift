@@ -32,7 +32,7 @@ public struct SiteInvariants: Sendable, Equatable {
         // power-on is made to fail, or that depends on a VM that does not run, need only be registered).
         // The appliance is off because vCenter is down: recovering it means running it.
         let wants = { (name: String) -> Bool in self.subject == .vcenter || (wantedOn[name] ?? true) }
-        let faulted = faultedVMs(final, affected: Set(affected.map(\.name)), wantsOn: wants)
+        let faulted = faultedVMs(final, affected: Set(affected.map(\.name)))
         var holding: [String] = [], notHolding: [String] = [], incomplete: [String] = []
         for vm in affected {
             let wantOn = wants(vm.name)
@@ -88,10 +88,11 @@ public struct SiteInvariants: Sendable, Equatable {
     }
 
     /// Power-ons that cannot succeed (an injected fault), VMs that depend on an affected VM that
-    /// should run but does not, and everything that depends on those.
-    func faultedVMs(_ fleet: Fleet, affected: Set<String>, wantsOn: (String) -> Bool) -> Set<String> {
+    /// does not run, and everything that depends on those.
+    func faultedVMs(_ fleet: Fleet, affected: Set<String>) -> Set<String> {
         var faulted = Set(fleet.vms.filter(\.failsToPowerOn).map(\.name))
-        let notRunning = affected.filter { name in wantsOn(name) && fleet.vms.first { $0.name == name }?.power != .on }
+        // A dependency that does not run (failed, or off and never registered) excuses its dependants.
+        let notRunning = affected.filter { name in fleet.vms.first { $0.name == name }?.power != .on }
         var grew = true
         while grew {
             grew = false

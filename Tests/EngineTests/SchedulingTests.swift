@@ -35,9 +35,12 @@ struct SchedulingTests {
         #expect(summary.outcome == .succeeded)
         let powerA = try #require(await transport.record("power a"))
         let registerC = try #require(await transport.record("register c"))
-        #expect(powerA.start < registerC.end, "power a should start while register c is still running")
+        // Decided by the order of events: register c cannot end before power a starts, unless
+        // pipelining is broken (then it gives up after 60 s and this fails).
+        #expect(registerC.sawUntil, "power a should start while register c is still running")
+        #expect(powerA.startEvent < registerC.endEvent)
         let powerC = try #require(await transport.record("power c"))
-        #expect(powerC.start >= registerC.end)
+        #expect(powerC.startEvent > registerC.endEvent)
     }
 
     @Test("with barrier: true every item waits for the whole step it needs")
@@ -47,7 +50,7 @@ struct SchedulingTests {
         #expect(summary.outcome == .succeeded)
         let powerA = try #require(await transport.record("power a"))
         let registerC = try #require(await transport.record("register c"))
-        #expect(powerA.start >= registerC.end)
+        #expect(powerA.startEvent > registerC.endEvent)
     }
 
     @Test("a pipelined step reads the same item's capture")
@@ -90,7 +93,10 @@ struct SchedulingTests {
             Inventory.VM(name: "web-01", priority: 2, dependsOn: ["app-01"]),
             Inventory.VM(name: "report-01", priority: 3),
         ])
-        let transport = ScriptedTransport { _, command, _ in .init(delay: command.contains("db-01") ? .milliseconds(150) : .milliseconds(20)) }
+        // db-01 holds until cache-01 has started: both run together only if group 1 starts at once.
+        let transport = ScriptedTransport { _, command, _ in
+            command.contains("db-01") ? .init(delay: .milliseconds(20), until: "power cache-01") : .init(delay: .milliseconds(20))
+        }
         let summary = try await runEngine("""
         runbook: prio
         steps:
@@ -104,10 +110,11 @@ struct SchedulingTests {
         func record(_ name: String) async throws -> ScriptedTransport.Record { try #require(await transport.record("power \(name)")) }
         let db = try await record("db-01"), cache = try await record("cache-01"), app = try await record("app-01")
         let web = try await record("web-01"), report = try await record("report-01")
-        #expect(app.start >= db.end && app.start >= cache.end, "group 2 starts after group 1 finished")
-        #expect(web.start >= app.end, "web-01 depends on app-01 in the same group")
-        #expect(report.start >= web.end && report.start >= app.end, "group 3 after group 2")
-        #expect(cache.start < db.end, "items of one group run together")
+        // Decided by the order of starts and ends, never by the clock.
+        #expect(app.startEvent > db.endEvent && app.startEvent > cache.endEvent, "group 2 starts after group 1 finished")
+        #expect(web.startEvent > app.endEvent, "web-01 depends on app-01 in the same group")
+        #expect(report.startEvent > web.endEvent && report.startEvent > app.endEvent, "group 3 after group 2")
+        #expect(db.sawUntil && cache.startEvent < db.endEvent, "items of one group run together")
     }
 
     @Test("a VM whose dependency failed is skipped, naming the dependency")

@@ -11,7 +11,8 @@ actor ScriptedTransport: Transport {
         var stderr: String = ""
         var exit: Int32 = 0
         var delay: Duration = .zero
-        /// Keeps the command running until this other command has started (at most 5 s).
+        /// Keeps the command running until this other command has started (at most 60 s: a test
+        /// that waits that long has failed, and `Record.sawUntil` says so).
         var until: String?
     }
 
@@ -20,6 +21,12 @@ actor ScriptedTransport: Transport {
         var command: String
         var start: ContinuousClock.Instant
         var end: ContinuousClock.Instant
+        /// The order of this command's start and end among every start and end: decides "before"
+        /// by events, not by the clock.
+        var startEvent = 0
+        var endEvent = 0
+        /// The command it waited for (`Reply.until`) did start while it ran.
+        var sawUntil = false
     }
 
     private let reply: @Sendable (String, String, Int) -> Reply
@@ -27,6 +34,7 @@ actor ScriptedTransport: Transport {
     private var startedCommands: [String] = []
     private var callsPerCommand: [String: Int] = [:]
     private var running = 0
+    private var eventCounter = 0
     private var runningPerHost: [String: Int] = [:]
     private(set) var maxRunning = 0
     private(set) var maxRunningPerHost: [String: Int] = [:]
@@ -48,14 +56,18 @@ actor ScriptedTransport: Transport {
         maxRunning = max(maxRunning, running)
         maxRunningPerHost[host.name] = max(maxRunningPerHost[host.name] ?? 0, runningPerHost[host.name]!)
         startedCommands.append(command)
+        eventCounter += 1
+        let startEvent = eventCounter
         try? await Task.sleep(for: answer.delay)
         if let other = answer.until {
-            let deadline = ContinuousClock.now + .seconds(5)
+            let deadline = ContinuousClock.now + .seconds(60)
             while !startedCommands.contains(other), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
         }
         running -= 1
         runningPerHost[host.name]! -= 1
-        records.append(Record(host: host.name, command: command, start: start, end: ContinuousClock.now))
+        eventCounter += 1
+        records.append(Record(host: host.name, command: command, start: start, end: ContinuousClock.now, startEvent: startEvent, endEvent: eventCounter,
+                              sawUntil: answer.until.map(startedCommands.contains) ?? false))
         return CommandResult(stdout: answer.stdout, stderr: answer.stderr, exitStatus: answer.exit, duration: ContinuousClock.now - start)
     }
 
