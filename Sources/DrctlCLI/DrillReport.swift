@@ -49,7 +49,7 @@ struct DrillReport {
                 if recoveries[item.label] == nil { order.append(item.label) }
                 if outcome.status == .skipped, let reason = outcome.reason, reason.hasPrefix("when:") {
                     recoveries[item.label] = VMRecovery(name: item.label, recovered: false, leftAlone: true, host: nil, poweredOnAfter: nil,
-                                                        note: "left as it was (\(reason))")
+                                                        note: "not powered on (\(reason))")
                     continue
                 }
                 recoveries[item.label] = VMRecovery(name: item.label, recovered: outcome.isSuccess, host: outcome.hosts.first,

@@ -55,7 +55,7 @@ final class SchedulerState {
         ancestors = StepGraph.ancestors(of: runbook.steps)
         for step in runbook.steps { states[step.id] = StepState(step: step) }
         var dependents: [String: [String]] = [:]
-        for step in runbook.steps { for need in step.needs { dependents[need, default: []].append(step.id) } }
+        for step in runbook.steps { for need in step.needs + step.after { dependents[need, default: []].append(step.id) } }
         self.dependents = dependents
         changes = runbook.steps.reversed().map { .step($0.id) }
     }
@@ -188,7 +188,7 @@ final class SchedulerState {
         state.step.needs.allSatisfy { id in
             guard let need = states[id] else { return true }
             return isPipelined(need, with: state) ? need.isExpanded : need.isFinished
-        }
+        } && state.step.after.allSatisfy { states[$0]?.isFinished ?? true }
     }
 
     private func expand(_ state: StepState) {

@@ -8,9 +8,11 @@ extension StepRunner {
     func runApproval(_ work: ItemWork, _ approval: Approval) async -> ItemOutcome {
         let scope = DictionaryScope(work.roots)
         let prompt = (try? approval.prompt.template.value(in: scope).text) ?? approval.prompt.template.source
-        var evidence = approval.show.map { shown in
-            (label: shown.label, value: (try? shown.value.template.value(in: scope).text) ?? "(unavailable)")
+        let missing = MissingFields()
+        var evidence = MissingFields.$current.withValue(missing) {
+            approval.show.map { shown in (label: shown.label, value: (try? shown.value.template.value(in: scope).text) ?? "(unavailable)") }
         }
+        if !missing.fields.isEmpty { evidence.append((label: "not known (shown as ?)", value: missing.fields.joined(separator: ", "))) }
         if let silent = silentHosts(work.roots) { evidence.append((label: "hosts that did not answer", value: silent)) }
         if options.dryRun {
             return await plan(work, host: nil, scope: scope, note: nil, lines: ["APPROVAL: \(prompt)"] + evidence.map { "  \($0.label): \($0.value)" })
@@ -49,7 +51,12 @@ extension StepRunner {
             }
         }
         guard !reasons.isEmpty else { return nil }
-        return reasons.keys.sorted().map { host in "\(host) (\(reasons[host]!.first!)\(reasons[host]!.count > 1 ? "; and \(reasons[host]!.count - 1) more steps" : ""))" }
-            .joined(separator: ", ")
+        // One line per host: the steps it did not answer, and the first reason given.
+        return reasons.keys.sorted().map { host in
+            let entries = reasons[host]!
+            let steps = entries.map { String($0.prefix { $0 != ":" }) }
+            let reason = entries[0].drop { $0 != ":" }.dropFirst().trimmingCharacters(in: .whitespaces)
+            return "\(host) (\(steps.joined(separator: ", ")): \(reason))"
+        }.joined(separator: "; ")
     }
 }

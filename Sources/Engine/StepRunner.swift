@@ -198,7 +198,8 @@ final class StepRunner: Sendable {
                 allDone = allDone && alreadyDone
                 outcome.attempts = max(outcome.attempts, attempts)
             case .failed(let reason, let shown, let attempts, let isContinued, _):
-                failures.append(hosts.count > 1 ? "\(hosts[index]): \(reason)" : reason)
+                // Transport errors already start with the host's name.
+                failures.append(hosts.count > 1 && !reason.hasPrefix("\(hosts[index]): ") ? "\(hosts[index]): \(reason)" : reason)
                 unanswered.append(["host": .string(hosts[index]), "reason": .string(reason)])
                 if let shown { evidence.append(shown) }
                 outcome.attempts = max(outcome.attempts, attempts)

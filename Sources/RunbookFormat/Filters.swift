@@ -54,7 +54,11 @@ extension ExpressionEvaluator {
             return .list(try list().map { item in
                 var text = pattern
                 for (field, value) in item.mapValue ?? ["item": item] { text = text.replacingOccurrences(of: "{\(field)}", with: value.text) }
-                // A field the map lacks reads '?', never the placeholder itself.
+                // A field the map lacks reads '?', never the placeholder itself, and is noted for a warning.
+                for match in text.matches(of: unfilledPlaceholder) {
+                    let field = text[match.range].dropFirst().dropLast()
+                    MissingFields.current?.add("\(field) of \(item["name"]?.text ?? item.text)")
+                }
                 return .string(text.replacing(unfilledPlaceholder, with: "?"))
             })
         case "sum": return .number(try list().compactMap(\.numberValue).reduce(0, +))
@@ -114,3 +118,20 @@ extension ExpressionEvaluator {
 }
 
 import Foundation
+
+/// The fields `format` could not fill while a template was evaluated (`{priority}` of a VM that has
+/// none), so what is shown as `?` can be named beside it.
+public final class MissingFields: @unchecked Sendable {
+    @TaskLocal public static var current: MissingFields?
+
+    private let lock = NSLock()
+    private var noted: [String] = []
+
+    public init() {}
+
+    func add(_ what: String) {
+        lock.withLock { if !noted.contains(what) { noted.append(what) } }
+    }
+
+    public var fields: [String] { lock.withLock { noted } }
+}

@@ -43,6 +43,7 @@ public enum GraphRendering {
             for need in step.needs {
                 lines.append("  \(quoted(need)) -> \(quoted(step.id))\(step.barrier ? " [style=bold, label=\"barrier\"]" : "");")
             }
+            for earlier in step.after { lines.append("  \(quoted(earlier)) -> \(quoted(step.id)) [style=dashed, label=\"after\"];") }
         }
         lines.append("}")
         return lines.joined(separator: "\n") + "\n"
@@ -68,6 +69,10 @@ public enum GraphRendering {
             for need in step.needs {
                 guard let from = ids[need] else { continue }
                 lines.append("  \(from) \(step.barrier ? "==>" : "-->") \(ids[step.id]!)")
+            }
+            for earlier in step.after {
+                guard let from = ids[earlier] else { continue }
+                lines.append("  \(from) -.->|after| \(ids[step.id]!)")
             }
         }
         return lines.joined(separator: "\n") + "\n"

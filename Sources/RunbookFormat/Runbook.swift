@@ -52,6 +52,9 @@ public struct Step: Sendable {
     public var id: String
     public var title: String
     public var needs: [String]
+    /// Steps that must have finished first, however they ended: ordering only (a restore from
+    /// backup asked after the power-ons, even when one failed). Their outputs are not read.
+    public var after: [String] = []
     public var kind: Kind
     /// The host or hosts the step runs on (inventory names), templated.
     public var on: LocatedTemplate?

@@ -8,7 +8,7 @@ public enum RunbookLoader {
     static let topLevelKeys = ["runbook", "title", "description", "rto", "params", "limits", "redact", "steps", "goal"]
     static let stepKeys = ["id", "title", "needs", "run", "action", "with", "approval", "probe", "wait", "on", "foreach",
                            "order", "barrier", "when", "capture", "expect", "retry", "timeout", "on_failure", "verify", "mutates", "set",
-                           "fallback", "hand_off"]
+                           "fallback", "hand_off", "after"]
     static let kindKeys = ["run", "action", "approval", "probe", "wait"]
 
     /// Loads and fully validates a runbook file. Throws `InvalidInput` listing every problem.
@@ -129,6 +129,10 @@ public enum RunbookLoader {
             case "needs":
                 if case .scalar = value { step.needs = reader.string(value, "needs").map { [$0] } ?? [] } else {
                     step.needs = (reader.sequence(value, "needs") ?? []).compactMap { reader.string($0, "a needs entry") }
+                }
+            case "after":
+                if case .scalar = value { step.after = reader.string(value, "after").map { [$0] } ?? [] } else {
+                    step.after = (reader.sequence(value, "after") ?? []).compactMap { reader.string($0, "an after entry") }
                 }
             case "on": step.on = parseHostList(value, reader)
             case "foreach": step.foreach = parseForeach(value, reader)

@@ -35,11 +35,16 @@ public enum RunbookValidator {
                 diagnostics.append(Diagnostic(step.keyLocations["needs"] ?? step.location,
                                               "step '\(step.id)' needs '\(need)', but no step has that id\(Suggestion.hint(for: need, among: ids))"))
             }
+            for earlier in step.after where firstSeen[earlier] == nil {
+                diagnostics.append(Diagnostic(step.keyLocations["after"] ?? step.location,
+                                              "step '\(step.id)' comes after '\(earlier)', but no step has that id\(Suggestion.hint(for: earlier, among: ids))"))
+            }
             if need(itself: step) {
                 diagnostics.append(Diagnostic(step.keyLocations["needs"] ?? step.location, "step '\(step.id)' needs itself"))
             }
         }
-        if let cycle = findCycle(runbook.steps) {
+        // `after` orders steps as `needs` does: a cycle through either can never start.
+        if let cycle = findCycle(runbook.steps.map { step in var ordered = step; ordered.needs += step.after; return ordered }) {
             let step = firstSeen[cycle[0]]!
             diagnostics.append(Diagnostic(step.keyLocations["needs"] ?? step.location,
                                           "the steps form a cycle (each needs the next): \(cycle.joined(separator: " -> ")); remove one of these needs"))

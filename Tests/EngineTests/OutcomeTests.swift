@@ -199,3 +199,21 @@ actor RecordingGate: ApprovalGate {
 
     func decideFailure(_ request: FailureQuestion) async -> FailureDecision { .abort }
 }
+
+@Suite("after: ordering without depending")
+struct AfterTests {
+    @Test("a step after another starts once it finished, even when it failed, and is not skipped by that failure")
+    func afterFailure() async throws {
+        let transport = ScriptedTransport { _, command, _ in .init(exit: command == "power" ? 1 : 0) }
+        let summary = try await runEngine("""
+        runbook: a
+        steps:
+          - { id: power, on: h1, run: power }
+          - { id: restore, on: h2, run: restore, after: [power] }
+        """, transport: transport)
+        #expect(summary.status("power") == .failed)
+        #expect(summary.status("restore") == .succeeded)
+        let power = try #require(await transport.record("power")), restore = try #require(await transport.record("restore"))
+        #expect(restore.startEvent > power.endEvent)
+    }
+}

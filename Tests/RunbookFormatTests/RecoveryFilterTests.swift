@@ -61,6 +61,9 @@ struct RecoveryFilterTests {
 
     @Test("format writes ? for a field the map lacks, never the placeholder")
     func formatMissing() throws {
-        #expect(try eval("vms | format('{name} (priority {priority})')", ["vms": [["name": "a"]]]) == ["a (priority ?)"])
+        let missing = MissingFields()
+        let shown = try MissingFields.$current.withValue(missing) { try eval("vms | format('{name} (priority {priority})')", ["vms": [["name": "a"]]]) }
+        #expect(shown == ["a (priority ?)"])
+        #expect(missing.fields == ["priority of a"])
     }
 }
