@@ -79,7 +79,8 @@ enum SummaryPrinter {
         lines.append("  " + goal.sentence)
         if let met = summary.rtoMet, let target = summary.rto {
             lines.append("  RTO \(DurationText.format(target)): " + (met ? "met (\(DurationText.format(summary.duration)))"
-                : summary.outcome == .succeeded ? "MISSED (\(DurationText.format(summary.duration)))" : "not met: the goal does not hold"))
+                : summary.outcome == .succeeded ? "MISSED (\(DurationText.format(summary.duration)))"
+                : "not met: the run ended \(summary.outcome.rawValue), so the goal does not hold"))
         }
         return lines
     }

@@ -29,7 +29,7 @@ struct DrillTests {
         // scratch-01 sat on the dead host's own disk: a restore from backup, and the RTO is not met.
         #expect(report.contains("→ scratch-01 (handed off to the manual step)"))
         #expect(report.contains("5 of 6 hold; handed off: scratch-01"))
-        #expect(report.range(of: #"recovery took \S+ against a target of 30m00s: not met \(the goal does not hold\)"#, options: .regularExpression) != nil)
+        #expect(report.range(of: #"recovery took \S+ against a target of 30m00s: not met \(the run ended handed off, so the goal does not hold\)"#, options: .regularExpression) != nil)
         #expect(report.contains("vim-cmd solo/registervm '/vmfs/volumes/ds-shared-02/web; reboot/web; reboot.vmx'"))
         #expect(!report.contains("golden-rhel9"), "templates are never registered")
         #expect(!report.contains("register [scratch-01]"), "a VM on the failed host's local disk cannot be recovered")
@@ -75,7 +75,7 @@ struct DrillTests {
         let result = try await drill(Self.datastoreFailure, "datastore-never-returns")
         #expect(result.status == 0, "the scenario expects handed off: \(result.stdout)")
         #expect(result.stdout.contains("Run: handed off"))
-        #expect(result.stdout.contains("not met (the goal does not hold)"))
+        #expect(result.stdout.contains("not met (the run ended handed off, so the goal does not hold)"))
         #expect(result.stdout.contains("restore-from-backup: approved by"))
         #expect(result.stdout.contains("did not hold within 2s"))
         #expect(result.stdout.contains("→ erp-db (handed off to the manual step)"))
@@ -108,8 +108,8 @@ struct DrillTests {
 
     @Test("site realities: each scenario ends as a correct runbook must",
           arguments: [(hostFailureDrill, "host-failure-partial-zoning", "Run: succeeded"),
-                      (hostFailureDrill, "host-failure-renamed-vm", "✓ crm-app: powered on"),
-                      (hostFailureDrill, "host-failure-escaped-names", "✓ web/01: powered on"),
+                      (hostFailureDrill, "host-failure-renamed-vm", "✓ crm-app: powered on, on"),
+                      (hostFailureDrill, "host-failure-escaped-names", "✓ web/01: powered on, on"),
                       (hostFailureDrill, "host-failure-late-registration", "DRILL PASSED"),
                       (["Runbooks/host-failure.yaml", "--param", "failed_host=esxi-04"], "host-failure-unlucky-order", "Run: succeeded"),
                       (datastoreFailureDrill, "datastore-failure-second-host-down", "2 of 3 hosts answered; no answer from esxi-03")])
@@ -128,7 +128,7 @@ struct DrillTests {
         for vm in ["app-db", "app-api", "batch-01"] {
             #expect(!result.stdout.contains("register [\(vm)] on esxi-02"), "\(vm) tried on esxi-02, which does not mount ds-app")
         }
-        #expect(result.stdout.contains("✓ batch-01: powered off on esxi-04"), "power_on: false is registered and left off")
+        #expect(result.stdout.contains("✓ batch-01: powered off, on esxi-04"), "power_on: false is registered and left off")
     }
 
     @Test("without --auto-approve and no terminal, a drill stops at the first approval with exit 3")

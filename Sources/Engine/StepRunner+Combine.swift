@@ -1,0 +1,70 @@
+import DrctlCore
+import Foundation
+import RunbookFormat
+
+/// One item's outcome from what each of its hosts answered.
+extension StepRunner {
+    /// One item's outcome from its hosts' results. With `tolerant` (a read on several hosts), the
+    /// hosts that did not answer do not fail the item when others did: the outputs come from the
+    /// hosts that answered, `unanswered` names the others and why, and the reason says so.
+    func combine(_ results: [HostResult], hosts: [String], tolerant: Bool) -> ItemOutcome {
+        var outcome = ItemOutcome(status: .succeeded, hosts: hosts, started: nil, duration: .zero, attempts: 0, reason: nil, evidence: nil, outputs: [:])
+        var perHostOutputs: [[String: Value]] = []
+        var failures: [String] = []
+        var unanswered: [Value] = []
+        var answered: [Value] = []
+        var evidence: [String] = []
+        var allDone = true
+        var planned = false
+        var skipped: [String] = []
+        var continued = false
+        var undecided: [String] = []
+        for (index, result) in results.enumerated() {
+            switch result {
+            case .done(let outputs, let alreadyDone, let attempts):
+                perHostOutputs.append(outputs)
+                answered.append(.string(hosts[index]))
+                allDone = allDone && alreadyDone
+                outcome.attempts = max(outcome.attempts, attempts)
+            case .failed(let reason, let shown, let attempts, let isContinued, _):
+                // Transport errors already start with the host's name.
+                failures.append(hosts.count > 1 && !reason.hasPrefix("\(hosts[index]): ") ? "\(hosts[index]): \(reason)" : reason)
+                unanswered.append(["host": .string(hosts[index]), "reason": .string(reason)])
+                if let shown { evidence.append(shown) }
+                outcome.attempts = max(outcome.attempts, attempts)
+                continued = isContinued
+            case .planned(let outputs):
+                planned = true
+                perHostOutputs.append(outputs)
+            case .skipped(let reason):
+                skipped.append(reason)
+            case .undecided(let reason):
+                undecided.append(reason)
+            }
+        }
+        outcome.outputs = OutputAggregation.combine(perHostOutputs)
+        if !planned {
+            outcome.outputs["answered"] = .list(answered)
+            outcome.outputs["unanswered"] = .list(unanswered)
+        }
+        if !failures.isEmpty, tolerant, !answered.isEmpty, undecided.isEmpty {
+            outcome.reason = "\(answered.count) of \(hosts.count) hosts answered; no answer from " + failures.joined(separator: "; ")
+            outcome.evidence = evidence.isEmpty ? nil : evidence.joined(separator: "\n")
+        } else if !failures.isEmpty {
+            outcome.status = continued ? .failedContinued : .failed
+            outcome.reason = failures.joined(separator: "; ")
+            outcome.evidence = evidence.isEmpty ? nil : evidence.joined(separator: "\n")
+        } else if !undecided.isEmpty {
+            outcome.status = .awaitingApproval
+            outcome.reason = undecided.joined(separator: "; ")
+        } else if planned {
+            outcome.status = .planned
+        } else if skipped.count == results.count {
+            outcome.status = .skipped
+            outcome.reason = skipped.first
+        } else if allDone && !perHostOutputs.isEmpty {
+            outcome.status = .alreadyDone
+        }
+        return outcome
+    }
+}
