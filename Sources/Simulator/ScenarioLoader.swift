@@ -57,6 +57,11 @@ public enum ScenarioLoader {
 
         var fleet = Fleet(hosts: hosts, datastores: datastores, vms: vms, vcenter: vcenter, faults: faults, seed: chosenSeed)
         fleet.numberRegistrations()
+        // An appliance that runs at the start of a scenario with boot_commands is still booting.
+        if let vcenter = fleet.vcenter, (vcenter.bootCommands ?? 0) > 0, fleet.vms.contains(where: { $0.name == vcenter.vm && $0.power == .on }) {
+            fleet.vcenter?.bootingCommandsLeft = vcenter.bootCommands
+            fleet.vcenter?.servicesRunning = false
+        }
         // The inventory describes the estate as it was before the incident.
         let before = inventory(for: fleet)
         // Hosts and datastores that start failed take their VMs down with them.

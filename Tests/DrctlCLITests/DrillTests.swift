@@ -82,7 +82,7 @@ struct DrillTests {
     }
 
     @Test("vCenter loss, every variant: the appliance comes back and vCenter answers",
-          arguments: ["vcenter-loss", "vcenter-services-down", "vcenter-host-failed", "vcenter-booting"])
+          arguments: ["vcenter-loss", "vcenter-services-down", "vcenter-host-failed", "vcenter-booting", "vcenter-booting-in-place"])
     func vcenterLoss(_ scenario: String) async throws {
         let result = try await drill(Self.vcenterLoss, scenario)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
