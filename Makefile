@@ -32,9 +32,10 @@ test: build
 drill: build
 	$(BIN) drill Runbooks/host-failure.yaml --scenario Simulator/host-failure.yaml --param failed_host=esxi-01 --auto-approve
 
-# 300 more SIGKILL-and-resume points than `make test` runs (set DRCTL_CRASH_POINTS, DRCTL_CRASH_SEED).
+# 300 more SIGKILL-and-resume points than `make test` runs (set DRCTL_CRASH_POINTS, DRCTL_CRASH_SEED),
+# and a failed write of the run's record at every write point of a drill, not every 9th.
 crash-test: build
-	DRCTL_CRASH_POINTS=$${DRCTL_CRASH_POINTS:-351} $(SWIFT) test --filter CrashTests
+	DRCTL_CRASH_POINTS=$${DRCTL_CRASH_POINTS:-351} DRCTL_WRITE_POINTS=all $(SWIFT) test --filter "CrashTests|WriteFailureTests"
 
 # Each runbook against more generated sites than `make test` drills (DRCTL_SITES per runbook, from DRCTL_SITE_SEED).
 soak: build

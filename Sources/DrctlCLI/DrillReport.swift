@@ -30,7 +30,7 @@ struct DrillReport {
 
     /// 0 only when the run's outcome is the expected one and every end-state check holds.
     var exitCode: Int32 {
-        if summary.outcome == .awaitingApproval || summary.outcome == .interrupted { return summary.exitCode }
+        if [.awaitingApproval, .interrupted, .recordLost].contains(summary.outcome) { return summary.exitCode }
         return passed && outcomeAsExpected ? 0 : 1
     }
 
@@ -125,6 +125,10 @@ struct DrillReport {
         if verdicts.isEmpty { lines.append("  (the scenario declares none)") }
         lines.append("")
         let held = verdicts.filter(\.passed).count
+        if [.awaitingApproval, .interrupted, .recordLost].contains(summary.outcome) {
+            lines.append("DRILL NOT FINISHED: run \(summary.outcome.rawValue); `drctl resume` goes on with it.")
+            return lines.joined(separator: "\n")
+        }
         lines.append(exitCode == 0 ? "DRILL PASSED: \(held) of \(verdicts.count) checks hold. Run \(summary.outcome.rawValue), as expected."
                      : "DRILL FAILED: \(held) of \(verdicts.count) checks hold. Run \(summary.outcome.rawValue)"
                         + (outcomeAsExpected ? "." : ", but a correct runbook ends \(scenario.expectedOutcome) here."))

@@ -166,7 +166,11 @@ func execute(_ loaded: RunFlags.Loaded, transport: any Transport, options: RunOp
     interrupts.cancel()
     if options.dryRun { print(redactor.redact(SummaryPrinter.plan(summary, offline: options.offline))) }
     if printSummary { print(redactor.redact(SummaryPrinter.summary(summary))) }
-    if summary.outcome == .interrupted || summary.outcome == .awaitingApproval, !options.dryRun {
+    if let lost = summary.recordLost {
+        writeError("drctl: the run's record could not be written: \(lost). drctl stopped there: no host was changed after that "
+                   + "(commands already running were let finish). Free the space or fix the disk, then go on with: \(resumeCommand(journal.directory))")
+    }
+    if summary.outcome == .interrupted || summary.outcome == .awaitingApproval || summary.outcome == .recordLost, !options.dryRun {
         print("To go on from here: \(resumeCommand(journal.directory))")
     }
     await journal.close()

@@ -58,6 +58,7 @@ enum SummaryPrinter {
         case .partial: lines.append("PARTIAL (exit 4): only part of the goal holds. Keep working on what is listed as not recovered.")
         case .handedOff: lines.append("HANDED OFF (exit 5): what the run did not recover was left to the manual step; it is listed above.")
         case .planIncomplete: lines.append("The plan is incomplete (exit 1): discovery failed, see above.")
+        case .recordLost: lines.append("STOPPED (exit 6): the run's record could not be written, so nothing more was changed. The hosts may be half-recovered.")
         default: break
         }
         return lines.joined(separator: "\n")

@@ -3,8 +3,9 @@ import Foundation
 /// Crash injection for the crash tests: `DRCTL_FAILPOINT=NAME:N` kills this process with SIGKILL
 /// the N-th time the point named NAME is passed (`NAME:N:torn` lets the caller cut its write
 /// short first). Points: every journal event type (after the line is on disk) and `host-change`
-/// (after the simulator applied and saved a change, before drctl hears of it). Unset, each
-/// check is one comparison.
+/// (after the simulator applied and saved a change, before drctl hears of it). `write-error:N`
+/// (`write-error:N:EIO`) makes the N-th write of the run's record fail with ENOSPC (or EIO)
+/// instead. Unset, each check is one comparison.
 public enum Failpoint {
     public struct Armed: Sendable {
         public var name: String
@@ -32,6 +33,12 @@ public enum Failpoint {
     }
 
     public static var tears: Bool { armed?.torn ?? false }
+
+    /// At the armed `write-error` point: the errno the write fails with; nil otherwise.
+    public static func injectedWriteError() -> Int32? {
+        guard reached("write-error") else { return nil }
+        return ProcessInfo.processInfo.environment["DRCTL_FAILPOINT"]?.hasSuffix(":EIO") == true ? EIO : ENOSPC
+    }
 
     public static func crash() -> Never {
         kill(getpid(), SIGKILL)

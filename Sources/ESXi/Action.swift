@@ -22,6 +22,10 @@ public protocol ESXiShell: Sendable {
     func run(_ command: String) async throws -> ShellOutput
 }
 
+/// An error after which an action must stop at once rather than poll on (the run's record can no
+/// longer be written): actions that tolerate a failed read pass these through.
+public protocol StopsTheAction: Error {}
+
 /// A command ESXi answered with a failure that carries no vSphere fault.
 public struct ESXiCommandFailed: Error, Sendable, Equatable, CustomStringConvertible {
     public var command: String

@@ -104,8 +104,15 @@ enum PowerOnAction {
             try? await Task.sleep(for: delay)
             if Task.isCancelled { break }
             delay = poll
-            guard let output = try? await shell.run(ESXiCommand.message(vmid: vmid)),
-                  let question = QuestionParser.parse(output.stdout) else { continue }
+            let output: ShellOutput
+            do {
+                output = try await shell.run(ESXiCommand.message(vmid: vmid))
+            } catch let stop as StopsTheAction {
+                throw stop
+            } catch {
+                continue  // a read that failed once is read again at the next poll
+            }
+            guard let question = QuestionParser.parse(output.stdout) else { continue }
             return try await VMActions.answer(question, with: answer, vmid: vmid, shell)
         }
         return ""

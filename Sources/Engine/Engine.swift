@@ -55,6 +55,7 @@ public final class Engine: Sendable {
         } else {
             await events.emit(.runStarted(runbook: runbook.name, dryRun: options.dryRun, params: params))
         }
+        var lostRecord: String?
         let graph = SchedulerState(runbook: runbook, inventory: inventory, baseRoots: baseRoots(), restored: resume?.finished ?? [:])
         await withTaskGroup(of: (String, Int, ItemOutcome).self) { group in
             var running = 0
@@ -79,13 +80,19 @@ public final class Engine: Sendable {
                 guard running > 0, let (stepID, index, outcome) = await group.next() else { break }
                 running -= 1
                 graph.finish(stepID, index, outcome)
+                // No record, no more work: what runs may end, nothing new starts.
+                if lostRecord == nil, let lost = await events.recordLost() {
+                    lostRecord = lost
+                    stop.request()
+                }
             }
         }
         graph.markUnreached(interrupted: stop.isRequested)
         for (step, item, outcome) in graph.takeSettled() {
             await events.emit(.itemFinished(step: step, item: item, outcome: outcome))
         }
-        var outcome = outcome(graph)
+        if lostRecord == nil { lostRecord = await events.recordLost() }
+        var outcome = lostRecord != nil ? .recordLost : outcome(graph)
         var goal: GoalVerdict?
         if let goalSpec = runbook.goal, [.succeeded, .failed].contains(outcome) {
             goal = await GoalCheck(goal: goalSpec, runner: runner, events: events)
@@ -95,7 +102,8 @@ public final class Engine: Sendable {
         var summary = RunSummary(runbook: runbook.name, outcome: outcome, steps: graph.results(), approvals: await records.approvals,
                                  plan: await records.plan, started: started, duration: ContinuousClock.now - clock, rto: runbook.rto)
         summary.goal = goal
-        if summary.outcome == .interrupted || summary.outcome == .awaitingApproval {
+        summary.recordLost = lostRecord
+        if summary.outcome == .interrupted || summary.outcome == .awaitingApproval || summary.outcome == .recordLost {
             await events.emit(.runPaused(reason: summary.outcome.rawValue))
         }
         await events.emit(.runEnded(summary))

@@ -25,6 +25,8 @@ final class HostShell: ESXiShell, @unchecked Sendable {
 
     func run(_ command: String) async throws -> ShellOutput {
         await events.emit(.commandSent(step: step, item: item, host: host.name, command: command, mutates: mutates))
+        // A change is sent only once its line is on disk: with the record lost, it is not sent at all.
+        if mutates, let lost = await events.recordLost() { throw RecordLost(reason: lost) }
         do {
             let result = try await transport.execute(command, on: host, timeout: nil)
             await events.emit(.commandFinished(step: step, item: item, host: host.name, command: command, result: result))
@@ -58,4 +60,15 @@ struct EventSink: Sendable {
     func emit(_ event: RunEvent) async {
         for observer in observers { await observer.record(event) }
     }
+
+    func recordLost() async -> String? {
+        for observer in observers { if let lost = await observer.recordLost() { return lost } }
+        return nil
+    }
+}
+
+/// The run's record could not be written: nothing more is changed.
+public struct RecordLost: StopsTheAction, Sendable, CustomStringConvertible {
+    public var reason: String
+    public var description: String { "not sent: the run's record cannot be written (\(reason)), so drctl changes nothing more" }
 }

@@ -42,6 +42,13 @@ public enum RunEvent: Sendable {
 
 public protocol RunObserver: Sendable {
     func record(_ event: RunEvent) async
+    /// Why the run's record can no longer be written (a full disk), or nil. Nothing may change a
+    /// host once it cannot be recorded.
+    func recordLost() async -> String?
+}
+
+extension RunObserver {
+    public func recordLost() async -> String? { nil }
 }
 
 /// A step item as a dry-run shows it: what would run, where, behind which approval.

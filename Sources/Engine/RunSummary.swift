@@ -17,6 +17,9 @@ public struct RunSummary: Sendable {
         case planned = "planned (dry run)"
         /// A dry-run whose discovery failed: the plan does not show everything that would run.
         case planIncomplete = "plan incomplete (dry run)"
+        /// The run's record could not be written (a full disk): it stopped before changing anything
+        /// more, whatever the hosts now look like.
+        case recordLost = "stopped: its record could not be written"
     }
 
     public struct StepResult: Sendable {
@@ -49,6 +52,8 @@ public struct RunSummary: Sendable {
     public var rto: Duration?
     /// The goal's verdict, checked against live state at the end (nil: no goal, or not checked).
     public var goal: GoalVerdict?
+    /// Why the run's record could not be written, when it could not.
+    public var recordLost: String?
 
     /// Met only when the goal holds within the target: a run that recovered less met nothing.
     public var rtoMet: Bool? {
@@ -56,7 +61,7 @@ public struct RunSummary: Sendable {
     }
 
     /// 0 succeeded, 1 failed (or an incomplete plan), 3 stopped at an approval, 4 partial,
-    /// 5 handed off, 130 interrupted (2, invalid input, never gets this far). docs/cli.md lists them.
+    /// 5 handed off, 6 the record could not be written, 130 interrupted (2, invalid input, never gets this far). docs/cli.md lists them.
     public var exitCode: Int32 {
         switch outcome {
         case .succeeded, .planned: return 0
@@ -64,6 +69,7 @@ public struct RunSummary: Sendable {
         case .awaitingApproval: return 3
         case .partial: return 4
         case .handedOff: return 5
+        case .recordLost: return 6
         case .interrupted: return 130
         }
     }

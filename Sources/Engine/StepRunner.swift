@@ -215,7 +215,8 @@ final class StepRunner: Sendable {
             case .success(let outputs):
                 return .done(outputs: tagged(outputs, host: host.name), alreadyDone: false, attempts: attempt)
             case .failure(let failure):
-                if attempt < step.retry.attempts && !stop.isRequested {
+                // With the record lost nothing is tried again: a retry would be a change off the record.
+                if attempt < step.retry.attempts && !stop.isRequested, await events.recordLost() == nil {
                     let delay = step.retry.delay(before: attempt + 1)
                     await events.emit(.retrying(step: step.id, item: work.item, nextAttempt: attempt + 1, delay: delay, reason: failure.reason))
                     try? await Task.sleep(for: delay)

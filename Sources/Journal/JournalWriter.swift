@@ -31,6 +31,9 @@ public actor JournalWriter: RunObserver {
     /// The sequence number of the last line on disk (fsync'd).
     private var durable: Int
     private var flushing = false
+    /// The first write or fsync that failed, with its path and OS error: from then on nothing is
+    /// written, and the engine changes no host (a change needs its line on disk first).
+    private var failure: String?
     private var waiters: [(sequence: Int, continuation: CheckedContinuation<Void, Never>)] = []
     private nonisolated let disk = DispatchQueue(label: "drctl.journal.disk")
 
@@ -68,8 +71,10 @@ public actor JournalWriter: RunObserver {
         timestamps.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
     }
 
+    public func recordLost() -> String? { failure }
+
     public func record(_ event: RunEvent) async {
-        guard !closed else { return }
+        guard !closed, failure == nil else { return }
         var fields = JournalEntry.fields(for: event, run: directory.id)
         switch event {
         case .runStarted: fields.merge(header?.fields ?? [:]) { first, _ in first }
@@ -114,13 +119,33 @@ public actor JournalWriter: RunObserver {
         return ["outputs_file": "outputs/\(name)"]
     }
 
+    /// A large output in a file of its own, on disk before the line that names it.
     private func writeFile(_ name: String, _ data: Data) {
         let file = directory.outputs.appendingPathComponent(name)
-        FileManager.default.createFile(atPath: file.path, contents: data)
-        if let written = try? FileHandle(forWritingTo: file) {
-            try? written.synchronize()
-            try? written.close()
+        if let problem = Self.writeWhole(data, to: file.path) { noteFailure("\(file.path): \(problem)") }
+    }
+
+    /// Writes and fsyncs a whole file; the OS error when it could not.
+    private static func writeWhole(_ data: Data, to path: String) -> String? {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { return String(cString: strerror(errno)) }
+        defer { Foundation.close(descriptor) }
+        if let injected = Failpoint.injectedWriteError() { return String(cString: strerror(injected)) }
+        let written = data.withUnsafeBytes { buffer -> Int in
+            var offset = 0
+            while offset < buffer.count {
+                let count = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if count < 0 { if errno == EINTR { continue } else { return -1 } }
+                offset += count
+            }
+            return offset
         }
+        if written < 0 || fsync(descriptor) != 0 { return String(cString: strerror(errno)) }
+        return nil
+    }
+
+    private func noteFailure(_ problem: String) {
+        if failure == nil { failure = problem }
     }
 
     private func safe(_ text: String) -> String {
@@ -165,7 +190,10 @@ public actor JournalWriter: RunObserver {
             let crashCut = pendingCrashCut
             pending = Data()
             pendingCrashCut = nil
-            await write(batch, crashCut: crashCut)
+            if failure == nil, let problem = await write(batch, crashCut: crashCut) {
+                noteFailure("\(directory.journal.path): \(problem)")
+            }
+            // Waiters go on either way: after a failure they find the record lost and change nothing.
             durable = last
             let ready = waiters.filter { $0.sequence <= last }
             waiters.removeAll { $0.sequence <= last }
@@ -174,23 +202,35 @@ public actor JournalWriter: RunObserver {
         flushing = false
     }
 
-    /// Writes and fsyncs a batch on the disk queue; at an armed failpoint, only up to its cut, then dies.
-    private nonisolated func write(_ batch: Data, crashCut: Int?) async {
+    /// Writes and fsyncs a batch on the disk queue; at an armed failpoint, only up to its cut, then
+    /// dies. Returns the OS error when the write or the fsync failed (a full disk, an I/O error).
+    private nonisolated func write(_ batch: Data, crashCut: Int?) async -> String? {
         let descriptor = handle.fileDescriptor
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        return await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
             disk.async {
+                if let injected = Failpoint.injectedWriteError() {
+                    // As a full disk does: part of the batch may reach the file, the rest does not.
+                    _ = batch.prefix(batch.count / 2).withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress!, $0.count) }
+                    continuation.resume(returning: String(cString: strerror(injected)))
+                    return
+                }
                 let bytes = crashCut.map { batch.prefix($0) } ?? batch
+                var problem: String?
                 bytes.withUnsafeBytes { buffer in
                     var offset = 0
                     while offset < buffer.count {
                         let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                        if written < 0 { if errno == EINTR { continue } else { break } }
+                        if written < 0 {
+                            if errno == EINTR { continue }
+                            problem = String(cString: strerror(errno))
+                            return
+                        }
                         offset += written
                     }
                 }
-                fsync(descriptor)
+                if fsync(descriptor) != 0, problem == nil { problem = String(cString: strerror(errno)) }
                 if crashCut != nil { Failpoint.crash() }
-                continuation.resume()
+                continuation.resume(returning: problem)
             }
         }
     }

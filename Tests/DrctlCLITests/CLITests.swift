@@ -51,6 +51,22 @@ struct CLI {
         return arguments + ["--runs-dir", runsDirectory]
     }
 
+    /// Runs a shell command line (mount, umount) off the cooperative pool; its exit status.
+    static func shell(_ line: String) async throws -> Int32 {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/bin/sh")
+                process.arguments = ["-c", line]
+                continuation.resume(with: Swift.Result {
+                    try process.run()
+                    process.waitUntilExit()
+                    return process.terminationStatus
+                })
+            }.start()
+        }
+    }
+
     static func temporaryFile(_ name: String, _ contents: String) throws -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
