@@ -30,6 +30,8 @@ struct ResumeCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Print every command and its output.") var verbose = false
     @Option(help: "Most commands running at once (default: the runbook's, else 32).") var maxParallel: Int?
     @Option(help: "Most commands running at once on one host (default: the runbook's, else 4).") var maxPerHost: Int?
+    @Option(help: "How long to wait for a change the dead process sent to land, before sending it again (default: per action, e.g. 10s for vm.registervm).")
+    var settle: String?
     @OptionGroup var ssh: SSHFlags
 
     func run() async throws {
@@ -86,7 +88,13 @@ struct ResumeCommand: AsyncParsableCommand {
             throw invalid("\(directory.journal.path): cannot append to the journal: \(error)")
         }
         describe(replay)
-        let options = RunOptions(maxParallel: maxParallel, maxPerHost: maxPerHost, runID: runID)
+        var options = RunOptions(maxParallel: maxParallel, maxPerHost: maxPerHost, runID: runID)
+        if let settle {
+            guard let duration = DurationText.parse(settle) else { throw invalid("--settle \(settle): not a duration such as 10s") }
+            options.settle = duration
+        }
+        // A drill's simulated hosts land late work by commands, not by time: a short settle will do.
+        if world != nil, options.settle == nil { options.settle = .milliseconds(100) }
         let gate = TerminalApprovalGate.forThisProcess(autoApprove: autoApprove)
         if let world {
             let stateFile = StateFile(path: directory.fleetState.path)

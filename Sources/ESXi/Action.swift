@@ -121,6 +121,9 @@ public struct ESXiAction: Sendable {
     public var perform: @Sendable (ActionArguments, any ESXiShell) async throws -> Outputs
     /// A read-only check: the outputs when the effect already exists, nil when it does not.
     public var verify: (@Sendable (ActionArguments, any ESXiShell) async throws -> Outputs?)?
+    /// How long a change sent by a process that died may take to land on the host: a resume that
+    /// finds it not done waits this long and checks again before sending it once more.
+    public var settle: Duration = .seconds(10)
 
     public init(name: String, summary: String, parameters: [ActionParameter] = [], mutates: Bool, outputs: [String],
                 plan: @escaping @Sendable (ActionArguments) throws -> [String],
@@ -134,6 +137,15 @@ public struct ESXiAction: Sendable {
         self.plan = plan
         self.perform = perform
         self.verify = verify
+    }
+}
+
+extension ESXiAction {
+    /// The same action with another settle time (seconds).
+    static func settling(_ seconds: Int, _ action: ESXiAction) -> ESXiAction {
+        var changed = action
+        changed.settle = .seconds(Int64(seconds))
+        return changed
     }
 }
 

@@ -59,7 +59,12 @@ enum PowerOnAction {
             }
             return (output!, answered)
         }
-        try PowerCommandParser.check(powerOnOutput.combined)
+        do {
+            try PowerCommandParser.check(powerOnOutput.combined)
+        } catch let fault as ESXiFault where fault.type == "InvalidPowerState" && fault.members["existingState"] == "poweredOn" {
+            // "Already powered on": the change is there (an earlier attempt's, say): done, not failed.
+            return ["state": .string(PowerState.poweredOn.rawValue), "answered": .string(answeredWhileRunning)]
+        }
         guard powerOnOutput.exitStatus == 0 else {
             throw ESXiCommandFailed(command: ESXiCommand.powerOn(vmid: vmid), output: powerOnOutput)
         }

@@ -50,7 +50,7 @@ enum VMActions {
             return ["vmid": .int(existing.vmid)]
         })
 
-    static let unregister = ESXiAction(
+    static let unregister = ESXiAction.settling(5, ESXiAction(
         name: "vm.unregister", summary: "Remove a VM from the host's inventory (its files stay).", parameters: [vmid],
         mutates: true, outputs: [],
         plan: { arguments in [ESXiCommand.unregister(vmid: try arguments.integer("vmid"))] },
@@ -63,7 +63,7 @@ enum VMActions {
             let listing = try await listAll(shell)
             // An invalid registration is skipped by getallvms but still there.
             return listing.vms.contains(where: { $0.vmid == vmid }) || listing.invalidVmids.contains(vmid) ? nil : [:]
-        })
+        }))
 
     static let powerOff = ESXiAction(
         name: "vm.power.off", summary: "Power a VM off (hard).", parameters: [vmid], mutates: true, outputs: ["state"],

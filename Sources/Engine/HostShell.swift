@@ -28,12 +28,14 @@ final class HostShell: ESXiShell, @unchecked Sendable {
         // A change is sent only once its line is on disk: with the record lost, it is not sent at all.
         if mutates, let lost = await events.recordLost() { throw RecordLost(reason: lost) }
         do {
-            let result = try await transport.execute(command, on: host, timeout: nil)
+            // The transport ends the command at the attempt's deadline itself (SSH closes its channel).
+            let result = try await transport.execute(command, on: host, timeout: AttemptDeadline.current.map { max(.zero, $0 - ContinuousClock.now) })
             await events.emit(.commandFinished(step: step, item: item, host: host.name, command: command, result: result))
             note("$ \(command)\n\(result.stdout)\(result.stderr)")
             return ShellOutput(stdout: result.stdout, stderr: result.stderr, exitStatus: result.exitStatus)
         } catch {
-            await events.emit(.commandFailed(step: step, item: item, host: host.name, command: command, error: "\(error)"))
+            let text = error is CancellationError ? "timed out: drctl stopped waiting; it may still be running on the host" : "\(error)"
+            await events.emit(.commandFailed(step: step, item: item, host: host.name, command: command, error: text))
             note("$ \(command)\n\(error)")
             throw error
         }
@@ -51,6 +53,11 @@ final class HostShell: ESXiShell, @unchecked Sendable {
         transcript.append(text)
         lock.unlock()
     }
+}
+
+/// When the attempt running this task gives up: commands are sent with what is left of it.
+enum AttemptDeadline {
+    @TaskLocal static var current: ContinuousClock.Instant?
 }
 
 /// Delivers events to every observer, in order, before the caller goes on.

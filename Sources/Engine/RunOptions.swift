@@ -12,6 +12,10 @@ public struct RunOptions: Sendable {
     public var defaultTimeout: Duration
     public var probeTimeout: Duration
     public var runID: String
+    /// How long a resume waits for in-flight changes of a dead process to land before checking
+    /// again (nil: each action's own settle time; 10 s for run steps). Drills use a short one:
+    /// their simulated hosts land late work by commands, not by time.
+    public var settle: Duration?
 
     public static let defaultMaxParallel = 32
     /// ESXi's sshd accepts 10 unauthenticated connections at once (MaxStartups 10:30:100); stay well under.
@@ -49,29 +53,86 @@ public final class StopSignal: @unchecked Sendable {
     }
 }
 
-struct TimeoutError: Error {}
+struct TimeoutError: Error {
+    /// The attempt did not end within the grace after it was cancelled: it may still be running.
+    var stillRunning = false
+}
 
-/// Runs `body` but gives up after `limit`. The body keeps running detached if it ignores
-/// cancellation (a blocking C call), so the caller is never held past the limit.
-func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+/// Runs `body` but gives up after `limit`.
+///
+/// On timeout the work is cancelled and waited for, up to `grace`, so that a retry never overlaps
+/// the attempt before it; `TimeoutError.stillRunning` says when it did not end within that.
+func withTimeout<T: Sendable>(_ limit: Duration, grace: Duration = .seconds(10), _ body: @escaping @Sendable () async throws -> T) async throws -> T {
     let gate = ResumeOnce()
-    return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
-        let work = Task {
+    let ended = EndSignal()
+    let work = Task {
+        defer { ended.fire() }
+        return try await body()
+    }
+    let outcome: Result<T, Error> = await withCheckedContinuation { continuation in
+        Task {
             do {
-                let value = try await body()
-                if gate.claim() { continuation.resume(returning: value) }
+                let value = try await work.value
+                if gate.claim() { continuation.resume(returning: .success(value)) }
             } catch {
-                if gate.claim() { continuation.resume(throwing: error) }
+                if gate.claim() { continuation.resume(returning: .failure(error)) }
             }
         }
         let timer = Task {
             try? await Task.sleep(for: limit)
             if gate.claim() {
                 work.cancel()
-                continuation.resume(throwing: TimeoutError())
+                continuation.resume(returning: .failure(TimeoutError()))
             }
         }
         gate.onClaim { timer.cancel() }
+    }
+    if case .failure(let error) = outcome, error is TimeoutError {
+        throw TimeoutError(stillRunning: !(await ended.wait(upTo: grace)))
+    }
+    return try outcome.get()
+}
+
+/// Fires once; waiting for it gives up after a while.
+private final class EndSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var fired = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func fire() {
+        lock.lock()
+        fired = true
+        let ready = waiters
+        waiters = []
+        lock.unlock()
+        for waiter in ready { waiter.resume() }
+    }
+
+    /// True when it fired within `limit`.
+    func wait(upTo limit: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await withCheckedContinuation { continuation in
+                    self.lock.lock()
+                    if self.fired {
+                        self.lock.unlock()
+                        continuation.resume()
+                    } else {
+                        self.waiters.append(continuation)
+                        self.lock.unlock()
+                    }
+                }
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            if !first { self.fire() }  // frees the waiter left behind
+            return first
+        }
     }
 }
 

@@ -47,6 +47,18 @@ extension StepRunner {
                                                    detail: "its verify check shows the change happened: not sent again"))
                 return .done(outputs: verified, alreadyDone: true, attempts: 0)
             }
+            // The dead process's command may still land: wait, and ask again before sending it once more.
+            let settle = settleTime(step)
+            if settle > .zero {
+                await events.emit(.inFlightSettled(step: step.id, item: work.item, host: host.name,
+                                                   detail: "its verify check shows the change not done yet: waiting \(DurationText.format(settle)) for it to land"))
+                try? await Task.sleep(for: settle)
+                if let verified = await alreadyDone(work, host: host, scope: scope) {
+                    await events.emit(.inFlightSettled(step: step.id, item: work.item, host: host.name,
+                                                       detail: "its verify check shows the change landed late: not sent again"))
+                    return .done(outputs: verified, alreadyDone: true, attempts: 0)
+                }
+            }
             await events.emit(.inFlightSettled(step: step.id, item: work.item, host: host.name,
                                                detail: "its verify check shows the change did not happen: running it again"))
             return nil
@@ -73,5 +85,12 @@ extension StepRunner {
             return ActionCatalog.action(named: call.name)?.verify != nil
         case .run?, .action?: return true
         }
+    }
+
+    /// How long a change of this step sent by a dead process may take to land.
+    func settleTime(_ step: Step) -> Duration {
+        if let settle = options.settle { return settle }
+        if case .action(let call) = step.kind, let action = ActionCatalog.action(named: call.name) { return action.settle }
+        return .seconds(10)
     }
 }

@@ -215,11 +215,18 @@ final class StepRunner: Sendable {
             case .success(let outputs):
                 return .done(outputs: tagged(outputs, host: host.name), alreadyDone: false, attempts: attempt)
             case .failure(let failure):
-                // With the record lost nothing is tried again: a retry would be a change off the record.
-                if attempt < step.retry.attempts && !stop.isRequested, await events.recordLost() == nil {
+                // With the record lost nothing is tried again: a retry would be a change off the record;
+                // nor while the last attempt still runs: two attempts never overlap on a host.
+                if attempt < step.retry.attempts && !stop.isRequested && !failure.stillRunning, await events.recordLost() == nil {
                     let delay = step.retry.delay(before: attempt + 1)
                     await events.emit(.retrying(step: step.id, item: work.item, nextAttempt: attempt + 1, delay: delay, reason: failure.reason))
                     try? await Task.sleep(for: delay)
+                    // The failed attempt may have made its change after all (a timeout, a dropped
+                    // session, a late answer): the verify check decides before anything is sent again.
+                    if step.mutates, let verified = await alreadyDone(work, host: host, scope: scope) {
+                        await events.emit(.alreadyDone(step: step.id, item: work.item, host: host.name))
+                        return .done(outputs: tagged(verified, host: host.name), alreadyDone: true, attempts: attempt)
+                    }
                     attempt += 1
                     continue
                 }
@@ -267,18 +274,25 @@ final class StepRunner: Sendable {
         var evidence: String?
         /// The command may have taken effect anyway (it timed out, or the session dropped).
         var uncertain = false
+        /// It had not ended when given up on: another attempt would overlap it.
+        var stillRunning = false
     }
 
     func attemptOnce(_ work: ItemWork, host: Inventory.Host, scope: DictionaryScope) async -> Result<[String: Value], AttemptFailure> {
-        let timeout = work.step.timeout ?? options.defaultTimeout
+        let limit = work.step.timeout ?? options.defaultTimeout
         do {
             let outputs = try await limits.withSlot(host: host.name) {
-                try await withTimeout(timeout) { try await self.perform(work, host: host, scope: scope) }
+                // The transport ends its command at the limit; drctl stops waiting a moment later.
+                try await AttemptDeadline.$current.withValue(ContinuousClock.now + limit) {
+                    try await withTimeout(limit + .seconds(2)) { try await self.perform(work, host: host, scope: scope) }
+                }
             }
             return .success(outputs)
-        } catch is TimeoutError {
-            return .failure(AttemptFailure(reason: "timed out after \(DurationText.format(timeout)) on \(host.name) (raise the step's timeout: if the host is slow)",
-                                           uncertain: work.step.mutates))
+        } catch let timeout as TimeoutError {
+            // Journaled as failed; a change may still be under way on the host, so nothing assumes it did not happen.
+            let still = timeout.stillRunning ? "; it is still running there, so it is not tried again" : "; it may still take effect on the host"
+            return .failure(AttemptFailure(reason: "timed out after \(DurationText.format(limit)) on \(host.name)\(still) (raise the step's timeout: if the host is slow)",
+                                           uncertain: work.step.mutates, stillRunning: timeout.stillRunning))
         } catch let failure as AttemptFailure {
             return .failure(failure)
         } catch {

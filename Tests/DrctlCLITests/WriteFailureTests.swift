@@ -87,3 +87,4 @@ struct WriteFailureTests {
         return made.filter { $0.value > sent[$0.key, default: 0] }.map { "\($0.key): \($0.value) made, \(sent[$0.key, default: 0]) recorded" }.sorted()
     }
 }
+

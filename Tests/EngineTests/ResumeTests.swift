@@ -25,10 +25,16 @@ struct EngineResumeTests {
                                                              reason: nil, evidence: nil, outputs: outputs))
     }
 
+    static let quickSettle: RunOptions = {
+        var options = RunOptions(runID: "r1")
+        options.settle = .milliseconds(20)
+        return options
+    }()
+
     func run(_ resume: ResumeState, transport: ScriptedTransport, gate: any ApprovalGate = AutoApproveGate(approver: "t"),
-             log: EventLog = EventLog()) async throws -> RunSummary {
+             log: EventLog = EventLog(), options: RunOptions = quickSettle) async throws -> RunSummary {
         let engine = Engine(runbook: try loadRunbook(Self.runbook), inventory: testInventory, params: [:], transport: transport, gate: gate,
-                            observers: [log], options: RunOptions(runID: "r1"), resume: resume)
+                            observers: [log], options: options, resume: resume)
         return await engine.run()
     }
 
@@ -64,6 +70,21 @@ struct EngineResumeTests {
         #expect(await log.events.contains { if case .inFlightSettled(_, _, _, let detail) = $0 { detail.contains("happened") } else { false } })
     }
 
+    @Test("an in-flight change not there yet is waited for (the settle time) and checked again: when it landed late, it is not sent again")
+    func landsLate() async throws {
+        // The dead process's registration lands between the first check and the second.
+        let transport = ScriptedTransport { _, command, call in .init(exit: command.hasPrefix("is-registered") && call == 1 ? 1 : 0) }
+        let log = EventLog()
+        let resume = ResumeState(finished: [ResumeState.Key(step: "discover", index: 0): finished(["name": "db 01"])],
+                                 inFlight: [ResumeState.Key(step: "register", index: 0): ""])
+        let summary = try await run(resume, transport: transport, log: log)
+        #expect(summary.status("register") == .alreadyDone)
+        #expect(await transport.commands == ["is-registered 'db 01'", "is-registered 'db 01'", "start 'db 01'"])
+        let details = await log.events.compactMap { if case .inFlightSettled(_, _, _, let detail) = $0 { detail } else { nil } }
+        #expect(details == ["its verify check shows the change not done yet: waiting 20ms for it to land",
+                            "its verify check shows the change landed late: not sent again"])
+    }
+
     @Test("an in-flight item whose verify fails runs again")
     func verifyFails() async throws {
         let transport = ScriptedTransport { _, command, _ in .init(exit: command.hasPrefix("is-registered") ? 1 : 0) }
@@ -71,7 +92,8 @@ struct EngineResumeTests {
                                  inFlight: [ResumeState.Key(step: "register", index: 0): ""])
         let summary = try await run(resume, transport: transport)
         #expect(summary.status("register") == .succeeded)
-        #expect(await transport.commands == ["is-registered 'db 01'", "register 'db 01'", "start 'db 01'"])
+        // Checked, waited for, checked again: only then sent again.
+        #expect(await transport.commands == ["is-registered 'db 01'", "is-registered 'db 01'", "register 'db 01'", "start 'db 01'"])
     }
 
     @Test("an in-flight item without verify stops the run when nobody can answer, and sends nothing")
