@@ -24,6 +24,10 @@ final class HostShell: ESXiShell, @unchecked Sendable {
     }
 
     func run(_ command: String) async throws -> ShellOutput {
+        // A secret masked in the journal cannot be read back: the mask is never sent as if it were the value.
+        if command.contains(Redactor.mask) {
+            throw MaskedValue(step: step, command: command)
+        }
         await events.emit(.commandSent(step: step, item: item, host: host.name, command: command, mutates: mutates))
         // A change is sent only once its line is on disk: with the record lost, it is not sent at all.
         if mutates, let lost = await events.recordLost() { throw RecordLost(reason: lost) }
@@ -71,6 +75,16 @@ struct EventSink: Sendable {
     func recordLost() async -> String? {
         for observer in observers { if let lost = await observer.recordLost() { return lost } }
         return nil
+    }
+}
+
+/// A command that would carry a value the journal masked (a resumed run reads recorded outputs).
+public struct MaskedValue: StopsTheAction, Sendable, CustomStringConvertible {
+    public var step: String
+    public var command: String
+    public var description: String {
+        "step '\(step)' would send \(Redactor.mask) to the host: a value it reads was masked in the run's journal and cannot be read back; "
+            + "nothing was sent. Run the step that produces it again (start a new run), or give the value as a param"
     }
 }
 

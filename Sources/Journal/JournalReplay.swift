@@ -55,12 +55,18 @@ public struct JournalReplay {
         /// Items dispatched and not ended yet: their label, and whether a changing command went out.
         var open: [ResumeState.Key: (label: String, changeSent: Bool)] = [:]
         var prompts: [String: String] = [:]
+        var readOnly = Set<String>()
         for entry in journal.entries {
             let type = entry["type"] as? String ?? ""
             let key = (entry["step"] as? String).flatMap { step in (entry["index"] as? Int).map { ResumeState.Key(step: step, index: $0) } }
             switch type {
             case "run-started", "run-resumed":
-                if type == "run-started" { state.runStarted = (entry["time"] as? String).flatMap(times.date(from:)) }
+                if type == "run-started" {
+                    state.runStarted = (entry["time"] as? String).flatMap(times.date(from:))
+                    for step in entry["steps"] as? [[String: Any]] ?? [] where step["mutates"] as? Bool == false {
+                        if let id = step["id"] as? String { readOnly.insert(id) }
+                    }
+                }
                 attempts += 1
                 lastOutcome = nil
                 // What the earlier attempt left running never ended: it stays in flight.
@@ -72,7 +78,10 @@ public struct JournalReplay {
                 guard let key else { continue }
                 open[key] = nil
                 let outcome = Self.outcome(entry, journal: journal, times: times)
-                if ResumeState.keeps(outcome) {
+                // A read whose outputs were masked in the journal runs again on resume, so the
+                // value is read afresh rather than a mask sent to a host.
+                let masked = readOnly.contains(key.step) && String(decoding: JournalJSON.encode(Value.map(outcome.outputs).jsonObject), as: UTF8.self).contains(Redactor.mask)
+                if ResumeState.keeps(outcome), !masked {
                     state.finished[key] = ResumeState.Finished(label: entry["item"] as? String ?? "", outcome: outcome)
                 } else {
                     state.finished[key] = nil

@@ -126,4 +126,14 @@ struct EngineResumeTests {
         #expect(try await run(resume, transport: again, gate: Answers(decision: .runAgain(by: "ana"))).status("start") == .succeeded)
         #expect(await again.commands == ["start 'db 01'"])
     }
+
+    @Test("a restored value that was masked in the journal is never sent to a host")
+    func maskedValue() async throws {
+        let transport = ScriptedTransport()
+        let resume = ResumeState(finished: [ResumeState.Key(step: "discover", index: 0): finished(["name": .string(Redactor.mask)])])
+        let summary = try await run(resume, transport: transport)
+        #expect(summary.status("register") == .failed)
+        #expect(summary.items(of: "register").first?.outcome.reason?.contains("would send [redacted] to the host") == true)
+        #expect(await transport.commands.allSatisfy { !$0.contains(Redactor.mask) })
+    }
 }

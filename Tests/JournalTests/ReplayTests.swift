@@ -14,11 +14,11 @@ struct ReplayTests {
         ItemOutcome(status: status, hosts: ["esxi-02"], started: Date(), duration: .milliseconds(12), attempts: 1, reason: reason, evidence: nil, outputs: outputs)
     }
 
-    func replay(_ events: [RunEvent], inlineLimit: Int = 16 * 1024) async throws -> JournalReplay {
+    func replay(_ events: [RunEvent], inlineLimit: Int = 16 * 1024, steps: [RunHeader.StepInfo] = [], redactor: Redactor = Redactor()) async throws -> JournalReplay {
         let run = try RunDirectory.create(id: "replay-\(UUID().uuidString.prefix(8))", in: Self.runs)
         let header = RunHeader(runbookFile: "/r.yaml", runbookSource: "runbook: r\n", inventoryFile: "/site.yaml", inventorySource: "hosts: []\n",
-                               hosts: ["esxi-02 10.0.0.12"], steps: [], rto: .seconds(60), drill: nil)
-        let writer = try JournalWriter(directory: run, header: header, inlineLimit: inlineLimit)
+                               hosts: ["esxi-02 10.0.0.12"], steps: steps, rto: .seconds(60), drill: nil)
+        let writer = try JournalWriter(directory: run, header: header, redactor: redactor, inlineLimit: inlineLimit)
         for event in events { await writer.record(event) }
         await writer.close()
         return try JournalReplay(try #require(RecordedJournal.load(run: run.id, in: Self.runs)))
@@ -81,5 +81,18 @@ struct ReplayTests {
         #expect(state.state.finished[ResumeState.Key(step: "list", index: 0)]?.outcome.outputs["stdout"] == .string(big))
         #expect(state.state.finished[ResumeState.Key(step: "gate", index: 0)]?.outcome.outputs["approved_by"] == "ana")
         #expect(state.attempts == 2 && state.lastOutcome == nil)
+    }
+
+    @Test("a read whose outputs were masked runs again on resume; a change's item is kept")
+    func maskedReadsRunAgain() async throws {
+        let state = try await replay([
+            .runStarted(runbook: "r", dryRun: false, params: [:]),
+            .itemFinished(step: "token", item: .single, outcome: outcome(.succeeded, outputs: ["token": "token=s3cr3t-42"])),
+            .itemFinished(step: "login", item: .single, outcome: outcome(.succeeded, outputs: ["session": "token=s3cr3t-42"])),
+        ], steps: [RunHeader.StepInfo(id: "token", title: "", kind: "run", action: nil, mutates: false),
+                   RunHeader.StepInfo(id: "login", title: "", kind: "run", action: nil, mutates: true)],
+           redactor: Redactor(patterns: ["token=\\S+"])).state
+        #expect(state.finished[ResumeState.Key(step: "token", index: 0)] == nil, "read again, so the value is real")
+        #expect(state.finished[ResumeState.Key(step: "login", index: 0)] != nil, "a change is never made twice")
     }
 }
