@@ -31,9 +31,11 @@ let package = Package(
         .systemLibrary(name: "CLibSSH2", pkgConfig: "libssh2", providers: [.apt(["libssh2-1-dev"])]),
         // The SSH transport: one libssh2 session per host on a thread of its own.
         .target(name: "SSHTransport", dependencies: ["CLibSSH2", "DrctlCore", "RunbookFormat", "Engine"]),
+        // Keeps secrets out of core dumps (prctl is variadic: Swift needs a line of C for it).
+        .target(name: "CProcessHardening"),
         // The commands of the drctl CLI, one per file.
         .target(name: "DrctlCLI", dependencies: [
-            "DrctlCore", "ESXi", "RunbookFormat", "Engine", "Journal", "Simulator", "SSHTransport",
+            "DrctlCore", "ESXi", "RunbookFormat", "Engine", "Journal", "Simulator", "SSHTransport", "CProcessHardening",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "drctl", dependencies: ["DrctlCLI"]),

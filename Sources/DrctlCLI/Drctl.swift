@@ -1,3 +1,4 @@
+import CProcessHardening
 import ArgumentParser
 import Foundation
 
@@ -23,6 +24,9 @@ public struct Drctl: AsyncParsableCommand {
 
     /// Parses the command line and runs; usage errors exit 2 (invalid input), not 64.
     public static func runFromCommandLine() async {
+        // Passwords and passphrases may be read into memory: no core dump may carry them off.
+        _ = DrillCommand.executablePath
+        _ = drctl_forbid_core_dumps()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -107,7 +107,7 @@ struct DrillCommand: AsyncParsableCommand {
     }
 
     /// This binary, for sshd's ForceCommand.
-    static var executablePath: String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    }
+    /// Read once, before the process is made non-dumpable (which hides /proc/self from its user).
+    static let executablePath: String =
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? absolutePath(CommandLine.arguments[0])
 }

@@ -32,7 +32,11 @@ public struct RunDirectory: Sendable {
             throw Problem(description: "\(url.path) already exists; a run directory is never reused")
         }
         do {
-            try FileManager.default.createDirectory(at: url.appendingPathComponent("outputs"), withIntermediateDirectories: true)
+            // The runs directory may be shared; a run's record is its operator's alone (0700).
+            try FileManager.default.createDirectory(atPath: runsDirectory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(at: url.appendingPathComponent("outputs"), withIntermediateDirectories: false,
+                                                    attributes: [.posixPermissions: 0o700])
         } catch {
             throw Problem(description: "cannot create the run directory \(url.path): \(error.localizedDescription); choose another with --runs-dir")
         }

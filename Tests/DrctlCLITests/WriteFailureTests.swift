@@ -88,3 +88,18 @@ struct WriteFailureTests {
     }
 }
 
+
+@Suite("the run's files")
+struct RunFileTests {
+    @Test("a run directory is 0700, its journal and outputs 0600")
+    func permissions() async throws {
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-perm-\(UUID().uuidString.prefix(8))").path
+        let result = try await CLI.run(["drill"] + CrashHarness.drills[2].arguments + ["--auto-approve", "--runs-dir", runs])
+        #expect(result.status == 0, "\(result.stdout)")
+        let run = try #require(try FileManager.default.contentsOfDirectory(atPath: runs).first)
+        func mode(_ path: String) throws -> Int { (try FileManager.default.attributesOfItem(atPath: "\(runs)/\(path)")[.posixPermissions] as? Int) ?? -1 }
+        #expect(try mode(run) == 0o700)
+        #expect(try mode("\(run)/outputs") == 0o700)
+        #expect(try mode("\(run)/journal.jsonl") == 0o600)
+    }
+}
