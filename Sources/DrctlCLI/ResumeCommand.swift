@@ -52,6 +52,7 @@ struct ResumeCommand: AsyncParsableCommand {
             throw invalid("\(error)")
         }
         if replay.dryRun { throw invalid("run \(runID) was a dry-run: it changed nothing, so there is nothing to resume; run it again") }
+        if let abandoned = replay.abandoned { throw invalid("run \(runID) was abandoned (\(abandoned)); start a new run") }
         // Ended with nothing left for drctl: recovered, or what was not is with the manual step.
         if let outcome = replay.lastOutcome, [RunSummary.Outcome.succeeded.rawValue, RunSummary.Outcome.handedOff.rawValue].contains(outcome) {
             print("run \(runID) already ended \(outcome); there is nothing left to do (\(resumeCommand(directory).replacingOccurrences(of: "drctl resume", with: "drctl report")) shows it)")
@@ -107,10 +108,18 @@ struct ResumeCommand: AsyncParsableCommand {
             throw ExitCode(DrillCommand.report(loaded.runbook, summary: summary, scenario: world, fleet: await simulator.fleet,
                                                faults: await simulator.faultsFired, redactor: redactor))
         }
+        // Its leases stay its own while it goes on; another run holding a host refuses the resume.
+        let leases = HostLeases(runsDirectory: runsDir)
+        do {
+            try leases.take(loaded.inventory.hosts.map(\.name), for: runID)
+        } catch {
+            throw invalid("drctl resume: refused: \(error)")
+        }
         let connections = ConnectionLog(echo: true, redactor: redactor)
         let summary = try await execute(loaded, transport: ssh.transport(for: loaded.inventory, events: connections, redactor: redactor),
                                         options: options, gate: gate, verbose: verbose, journal: journal, redactor: redactor,
                                         connections: connections, resume: replay.state)
+        if summary.outcome.isFinal { leases.release(run: runID) }
         throw ExitCode(summary.exitCode)
     }
 

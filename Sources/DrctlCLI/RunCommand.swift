@@ -34,6 +34,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var ssh: SSHFlags
 
+    @Flag(help: "Run even if another run holds a lease on these hosts (recorded in the run's journal).")
+    var ignoreLeases = false
+
     func validate() throws {
         if offline && !dryRun { throw ValidationError("--offline only goes with --dry-run") }
         if common.inventory == nil && !offline { throw ValidationError("--inventory FILE is required (except with --dry-run --offline)") }
@@ -45,10 +48,23 @@ struct RunCommand: AsyncParsableCommand {
         let redactor = Redactor(patterns: loaded.runbook.redact)
         let connections = ConnectionLog(echo: true, redactor: redactor)
         let transport: any Transport = offline ? OfflineTransport() : ssh.transport(for: loaded.inventory, events: connections, redactor: redactor)
-        let journal = try newJournal(loaded, runID: options.runID, runsDirectory: common.runsDir, redactor: redactor)
+        // One run per host at a time: a run that may change hosts leases them first.
+        let leases = HostLeases(runsDirectory: common.runsDir)
+        if !dryRun && !ignoreLeases {
+            do {
+                try leases.take(loaded.inventory.hosts.map(\.name), for: options.runID)
+            } catch let refused as HostLeases.Refused {
+                throw failInvalidInput(["drctl run: refused: \(refused)"])
+            } catch {
+                throw failInvalidInput(["drctl run: cannot take the host leases in \(common.runsDir)/leases: \(error)"])
+            }
+        }
+        let journal = try newJournal(loaded, runID: options.runID, runsDirectory: common.runsDir, redactor: redactor,
+                                     flags: ignoreLeases && !dryRun ? ["--ignore-leases"] : [])
         let summary = try await execute(loaded, transport: transport, options: options,
                                         gate: TerminalApprovalGate.forThisProcess(autoApprove: common.autoApprove), verbose: common.verbose,
                                         journal: journal, redactor: redactor, connections: connections)
+        if summary.outcome.isFinal { leases.release(run: options.runID) }
         throw ExitCode(summary.exitCode)
     }
 }
@@ -114,12 +130,13 @@ struct RunFlags: ParsableArguments {
 
 /// The journal of a new run, in a directory of its own; exit 2 when it cannot be created.
 func newJournal(_ loaded: RunFlags.Loaded, runID: String, runsDirectory: String, redactor: Redactor,
-                drill: RunHeader.Drill? = nil) throws -> JournalWriter {
+                drill: RunHeader.Drill? = nil, flags: [String] = []) throws -> JournalWriter {
     let inventoryFile = loaded.inventory.file.isEmpty ? nil : absolutePath(loaded.inventory.file)
-    let header = RunHeader(runbookFile: absolutePath(loaded.runbook.file), runbookSource: loaded.runbook.source, inventoryFile: inventoryFile,
+    var header = RunHeader(runbookFile: absolutePath(loaded.runbook.file), runbookSource: loaded.runbook.source, inventoryFile: inventoryFile,
                            inventorySource: inventoryFile.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) },
                            hosts: loaded.inventory.hosts.map { "\($0.name) \($0.address)" },
                            steps: loaded.runbook.steps.map(RunHeader.StepInfo.init(step:)), rto: loaded.runbook.rto, drill: drill)
+    header.flags = flags
     do {
         return try JournalWriter(directory: try RunDirectory.create(id: runID, in: runsDirectory), header: header, redactor: redactor)
     } catch {

@@ -6,8 +6,18 @@ import Journal
 struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
+        abstract: "Recorded runs: list them (the default), or give up an unfinished one.",
+        discussion: "Example:\n  drctl runs --runs-dir runs\n  drctl runs abandon 20261126-153012-3f2a --reason \"recovered by hand after the laptop died\"",
+        subcommands: [RunsListCommand.self, RunsAbandonCommand.self],
+        defaultSubcommand: RunsListCommand.self
+    )
+}
+
+struct RunsListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
         abstract: "List recorded runs: id, runbook, start, operator, status, duration.",
-        discussion: "Example:\n  drctl runs --runs-dir runs"
+        discussion: "Example:\n  drctl runs list --runs-dir runs"
     )
 
     @Option(help: "Where runs are recorded.") var runsDir = "runs"

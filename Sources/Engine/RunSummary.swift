@@ -20,6 +20,9 @@ public struct RunSummary: Sendable {
         /// The run's record could not be written (a full disk): it stopped before changing anything
         /// more, whatever the hosts now look like.
         case recordLost = "stopped: its record could not be written"
+
+        /// The run is over: nothing is left for `drctl resume` (its host leases can go).
+        public var isFinal: Bool { ![.interrupted, .awaitingApproval, .recordLost].contains(self) }
     }
 
     public struct StepResult: Sendable {

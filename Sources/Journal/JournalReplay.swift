@@ -15,6 +15,8 @@ public struct JournalReplay {
     public var drill: DrillInputs?
     /// The outcome of the last attempt's run-ended entry; nil when the attempt died before it.
     public var lastOutcome: String?
+    /// Who gave the run up and why (`drctl runs abandon`), when someone did.
+    public var abandoned: String?
     public var attempts: Int
     public var state: ResumeState
 
@@ -88,6 +90,8 @@ public struct JournalReplay {
                 }
             case "run-ended":
                 lastOutcome = entry["outcome"] as? String
+            case "run-abandoned":
+                abandoned = "by \(entry["by"] as? String ?? "?"): \(entry["reason"] as? String ?? "")"
             case "approval-asked":
                 prompts[entry["step"] as? String ?? ""] = entry["prompt"] as? String ?? ""
             case "approval-given":

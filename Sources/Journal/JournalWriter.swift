@@ -235,6 +235,13 @@ public actor JournalWriter: RunObserver {
         }
     }
 
+    /// Records that an operator gave up an unfinished run: it is not resumed, and its host leases go.
+    public func recordAbandoned(reason: String) async {
+        guard !closed, failure == nil else { return }
+        await onDisk(through: append(redacted(["type": "run-abandoned", "run": directory.id, "reason": reason, "by": JournalEntry.operatorName,
+                                               "machine": ProcessInfo.processInfo.hostName]) as? [String: Any] ?? [:]))
+    }
+
     /// Waits for everything recorded to be on disk, then closes the journal and releases the run.
     public func close() async {
         closed = true

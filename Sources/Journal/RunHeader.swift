@@ -45,6 +45,8 @@ public struct RunHeader: Sendable {
     public var steps: [StepInfo]
     public var rto: Duration?
     public var drill: Drill?
+    /// Safety-relevant flags the run was started with (`--ignore-leases`, ...): on record.
+    public var flags: [String] = []
 
     public init(runbookFile: String, runbookSource: String, inventoryFile: String?, inventorySource: String?, hosts: [String],
                 steps: [StepInfo], rto: Duration?, drill: Drill?) {
@@ -70,6 +72,8 @@ public struct RunHeader: Sendable {
         ]
         if let inventorySource { fields["inventory_sha256"] = JournalChain.sha256(Data(inventorySource.utf8)) }
         if let rto { fields["rto_ms"] = Int(rto.milliseconds) }
+        fields["kind"] = drill == nil ? "run" : "drill"
+        if !flags.isEmpty { fields["flags"] = flags }
         if let drill {
             fields["drill"] = ["scenario_file": drill.scenarioFile, "scenario_sha256": JournalChain.sha256(Data(drill.scenarioSource.utf8)),
                                "seed": String(drill.seed), "via_ssh": drill.viaSSH, "fleet_state": RunDirectory.fleetStateName]

@@ -19,8 +19,10 @@ public struct RecordedRun: Sendable {
             let entries = data.split(separator: 0x0A).compactMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
             guard let start = entries.first(where: { $0["type"] as? String == "run-started" }) else { return nil }
             let end = entries.last(where: { $0["type"] as? String == "run-ended" })
+            let abandoned = entries.contains { $0["type"] as? String == "run-abandoned" }
             return RecordedRun(id: name, runbook: start["runbook"] as? String ?? "?", started: start["time"] as? String ?? "",
-                               operatorName: start["operator"] as? String ?? "", status: end?["outcome"] as? String ?? "unfinished",
+                               operatorName: start["operator"] as? String ?? "",
+                               status: abandoned ? "abandoned" : end?["outcome"] as? String ?? "unfinished",
                                durationMilliseconds: end?["duration_ms"] as? Int)
         }
     }

@@ -103,3 +103,35 @@ struct RunFileTests {
         #expect(try mode("\(run)/journal.jsonl") == 0o600)
     }
 }
+
+@Suite("one run per host at a time")
+struct LeaseTests {
+    @Test("a second run on leased hosts refuses, naming the first; abandon releases them; --ignore-leases is recorded; dry-runs and drills take none")
+    func leases() async throws {
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-lease-\(UUID().uuidString.prefix(8))").path
+        let runbook = try CLI.temporaryFile("gate.yaml", "runbook: gate\nsteps:\n  - { id: ok, approval: \"Go?\" }\n")
+        let inventory = try CLI.temporaryFile("site.yaml", """
+        hosts:
+          - { name: esxi-01, address: 127.0.0.1, port: 1, auth: prompt }
+          - { name: esxi-02, address: 127.0.0.1, port: 1, auth: prompt }
+        """)
+        let run = ["run", runbook, "--inventory", inventory, "--runs-dir", runs]
+        #expect(try await CLI.run(run).status == 3, "paused at its approval: unfinished, it keeps its leases")
+        let first = try #require(try FileManager.default.contentsOfDirectory(atPath: runs).first { $0 != "leases" })
+        let second = try await CLI.run(run)
+        #expect(second.status == 2)
+        #expect(second.stderr.contains("esxi-01 is leased by run \(first)"), "\(second.stderr)")
+        #expect(try await CLI.run(run + ["--dry-run"]).status == 0, "a dry-run changes nothing and takes no lease")
+        #expect(try await CLI.run(["drill"] + CrashHarness.drills[2].arguments + ["--auto-approve", "--runs-dir", runs]).status == 0, "nor does a drill")
+        let forced = try await CLI.run(run + ["--ignore-leases"])
+        #expect(forced.status == 3)
+        #expect(try await CLI.run(["runs", "abandon", first, "--reason", "done by hand", "--runs-dir", runs]).status == 0)
+        let resumed = try await CLI.run(["resume", first, "--runs-dir", runs])
+        #expect(resumed.status == 2 && resumed.stderr.contains("was abandoned (by"), "\(resumed.stderr)")
+        #expect(try await CLI.run(run).status == 3, "the leases went with the abandoned run")
+        let listing = try await CLI.run(["runs", "--runs-dir", runs]).stdout
+        #expect(listing.contains("\(first)") && listing.contains("abandoned"))
+        let journals = try FileManager.default.contentsOfDirectory(atPath: runs).compactMap { try? String(contentsOfFile: "\(runs)/\($0)/journal.jsonl", encoding: .utf8) }
+        #expect(journals.contains { $0.contains("\"flags\":[\"--ignore-leases\"]") })
+    }
+}
