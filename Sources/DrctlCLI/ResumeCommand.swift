@@ -52,6 +52,10 @@ struct ResumeCommand: AsyncParsableCommand {
             throw invalid("\(error)")
         }
         if replay.dryRun { throw invalid("run \(runID) was a dry-run: it changed nothing, so there is nothing to resume; run it again") }
+        // What kind of run this was is in the chained first line: a drill journal never goes on against real hosts.
+        if let kind = replay.kind, (kind == "drill") != (replay.drill != nil) {
+            throw invalid("run \(runID): its first line says it is a \(kind), but it \(replay.drill != nil ? "names a scenario" : "names no scenario"): the journal was altered; refused")
+        }
         if let abandoned = replay.abandoned { throw invalid("run \(runID) was abandoned (\(abandoned)); start a new run") }
         // Ended with nothing left for drctl: recovered, or what was not is with the manual step.
         if let outcome = replay.lastOutcome, [RunSummary.Outcome.succeeded.rawValue, RunSummary.Outcome.handedOff.rawValue].contains(outcome) {

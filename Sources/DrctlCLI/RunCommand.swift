@@ -191,6 +191,11 @@ func execute(_ loaded: RunFlags.Loaded, transport: any Transport, options: RunOp
         print("To go on from here: \(resumeCommand(journal.directory))")
     }
     await journal.close()
+    if !options.dryRun {
+        // An anchor outside the run's directory is what makes a rewritten record detectable.
+        print("Journal head: sha256 \(await journal.head). Keep it with the incident ticket: "
+              + "`drctl transcript verify \(journal.directory.id) --expect HASH` proves no recorded line up to it was rewritten.")
+    }
     return summary
 }
 

@@ -64,18 +64,31 @@ struct TranscriptVerifyCommand: ParsableCommand {
 
     @Argument(help: "The run id (a directory under --runs-dir).") var runID: String
     @Option(help: "Where runs are recorded.") var runsDir = "runs"
+    @Option(help: "A journal head stored elsewhere (the incident ticket): the journal must still contain it.") var expect: String?
 
     func run() throws {
-        let path = URL(fileURLWithPath: runsDir).appendingPathComponent(runID).appendingPathComponent("journal.jsonl").path
+        let directory = URL(fileURLWithPath: runsDir).appendingPathComponent(runID)
+        let path = directory.appendingPathComponent("journal.jsonl").path
         guard let data = FileManager.default.contents(atPath: path) else {
             throw failInvalidInput(["\(path): no such run; `drctl runs --runs-dir \(runsDir)` lists them"])
         }
-        let verdict = JournalChain.verify(data)
+        let verdict = JournalChain.verify(data, directory: directory)
         if let broken = verdict.broken {
             print("\(path):\(broken.line): BROKEN after \(verdict.intact) intact events: \(broken.reason)")
             throw ExitCode(1)
         }
-        print("\(path): chain intact, \(verdict.intact) events" + (verdict.tornLastLine ? "; the last line was cut off (the run was killed mid-write)" : ""))
+        print("\(path): chain intact, \(verdict.intact) events, outputs/ files as recorded" + (verdict.tornLastLine ? "; the last line was cut off (the run was killed mid-write)" : ""))
+        print("head: sha256 \(verdict.head)")
+        guard let expect else {
+            print("Without a head stored elsewhere this proves only that the lines agree with each other: someone with write access could rewrite and re-chain them all. Check with --expect HASH.")
+            return
+        }
+        guard let line = verdict.lineHashes.firstIndex(of: expect.lowercased()) else {
+            print("\(path): the head \(expect) is NOT in this journal: it was rewritten since that head was taken (or it is another run's)")
+            throw ExitCode(1)
+        }
+        let after = verdict.intact - (line + 1)
+        print("the expected head is line \(line + 1): every line up to it is as it was when that head was taken" + (after > 0 ? "; \(after) events were recorded after it (a resume)" : ""))
     }
 }
 

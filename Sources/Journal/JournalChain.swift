@@ -23,14 +23,20 @@ public enum JournalChain {
         public var broken: (line: Int, reason: String)?
         /// The last line was cut off mid-write (a crash): tolerated, reported.
         public var tornLastLine: Bool
+        /// The SHA-256 of each intact line, in order: the last is the journal's head, the value an
+        /// operator stores elsewhere (`transcript verify --expect`) to anchor the record.
+        public var lineHashes: [String] = []
+
+        public var head: String { lineHashes.last ?? JournalChain.genesis }
 
         public static func == (a: Verdict, b: Verdict) -> Bool {
             a.intact == b.intact && a.broken?.line == b.broken?.line && a.broken?.reason == b.broken?.reason && a.tornLastLine == b.tornLastLine
         }
     }
 
-    /// Checks every line's `prev` against the hash of the line before it.
-    public static func verify(_ journal: Data) -> Verdict {
+    /// Checks every line's `prev` against the hash of the line before it and, given the run's
+    /// directory, every `outputs/` file against the SHA-256 its line records.
+    public static func verify(_ journal: Data, directory: URL? = nil) -> Verdict {
         var lines = journal.split(separator: 0x0A, omittingEmptySubsequences: false).map { Data($0) }
         if lines.last?.isEmpty == true { lines.removeLast() }
         var verdict = Verdict(intact: 0, broken: nil, tornLastLine: false)
@@ -52,9 +58,27 @@ public enum JournalChain {
                 verdict.broken = (index + 1, "sequence number \(entry["seq"] ?? "none") where \(index + 1) was due: lines were removed or reordered")
                 return verdict
             }
+            if let directory, let problem = alteredOutput(entry, in: directory) {
+                verdict.broken = (index + 1, problem)
+                return verdict
+            }
             previous = sha256(line)
+            verdict.lineHashes.append(previous)
             verdict.intact += 1
         }
         return verdict
+    }
+
+    /// An `outputs/` file a line names whose content no longer has the SHA-256 the line records.
+    static func alteredOutput(_ entry: [String: Any], in directory: URL) -> String? {
+        for (key, value) in entry where key.hasSuffix("_file") {
+            guard let file = value as? String, file.hasPrefix("outputs/"),
+                  let expected = entry[String(key.dropLast("_file".count)) + "_sha256"] as? String else { continue }
+            guard let data = FileManager.default.contents(atPath: directory.appendingPathComponent(file).path) else {
+                return "\(file), which this line names, is missing"
+            }
+            if sha256(data) != expected { return "\(file) was altered: its SHA-256 is not the one this line records" }
+        }
+        return nil
     }
 }

@@ -19,7 +19,7 @@ public struct JournalRepair: Sendable {
         guard let data = FileManager.default.contents(atPath: directory.journal.path) else {
             throw Problem(description: "\(directory.journal.path): cannot read the journal")
         }
-        let verdict = JournalChain.verify(data)
+        let verdict = JournalChain.verify(data, directory: directory.url)
         if let broken = verdict.broken {
             throw Problem(description: "\(directory.journal.path):\(broken.line): the hash chain breaks here (\(broken.reason)); "
                           + "a journal that was altered cannot be trusted as a checkpoint: check the hosts by hand and start a new run")

@@ -17,6 +17,8 @@ public struct JournalReplay {
     public var lastOutcome: String?
     /// Who gave the run up and why (`drctl runs abandon`), when someone did.
     public var abandoned: String?
+    /// `run` or `drill`, as the chained run-started line says (nil in journals older than the field).
+    public var kind: String?
     public var attempts: Int
     public var state: ResumeState
 
@@ -37,6 +39,7 @@ public struct JournalReplay {
         }
         runbook = start["runbook"] as? String ?? ""
         runbookFile = start["runbook_file"] as? String ?? ""
+        kind = start["kind"] as? String
         runbookSHA256 = start["runbook_sha256"] as? String ?? ""
         inventoryFile = (start["inventory_file"] as? String).flatMap { $0.isEmpty ? nil : $0 }
         inventorySHA256 = start["inventory_sha256"] as? String

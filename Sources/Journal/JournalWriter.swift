@@ -105,8 +105,11 @@ public actor JournalWriter: RunObserver {
         let bytes = text.utf8.count
         guard bytes > inlineLimit else { return [stream: text] }
         let name = "\(sequence + 1)-\(safe(step))-\(safe(host)).\(stream)"
-        writeFile(name, Data(text.utf8))
-        return ["\(stream)_file": "outputs/\(name)", "\(stream)_bytes": bytes, "\(stream)_head": String(text.prefix(512))]
+        let data = Data(text.utf8)
+        writeFile(name, data)
+        // The file's hash goes into the chained line that names it: altering the file breaks the chain.
+        return ["\(stream)_file": "outputs/\(name)", "\(stream)_bytes": bytes, "\(stream)_head": String(text.prefix(512)),
+                "\(stream)_sha256": JournalChain.sha256(data)]
     }
 
     /// An item's outputs, what later steps read: resume rebuilds their templates from them.
@@ -116,7 +119,7 @@ public actor JournalWriter: RunObserver {
         guard data.count > inlineLimit else { return ["outputs": object] }
         let name = "\(sequence + 1)-\(safe(step)).outputs.json"
         writeFile(name, data)
-        return ["outputs_file": "outputs/\(name)"]
+        return ["outputs_file": "outputs/\(name)", "outputs_sha256": JournalChain.sha256(data)]
     }
 
     /// A large output in a file of its own, on disk before the line that names it.
@@ -158,6 +161,8 @@ public actor JournalWriter: RunObserver {
         entry["seq"] = sequence + 1
         entry["time"] = timestamps.string(from: Date())
         entry["prev"] = previousHash
+        // A checkpoint names the head of the chain before it (what an operator may anchor).
+        if ["run-ended", "run-paused"].contains(fields["type"] as? String ?? "") { entry["chain_head"] = previousHash }
         var data = JournalJSON.encode(entry)
         sequence += 1
         previousHash = JournalChain.sha256(data)
@@ -241,6 +246,9 @@ public actor JournalWriter: RunObserver {
         await onDisk(through: append(redacted(["type": "run-abandoned", "run": directory.id, "reason": reason, "by": JournalEntry.operatorName,
                                                "machine": ProcessInfo.processInfo.hostName]) as? [String: Any] ?? [:]))
     }
+
+    /// The SHA-256 of the last line written: the journal's head.
+    public var head: String { previousHash }
 
     /// Waits for everything recorded to be on disk, then closes the journal and releases the run.
     public func close() async {

@@ -111,6 +111,8 @@ extension RunReport {
     private var chainSentence: String {
         if let broken = chain.broken { return "BROKEN at journal line \(broken.line) after \(chain.intact) intact events: \(broken.reason). This record cannot be trusted." }
         return "Hash chain intact over \(chain.intact) events" + (chain.tornLastLine ? "; the last line was cut off by a crash." : ".")
+            + " Head: sha256 \(chain.head). Compare it with the head stored when the run ended (the incident ticket): "
+            + "`drctl transcript verify \(run) --expect HASH`. Without such an anchor the chain shows only that its lines agree with each other."
     }
 
     private var outcomeClass: String {

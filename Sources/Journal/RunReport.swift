@@ -95,7 +95,7 @@ public struct RunReport {
             throw Problem(description: "no run \(run) in \(runsDirectory); `drctl runs --runs-dir \(runsDirectory)` lists them")
         }
         let data = FileManager.default.contents(atPath: journal.directory.appendingPathComponent("journal.jsonl").path) ?? Data()
-        try self.init(journal: journal, chain: JournalChain.verify(data))
+        try self.init(journal: journal, chain: JournalChain.verify(data, directory: journal.directory))
         if scenario != nil { trend = Self.trend(of: runbook, in: runsDirectory) }
     }
 

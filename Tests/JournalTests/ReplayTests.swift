@@ -96,3 +96,27 @@ struct ReplayTests {
         #expect(state.finished[ResumeState.Key(step: "login", index: 0)] != nil, "a change is never made twice")
     }
 }
+
+@Suite("integrity an auditor can anchor")
+struct IntegrityTests {
+    @Test("an altered outputs/ file breaks the chain at the line that names it; the head is the last line's hash")
+    func alteredOutput() async throws {
+        let run = try RunDirectory.create(id: "integrity-\(UUID().uuidString.prefix(8))", in: ReplayTests.runs)
+        let writer = try JournalWriter(directory: run, inlineLimit: 64)
+        await writer.record(.runStarted(runbook: "r", dryRun: false, params: [:]))
+        await writer.record(.itemFinished(step: "find", item: .single, outcome: ItemOutcome(status: .succeeded, hosts: ["h1"], started: Date(), duration: .zero,
+                                                                                              attempts: 1, reason: nil, evidence: nil,
+                                                                                              outputs: ["vms": .list((1...20).map { .string("vm-\($0)") })])))
+        let head = await writer.head
+        await writer.close()
+        let data = try Data(contentsOf: run.journal)
+        let intact = JournalChain.verify(data, directory: run.url)
+        #expect(intact.broken == nil && intact.head == head)
+        let file = try #require(try FileManager.default.contentsOfDirectory(atPath: run.outputs.path).first)
+        try Data("{\"vms\":[\"forged\"]}".utf8).write(to: run.outputs.appendingPathComponent(file))
+        let broken = JournalChain.verify(data, directory: run.url)
+        #expect(broken.broken?.line == 2)
+        #expect(broken.broken?.reason.contains("was altered") == true)
+        #expect(throws: (any Error).self) { try JournalRepair.inspect(run) }
+    }
+}
