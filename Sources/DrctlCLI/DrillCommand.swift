@@ -63,7 +63,8 @@ struct DrillCommand: AsyncParsableCommand {
             }
             defer { fleet.stop() }
             loaded.inventory = fleet.inventory
-            let journal = try newJournal(loaded, runID: options.runID, runsDirectory: common.runsDir, redactor: redactor, drill: drillHeader)
+            let journal = try await newJournal(loaded, runID: options.runID, runsDirectory: common.runsDir, redactor: redactor, drill: drillHeader,
+                                               signer: try common.signer())
             let connections = ConnectionLog(echo: common.verbose, redactor: redactor)
             let ssh = SSHTransport(inventory: fleet.inventory, settings: .init(knownHostsPath: fleet.inventory.knownHosts!), redactor: redactor,
                                    report: { host, message in connections.add(host: host, message) })
@@ -75,7 +76,8 @@ struct DrillCommand: AsyncParsableCommand {
             finalFleet = try fleet.state.read()
             faults = finalFleet.faults.filter(\.fired).map { finalFleet.describe($0.effect) }
         } else {
-            let journal = try newJournal(loaded, runID: options.runID, runsDirectory: common.runsDir, redactor: redactor, drill: drillHeader)
+            let journal = try await newJournal(loaded, runID: options.runID, runsDirectory: common.runsDir, redactor: redactor, drill: drillHeader,
+                                               signer: try common.signer())
             let stateFile = StateFile(path: journal.directory.fleetState.path)
             do {
                 try stateFile.create(world.fleet)

@@ -33,6 +33,7 @@ struct ResumeCommand: AsyncParsableCommand {
     @Option(help: "How long to wait for a change the dead process sent to land, before sending it again (default: per action, e.g. 10s for vm.registervm).")
     var settle: String?
     @OptionGroup var ssh: SSHFlags
+    @Option(help: "An ed25519 key file: sign this attempt's checkpoints with it.") var signKey: String?
 
     func run() async throws {
         let directory: RunDirectory
@@ -91,6 +92,9 @@ struct ResumeCommand: AsyncParsableCommand {
             journal = try JournalWriter(continuing: directory, holding: lock, after: repair, redactor: redactor, notes: notes)
         } catch {
             throw invalid("\(directory.journal.path): cannot append to the journal: \(error)")
+        }
+        if let signKey {
+            do { await journal.sign(with: try JournalSigner(keyFile: signKey)) } catch { throw invalid("--sign-key: \(error)") }
         }
         describe(replay)
         var options = RunOptions(maxParallel: maxParallel, maxPerHost: maxPerHost, runID: runID)

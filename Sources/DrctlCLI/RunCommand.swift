@@ -59,8 +59,8 @@ struct RunCommand: AsyncParsableCommand {
                 throw failInvalidInput(["drctl run: cannot take the host leases in \(common.runsDir)/leases: \(error)"])
             }
         }
-        let journal = try newJournal(loaded, runID: options.runID, runsDirectory: common.runsDir, redactor: redactor,
-                                     flags: ignoreLeases && !dryRun ? ["--ignore-leases"] : [])
+        let journal = try await newJournal(loaded, runID: options.runID, runsDirectory: common.runsDir, redactor: redactor,
+                                           flags: ignoreLeases && !dryRun ? ["--ignore-leases"] : [], signer: try common.signer())
         let summary = try await execute(loaded, transport: transport, options: options,
                                         gate: TerminalApprovalGate.forThisProcess(autoApprove: common.autoApprove), verbose: common.verbose,
                                         journal: journal, redactor: redactor, connections: connections)
@@ -91,6 +91,15 @@ struct RunFlags: ParsableArguments {
 
     @Option(help: "Where runs are recorded: one directory per run, with its journal and full outputs.")
     var runsDir = "runs"
+
+    @Option(help: "An ed25519 key file (drctl transcript keygen): sign the journal's checkpoints with it.")
+    var signKey: String?
+
+    /// The signer for `--sign-key`, or exit 2 naming what is wrong with the key.
+    func signer() throws -> JournalSigner? {
+        guard let signKey else { return nil }
+        do { return try JournalSigner(keyFile: signKey) } catch { throw failInvalidInput(["--sign-key: \(error)"]) }
+    }
 
     func validate() throws {
         if let maxParallel, maxParallel < 1 { throw ValidationError("--max-parallel must be at least 1") }
@@ -130,15 +139,18 @@ struct RunFlags: ParsableArguments {
 
 /// The journal of a new run, in a directory of its own; exit 2 when it cannot be created.
 func newJournal(_ loaded: RunFlags.Loaded, runID: String, runsDirectory: String, redactor: Redactor,
-                drill: RunHeader.Drill? = nil, flags: [String] = []) throws -> JournalWriter {
+                drill: RunHeader.Drill? = nil, flags: [String] = [], signer: JournalSigner? = nil) async throws -> JournalWriter {
     let inventoryFile = loaded.inventory.file.isEmpty ? nil : absolutePath(loaded.inventory.file)
     var header = RunHeader(runbookFile: absolutePath(loaded.runbook.file), runbookSource: loaded.runbook.source, inventoryFile: inventoryFile,
                            inventorySource: inventoryFile.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) },
                            hosts: loaded.inventory.hosts.map { "\($0.name) \($0.address)" },
                            steps: loaded.runbook.steps.map(RunHeader.StepInfo.init(step:)), rto: loaded.runbook.rto, drill: drill)
     header.flags = flags
+    header.signedBy = signer?.publicKeyHex
     do {
-        return try JournalWriter(directory: try RunDirectory.create(id: runID, in: runsDirectory), header: header, redactor: redactor)
+        let journal = try JournalWriter(directory: try RunDirectory.create(id: runID, in: runsDirectory), header: header, redactor: redactor)
+        if let signer { await journal.sign(with: signer) }
+        return journal
     } catch {
         writeError("drctl: \(error)")
         throw ExitCode(ExitStatus.invalidInput)

@@ -44,7 +44,7 @@ struct TranscriptCommand: ParsableCommand {
         commandName: "transcript",
         abstract: "Check a recorded run's journal.",
         discussion: "Example:\n  drctl transcript show 20261126-153012-3f2a\n  drctl transcript verify 20261126-153012-3f2a",
-        subcommands: [TranscriptShowCommand.self, TranscriptVerifyCommand.self]
+        subcommands: [TranscriptShowCommand.self, TranscriptVerifyCommand.self, TranscriptKeygenCommand.self]
     )
 }
 
@@ -65,6 +65,7 @@ struct TranscriptVerifyCommand: ParsableCommand {
     @Argument(help: "The run id (a directory under --runs-dir).") var runID: String
     @Option(help: "Where runs are recorded.") var runsDir = "runs"
     @Option(help: "A journal head stored elsewhere (the incident ticket): the journal must still contain it.") var expect: String?
+    @Option(help: "The public key (FILE.pub from keygen) whose signatures the checkpoints must carry.") var publicKey: String?
 
     func run() throws {
         let directory = URL(fileURLWithPath: runsDir).appendingPathComponent(runID)
@@ -79,7 +80,19 @@ struct TranscriptVerifyCommand: ParsableCommand {
         }
         print("\(path): chain intact, \(verdict.intact) events, outputs/ files as recorded" + (verdict.tornLastLine ? "; the last line was cut off (the run was killed mid-write)" : ""))
         print("head: sha256 \(verdict.head)")
+        if let publicKey {
+            let signatures: SignatureCheck
+            do { signatures = try SignatureCheck.check(data, publicKeyFile: publicKey) } catch { throw failInvalidInput(["--public-key: \(error)"]) }
+            if let problem = signatures.problem {
+                print("\(path):\(problem.line): SIGNATURE: \(problem.reason); "
+                      + (signatures.signedThrough > 0 ? "lines 1-\(signatures.signedThrough) are covered by good signatures" : "no line is covered by a good signature"))
+                throw ExitCode(1)
+            }
+            print("signatures hold: lines 1-\(signatures.signedThrough) are signed by this key"
+                  + (signatures.signedThrough < signatures.lines ? "; lines \(signatures.signedThrough + 1)-\(signatures.lines) (from the last checkpoint on) are not covered" : ""))
+        }
         guard let expect else {
+            if publicKey != nil { return }
             print("Without a head stored elsewhere this proves only that the lines agree with each other: someone with write access could rewrite and re-chain them all. Check with --expect HASH.")
             return
         }

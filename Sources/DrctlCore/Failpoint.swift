@@ -3,7 +3,8 @@ import Foundation
 /// Crash injection for the crash tests: `DRCTL_FAILPOINT=NAME:N` kills this process with SIGKILL
 /// the N-th time the point named NAME is passed (`NAME:N:torn` lets the caller cut its write
 /// short first). Points: every journal event type (after the line is on disk) and `host-change`
-/// (after the simulator applied and saved a change, before drctl hears of it). `write-error:N`
+/// (after the simulator applied and saved a change, before drctl hears of it), `lease` (after the
+/// N-th host lease file is written). `write-error:N`
 /// (`write-error:N:EIO`) makes the N-th write of the run's record fail with ENOSPC (or EIO)
 /// instead. Unset, each check is one comparison.
 public enum Failpoint {

@@ -1,3 +1,4 @@
+import DrctlCore
 import Foundation
 
 /// One run per host at a time: a run that may change hosts holds a lease on each inventory host,
@@ -41,6 +42,7 @@ public struct HostLeases: Sendable {
             for host in hosts {
                 let text = "{\"run\":\"\(run)\",\"pid\":\(getpid()),\"started\":\"\(started)\"}\n"
                 try Data(text.utf8).write(to: file(host), options: .atomic)
+                if Failpoint.reached("lease") { Failpoint.crash() }
             }
         }
     }

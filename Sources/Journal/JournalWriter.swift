@@ -73,6 +73,11 @@ public actor JournalWriter: RunObserver {
 
     public func recordLost() -> String? { failure }
 
+    /// Checkpoints signed from now on (`--sign-key`).
+    private var signer: JournalSigner?
+
+    public func sign(with signer: JournalSigner) { self.signer = signer }
+
     public func record(_ event: RunEvent) async {
         guard !closed, failure == nil else { return }
         var fields = JournalEntry.fields(for: event, run: directory.id)
@@ -162,7 +167,13 @@ public actor JournalWriter: RunObserver {
         entry["time"] = timestamps.string(from: Date())
         entry["prev"] = previousHash
         // A checkpoint names the head of the chain before it (what an operator may anchor).
-        if ["run-ended", "run-paused"].contains(fields["type"] as? String ?? "") { entry["chain_head"] = previousHash }
+        if ["run-ended", "run-paused"].contains(fields["type"] as? String ?? "") {
+            entry["chain_head"] = previousHash
+            if let signer {
+                entry["signature"] = signer.sign(previousHash)
+                entry["signed_by"] = signer.publicKeyHex
+            }
+        }
         var data = JournalJSON.encode(entry)
         sequence += 1
         previousHash = JournalChain.sha256(data)
