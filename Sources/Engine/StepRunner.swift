@@ -295,6 +295,9 @@ final class StepRunner: Sendable {
                                            uncertain: work.step.mutates, stillRunning: timeout.stillRunning))
         } catch let failure as AttemptFailure {
             return .failure(failure)
+        } catch let error as TransportError {
+            // A run step's command that timed out or lost its session may have made its change.
+            return .failure(AttemptFailure(reason: "\(error)", uncertain: [.sessionDropped, .commandTimedOut].contains(error.kind) && work.step.mutates))
         } catch {
             return .failure(AttemptFailure(reason: "\(error)"))
         }
