@@ -1,3 +1,4 @@
+import DrctlCore
 import ArgumentParser
 import ESXi
 import Foundation
@@ -70,7 +71,9 @@ struct SimExecCommand: ParsableCommand {
     func run() throws {
         var words = command
         if words.first == "--" { words.removeFirst() }
-        let line = words.isEmpty ? (ProcessInfo.processInfo.environment["SSH_ORIGINAL_COMMAND"] ?? "") : words.joined(separator: " ")
+        var line = words.isEmpty ? (ProcessInfo.processInfo.environment["SSH_ORIGINAL_COMMAND"] ?? "") : words.joined(separator: " ")
+        // drctl's SSH transport wraps each command to learn its process group: the simulated host runs the command itself.
+        if let inner = ProcessGroup.unwrap(line) { line = inner }
         guard !line.isEmpty else {
             writeError("drctl sim exec: no command (give it after --, or through SSH_ORIGINAL_COMMAND)")
             throw ExitCode(ExitStatus.invalidInput)

@@ -1,3 +1,4 @@
+import DrctlCore
 import CLibSSH2
 import Engine
 import Foundation
@@ -15,6 +16,7 @@ final class SSHSession: @unchecked Sendable {
     private let timeouts: SSHTimeouts
     private let credential: @Sendable () throws -> Credential
     private let report: @Sendable (String) -> Void
+    private let stopsTimedOutCommands: Bool
 
     private let lock = NSLock()
     private var queued: [Request] = []
@@ -32,8 +34,9 @@ final class SSHSession: @unchecked Sendable {
     /// What the last successful connection learned.
     private(set) var info: ConnectionInfo?
 
-    init(host: Inventory.Host, policy: HostKeyPolicy, timeouts: SSHTimeouts, credential: @escaping @Sendable () throws -> Credential,
-         report: @escaping @Sendable (String) -> Void) {
+    init(host: Inventory.Host, policy: HostKeyPolicy, timeouts: SSHTimeouts, stopsTimedOutCommands: Bool = true,
+         credential: @escaping @Sendable () throws -> Credential, report: @escaping @Sendable (String) -> Void) {
+        self.stopsTimedOutCommands = stopsTimedOutCommands
         self.host = host
         self.policy = policy
         self.timeouts = timeouts
@@ -44,7 +47,8 @@ final class SSHSession: @unchecked Sendable {
     struct Request {
         var command: String
         var deadline: ContinuousClock.Instant?
-        var continuation: CheckedContinuation<CommandResult, Error>
+        /// Nil for drctl's own housekeeping (stopping a command given up on): nobody waits for it.
+        var continuation: CheckedContinuation<CommandResult, Error>?
     }
 
     /// A command on its way through the channel's life.
@@ -65,6 +69,8 @@ final class SSHSession: @unchecked Sendable {
         let clock = ContinuousClock.now
         /// Answered (result or error); removed from the running list.
         var done = false
+        /// The process group the command reported on stderr before it started (`ProcessGroup`).
+        var processGroup: Int?
 
         /// Opening a channel and starting its command use state libssh2 keeps per session.
         var isSettingUp: Bool {
@@ -160,7 +166,7 @@ final class SSHSession: @unchecked Sendable {
             nextKeepalive = ContinuousClock.now + timeouts.keepalive
             running += requests.map(Run.init)
         } catch {
-            for request in requests { request.continuation.resume(throwing: error) }
+            for request in requests { request.continuation?.resume(throwing: error) }
         }
     }
 
@@ -178,7 +184,8 @@ final class SSHSession: @unchecked Sendable {
             run.phase = .starting(channel)
             return true
         case .starting(let channel):
-            let result = libssh2_channel_process_startup(channel, "exec", 4, run.request.command, UInt32(run.request.command.utf8.count))
+            let command = stopsTimedOutCommands && run.request.continuation != nil ? ProcessGroup.wrap(run.request.command) : run.request.command
+            let result = libssh2_channel_process_startup(channel, "exec", 4, command, UInt32(command.utf8.count))
             if result == LIBSSH2_ERROR_EAGAIN { return false }
             if result != 0 {
                 // A session that cannot start a command is not to be trusted: start afresh. The
@@ -203,6 +210,10 @@ final class SSHSession: @unchecked Sendable {
                     dropped("the connection broke while `\(run.request.command)` ran (\(SSHConnection.lastError(session)))")
                     return true
                 }
+            }
+            if stopsTimedOutCommands, run.processGroup == nil, run.request.continuation != nil, let (group, rest) = ProcessGroup.split(run.stderr) {
+                run.processGroup = group
+                run.stderr = rest
             }
             if libssh2_channel_eof(channel) != 0 {
                 run.phase = .closing(channel)
@@ -234,12 +245,12 @@ final class SSHSession: @unchecked Sendable {
 
     private func finish(_ run: Run, returning result: CommandResult) {
         run.done = true
-        run.request.continuation.resume(returning: result)
+        run.request.continuation?.resume(returning: result)
     }
 
     private func finish(_ run: Run, throwing error: Error) {
         run.done = true
-        run.request.continuation.resume(throwing: error)
+        run.request.continuation?.resume(throwing: error)
     }
 
     /// The session broke: fail what ran on it and start afresh with the next command.
@@ -263,7 +274,13 @@ final class SSHSession: @unchecked Sendable {
         for run in running where !run.done {
             guard let deadline = run.request.deadline, now >= deadline else { continue }
             finish(run, throwing: TransportError(.commandTimedOut, host: host.name, detail: "`\(run.request.command)` did not finish in time",
-                                                 hint: "the command may still be running on the host"))
+                                                 hint: run.processGroup != nil ? "drctl sent it TERM; it may have made its change before that"
+                                                     : "the command may still be running on the host"))
+            // Closing its channel does not stop it on the host, and libssh2 1.10 cannot send the SSH
+            // `signal` request once a command runs: TERM goes to its process group from a channel of its own.
+            if let group = run.processGroup {
+                running.append(Run(Request(command: ProcessGroup.stop(group), deadline: ContinuousClock.now + .seconds(10), continuation: nil)))
+            }
             switch run.phase {
             case .starting(let channel), .reading(let channel), .closing(let channel), .waitingClosed(let channel): abandoned.append(channel)
             case .opening: break

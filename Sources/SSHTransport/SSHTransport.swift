@@ -8,11 +8,15 @@ public final class SSHTransport: Transport, @unchecked Sendable {
         public var knownHostsPath: String
         public var acceptNewHostKeys: Bool
         public var timeouts: SSHTimeouts
+        /// Stop a command given up on (past its deadline) on the host: each command reports its
+        /// process group first, and a timed-out one is sent TERM from a second channel.
+        public var stopsTimedOutCommands: Bool
 
-        public init(knownHostsPath: String, acceptNewHostKeys: Bool = false, timeouts: SSHTimeouts = SSHTimeouts()) {
+        public init(knownHostsPath: String, acceptNewHostKeys: Bool = false, timeouts: SSHTimeouts = SSHTimeouts(), stopsTimedOutCommands: Bool = true) {
             self.knownHostsPath = knownHostsPath
             self.acceptNewHostKeys = acceptNewHostKeys
             self.timeouts = timeouts
+            self.stopsTimedOutCommands = stopsTimedOutCommands
         }
 
         /// The inventory's known_hosts, or `~/.ssh/known_hosts`.
@@ -48,7 +52,7 @@ public final class SSHTransport: Transport, @unchecked Sendable {
             let report = self.report
             let redactor = self.redactor
             let session = SSHSession(host: host, policy: HostKeyPolicy(knownHostsPath: settings.knownHostsPath, acceptNew: settings.acceptNewHostKeys),
-                                     timeouts: settings.timeouts,
+                                     timeouts: settings.timeouts, stopsTimedOutCommands: settings.stopsTimedOutCommands,
                                      credential: {
                                          let credential = try Credential.resolve(host.auth, for: host, prompt: prompt)
                                          credential.secret.map(redactor.register)

@@ -62,3 +62,17 @@ struct DurationTextTests {
         #expect(DurationText.format(.seconds(3720)) == "1h02m")
     }
 }
+
+@Suite("process group wrapper")
+struct ProcessGroupTests {
+    @Test("a wrapped command unwraps to itself, quotes and all; the marker line splits off stderr")
+    func roundTrip() {
+        for command in ["vim-cmd vmsvc/getallvms", "vim-cmd solo/registervm '/vmfs/volumes/ds/it'\\''s/x.vmx'", "echo a; echo b >&2"] {
+            #expect(ProcessGroup.unwrap(ProcessGroup.wrap(command)) == command)
+        }
+        #expect(ProcessGroup.unwrap("vim-cmd vmsvc/getallvms") == nil)
+        let (group, rest) = ProcessGroup.split(Data("drctl-process-group:4242\nwarn\n".utf8))!
+        #expect(group == 4242 && rest == Data("warn\n".utf8))
+        #expect(ProcessGroup.split(Data("drctl-process-gr".utf8)) == nil)
+    }
+}

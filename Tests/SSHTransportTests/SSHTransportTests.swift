@@ -203,6 +203,25 @@ struct SSHTransportTests {
         #expect(try await ssh.execute("echo still", on: host(sshd), timeout: .seconds(5)).stdout == "still\n")
     }
 
+    @Test("a command drctl gave up on is stopped on the host (TERM to its process group), not left to make its change")
+    func timedOutCommandIsStopped() async throws {
+        let sshd = try SSHD.start()
+        defer { sshd.stop() }
+        let ssh = try transport(sshd)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-stop-\(UUID().uuidString.prefix(8))").path
+        do {
+            _ = try await ssh.execute("sleep 3 && touch \(file)", on: host(sshd), timeout: .milliseconds(300))
+            Issue.record("the command did not time out")
+        } catch let error as TransportError {
+            #expect(error.kind == .commandTimedOut)
+            #expect(error.hint.contains("TERM"))
+        }
+        // Later commands work as before, their stderr untouched; the stopped one never makes its change.
+        let later = try await ssh.execute("sleep 4; echo done; echo warn >&2; exit 3", on: host(sshd), timeout: .seconds(10))
+        #expect(later.stdout == "done\n" && later.stderr == "warn\n" && later.exitStatus == 3)
+        #expect(!FileManager.default.fileExists(atPath: file), "the timed-out command went on and made its change")
+    }
+
     @Test("50 concurrent commands share one session")
     func concurrentCommands() async throws {
         let sshd = try SSHD.start()
