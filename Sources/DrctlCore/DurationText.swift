@@ -1,11 +1,18 @@
 /// Durations as operators write them in runbooks: `90s`, `5m`, `1h30m`, `250ms`, or plain seconds.
 public enum DurationText {
-    /// Parses a duration, or returns nil when the text is not one.
+    /// The longest duration drctl accepts: a week. Longer ones are typos (`1e20`), and would
+    /// overflow the arithmetic of deadlines.
+    public static let longest: Double = 7 * 24 * 3_600_000
+
+    /// Parses a duration, or returns nil when the text is not one (or is not finite, or is longer than a week).
     public static func parse(_ text: String) -> Duration? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if trimmed.isEmpty { return nil }
-        if let seconds = Double(trimmed), seconds >= 0 { return .milliseconds(Int64((seconds * 1000).rounded())) }
-        var total: Int64 = 0
+        if let seconds = Double(trimmed) {
+            guard seconds.isFinite, seconds >= 0, seconds * 1000 <= longest else { return nil }
+            return .milliseconds(Int64((seconds * 1000).rounded()))
+        }
+        var total: Double = 0
         var number = ""
         var unit = ""
         var sawPart = false
@@ -19,7 +26,8 @@ public enum DurationText {
             case "h": milliseconds = value * 3_600_000
             default: return false
             }
-            total += Int64(milliseconds.rounded())
+            guard milliseconds.isFinite else { return false }
+            total += milliseconds.rounded()
             number = ""
             unit = ""
             sawPart = true
@@ -36,8 +44,8 @@ public enum DurationText {
                 return nil
             }
         }
-        guard flush(), sawPart else { return nil }
-        return .milliseconds(total)
+        guard flush(), sawPart, total <= longest else { return nil }
+        return .milliseconds(Int64(total))
     }
 
     /// A compact human form: `850ms`, `12.4s`, `3m05s`, `1h02m`.

@@ -95,10 +95,20 @@ public struct ExpressionParser {
 
     private var tokens: [(Token, Int)] = []
     private var position = 0
+    /// How deep the parser has nested: bounded, so a hostile expression is an error, not a crash.
+    private var depth = 0
+
+    /// Limits no real runbook comes near; past them an expression is refused with a clear error
+    /// (fuzzed inputs with thousands of nested parentheses or filters crashed the process).
+    static let maximumDepth = 48
+    static let maximumTokens = 1_500
 
     public static func parse(_ text: String) throws -> Expression {
         var parser = ExpressionParser()
         parser.tokens = try tokenize(text)
+        guard parser.tokens.count <= maximumTokens else {
+            throw ExpressionSyntaxError(message: "the expression is too long (\(parser.tokens.count) parts, at most \(maximumTokens)): name its pieces with set: instead", offset: 0)
+        }
         let expression = try parser.parseOr()
         guard parser.peek == .end else {
             throw ExpressionSyntaxError(message: "unexpected \(parser.describe(parser.peek)) in '\(text)'", offset: parser.offset)
@@ -133,6 +143,11 @@ public struct ExpressionParser {
     }
 
     private mutating func parseOr() throws -> Expression {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maximumDepth else {
+            throw ExpressionSyntaxError(message: "the expression nests too deeply (more than \(Self.maximumDepth) levels): name its pieces with set: instead", offset: offset)
+        }
         var left = try parseAnd()
         while peek == .identifier("or") {
             _ = advance()
@@ -153,6 +168,11 @@ public struct ExpressionParser {
     private mutating func parseNot() throws -> Expression {
         if peek == .identifier("not") {
             _ = advance()
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= Self.maximumDepth else {
+                throw ExpressionSyntaxError(message: "the expression nests too deeply (more than \(Self.maximumDepth) levels of not)", offset: offset)
+            }
             return .not(try parseNot())
         }
         return try parseComparison()

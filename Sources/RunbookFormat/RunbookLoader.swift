@@ -304,6 +304,20 @@ public enum RunbookLoader {
             }
         }
         if let action {
+            // Literal values are checked now; templated ones when the step runs.
+            for parameter in action.parameters {
+                guard let located = templates[parameter.name], !located.template.source.contains("{{") else { continue }
+                let text = located.template.source
+                switch parameter.kind {
+                case .duration where DurationText.parse(text) == nil:
+                    reader.report(located.location, "'\(parameter.name)' must be a duration such as 250ms, 5s or 1m (at most a week), not '\(text)'")
+                case .choice(let choices) where !choices.contains(text):
+                    reader.report(located.location, "'\(parameter.name)' must be one of \(choices.joined(separator: ", "))\(Suggestion.hint(for: text, among: choices)), not '\(text)'")
+                case .integer where Int(text.trimmingCharacters(in: .whitespaces)) == nil:
+                    reader.report(located.location, "'\(parameter.name)' must be a whole number, not '\(text)'")
+                default: break
+                }
+            }
             for parameter in action.parameters where parameter.required && templates[parameter.name] == nil {
                 reader.report(arguments ?? node, "action \(name) needs '\(parameter.name)' under 'with:' (\(parameter.summary))")
             }

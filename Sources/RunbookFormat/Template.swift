@@ -24,7 +24,9 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
             do {
                 parts.append(.expression(try ExpressionParser.parse(inner), source: inner))
             } catch let error as ExpressionSyntaxError {
-                throw ExpressionSyntaxError(message: "in '{{ \(inner) }}': \(error.message)", offset: source.distance(from: source.startIndex, to: open.lowerBound))
+                // A long expression is shown by its start: the message stays one readable line.
+                let shown = inner.count > 80 ? String(inner.prefix(80)) + "…" : String(inner)
+                throw ExpressionSyntaxError(message: "in '{{ \(shown) }}': \(error.message)", offset: source.distance(from: source.startIndex, to: open.lowerBound))
             }
             rest = rest[close.upperBound...]
         }

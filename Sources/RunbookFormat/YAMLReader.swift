@@ -13,10 +13,33 @@ public final class YAMLReader {
     }
 
     /// Parses YAML text into a node tree, or records the syntax error.
+    /// More values than any runbook, inventory or scenario holds (a 10,000-VM site is well under it).
+    static let maximumValues = 2_000_000
+
+    /// Counts the values a node stands for, aliases expanded, stopping as soon as the budget runs out.
+    static func fits(_ node: Node, within budget: inout Int) -> Bool {
+        budget -= 1
+        guard budget >= 0 else { return false }
+        switch node {
+        case .scalar, .alias: return true
+        case .sequence(let sequence): return sequence.allSatisfy { fits($0, within: &budget) }
+        case .mapping(let mapping):
+            for (key, value) in mapping where !fits(key, within: &budget) || !fits(value, within: &budget) { return false }
+            return true
+        }
+    }
+
     public func compose(_ text: String) -> Node? {
         do {
             guard let node = try Yams.compose(yaml: text) else {
                 report(SourceLocation(file: file, line: 1, column: 1), "the file is empty")
+                return nil
+            }
+            // Aliases can make a small file stand for billions of values ("billion laughs"): refuse it early.
+            var budget = Self.maximumValues
+            guard Self.fits(node, within: &budget) else {
+                report(SourceLocation(file: file, line: 1, column: 1),
+                       "the YAML stands for more than \(Self.maximumValues) values (anchors and aliases repeated inside each other?); write it out plainly")
                 return nil
             }
             return node
@@ -117,7 +140,9 @@ public final class YAMLReader {
 
     public func duration(_ node: Node, _ what: String) -> Duration? {
         guard case .scalar(let scalar) = node, let duration = DurationText.parse(scalar.string) else {
-            report(node, "\(what) must be a duration such as 30s, 5m or 1h30m, not \(describe(node))")
+            // A number too large or not finite (1e20, inf) reads like a duration: say what the limit is.
+            let numeric = { if case .scalar(let scalar) = node { return scalar.string.contains(where: \.isNumber) || Double(scalar.string) != nil } else { return false } }()
+            report(node, "\(what) must be a duration such as 30s, 5m or 1h30m, not \(describe(node))" + (numeric ? " (drctl takes durations up to a week)" : ""))
             return nil
         }
         return duration

@@ -54,7 +54,10 @@ extension ScenarioLoader {
             case "random_failures":
                 var rate = 0.1, matching = ""
                 for (field, _, item) in reader.mapping(value, "random_failures", allowed: ["rate", "matching"]) ?? [] {
-                    if field == "rate" { rate = reader.double(item, "rate") ?? 0.1 }
+                    if field == "rate" {
+                        rate = reader.double(item, "rate") ?? 0.1
+                        if !(0...1).contains(rate) { reader.report(item, "rate is a fraction of commands, from 0 to 1 (0.05 for 5%)"); rate = 0.1 }
+                    }
                     if field == "matching" { matching = reader.string(item, "matching") ?? "" }
                 }
                 effect = .randomFailures(rate: rate, matching: matching)

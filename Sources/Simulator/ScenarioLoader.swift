@@ -17,9 +17,18 @@ public enum ScenarioLoader {
 
     /// `seed` overrides the scenario's own (`drctl drill --seed`).
     public static func load(text: String, file: String, seed: UInt64? = nil) throws -> Scenario {
+        try load(text: text, file: file, seed: seed, asBase: false)
+    }
+
+    /// `asBase`: loaded as a variant's base, which must be a full scenario (so bases never form a cycle).
+    static func load(text: String, file: String, seed: UInt64?, asBase: Bool) throws -> Scenario {
         let reader = YAMLReader(file: file)
         guard let root = reader.compose(text) else { throw InvalidInput(reader.diagnostics) }
-        if case .mapping(let mapping) = root, mapping["base"] != nil {
+        if case .mapping(let mapping) = root, let base = mapping["base"] {
+            if asBase {
+                reader.report(base, "this scenario is a variant's base, so it must be a full scenario, not a variant itself (with base:): point the variant at the full one")
+                throw InvalidInput(reader.diagnostics)
+            }
             return try loadVariant(root, reader: reader, seed: seed)
         }
         guard let pairs = reader.mapping(root, "the scenario", allowed: topKeys) else { throw InvalidInput(reader.diagnostics) }
@@ -91,7 +100,7 @@ public enum ScenarioLoader {
             reader.report(fields["base"]!, "base scenario '\(basePath)' not found (looked at \(resolved))")
             throw InvalidInput(reader.diagnostics)
         }
-        var scenario = try load(path: resolved, seed: chosenSeed)
+        var scenario = try load(text: try readInputFile(resolved, what: "base scenario"), file: resolved, seed: chosenSeed, asBase: true)
         let fleet = scenario.fleet
         let hostNames = fleet.hosts.map(\.name), datastores = fleet.datastores.map(\.name), vms = fleet.vms.map(\.name)
         let faults = (fields["faults"].flatMap { reader.sequence($0, "faults") } ?? []).compactMap {
