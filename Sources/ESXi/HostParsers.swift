@@ -112,7 +112,12 @@ public enum HostSummaryParser {
             if let fault = ESXiFault.find(in: output) { throw fault }
             throw ESXiParseError.unexpectedOutput(expected: "memorySize in vim-cmd hostsvc/hostsummary", output: output)
         }
-        return HostSummary(memoryMB: Int(bytes / 1_048_576), memoryUsedMB: fields["overallMemoryUsage"].flatMap { Int($0) } ?? 0,
+        // Figures no host reports (negative, or past 64 TB) are refused rather than computed with.
+        let used = fields["overallMemoryUsage"].flatMap { Int($0) } ?? 0
+        guard (0...(1 << 46)).contains(bytes), (0...(1 << 26)).contains(used) else {
+            throw ESXiParseError.unexpectedOutput(expected: "memorySize and overallMemoryUsage that a host can have", output: output)
+        }
+        return HostSummary(memoryMB: Int(bytes / 1_048_576), memoryUsedMB: used,
                            cpuCores: fields["numCpuCores"].flatMap { Int($0) } ?? 0, inMaintenanceMode: fields["inMaintenanceMode"] == "true")
     }
 }

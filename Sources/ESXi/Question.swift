@@ -58,8 +58,11 @@ public enum QuestionParser {
     // Regex is immutable once built; Swift just does not mark it Sendable.
     nonisolated(unsafe) private static let choiceLine = try! Regex(#"^(\d+)\. (.*?) \((.*)\)( \[default\])?\s*$"#)
 
+    /// Longer lines are no choice ESXi prints; the regex would take quadratic time on them (a fuzzed 100 KB line hung).
+    static let longestLine = 1_024
+
     static func parseChoice(_ line: String) -> PendingQuestion.Choice? {
-        guard let match = try? choiceLine.wholeMatch(in: line),
+        guard line.utf8.count <= longestLine, line.first?.isNumber == true, let match = try? choiceLine.wholeMatch(in: line),
               let index = match.output[1].substring.flatMap({ Int($0) }),
               let label = match.output[2].substring else { return nil }
         return PendingQuestion.Choice(index: index, label: String(label), isDefault: match.output[4].substring != nil)

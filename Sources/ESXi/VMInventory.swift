@@ -76,8 +76,13 @@ public enum GetAllVMsParser {
     // Regex is immutable once built; Swift just does not mark it Sendable.
     nonisolated(unsafe) private static let row = try! Regex(#"^\s*(\d+)\s+(.*?)\s+(\[[^\]]*\] ?[^\[]*?\.vmx)(?:\s+(\S+))?(?:\s+(vmx-\d+))?(?:\s+(.*?))?\s*$"#)
 
+    /// A row holds `[datastore] path.vmx`; anything else (a run of blanks, say) never reaches the
+    /// regex, whose backtracking is quadratic on long lines (fuzzed inputs hung). Longer rows than
+    /// this are not ESXi's either.
+    static let longestRow = 8_192
+
     static func parseRow(_ line: String) -> RegisteredVM? {
-        guard let match = try? row.wholeMatch(in: line),
+        guard line.utf8.count <= longestRow, line.contains("["), line.contains(".vmx"), let match = try? row.wholeMatch(in: line),
               let vmid = match.output[1].substring.flatMap({ Int($0) }),
               let name = match.output[2].substring,
               let file = match.output[3].substring else { return nil }
