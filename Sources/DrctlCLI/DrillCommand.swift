@@ -37,6 +37,8 @@ struct DrillCommand: AsyncParsableCommand {
         var loaded = try common.load(runbookPath: runbook, inventoryRequired: false)
         let world = try loadScenario(scenario, seed: seed)
         loaded.inventory = world.inventory
+        let unknownHosts = RunbookValidator.checkHosts(of: loaded.runbook, against: world.inventory)
+        if !unknownHosts.isEmpty { throw failInvalidInput(unknownHosts.map { "\($0) (the scenario's hosts are its inventory)" }) }
         do {
             loaded.params = try ParameterBinding.bind(loaded.runbook, try ParameterBinding.parsePairs(common.params), inventory: world.inventory)
         } catch let problem as ParameterBinding.Problem {

@@ -121,6 +121,9 @@ struct RunFlags: ParsableArguments {
         if let path = self.inventory {
             do { inventory = try InventoryLoader.load(path: path) } catch let invalid as InvalidInput { problems += invalid.diagnostics.map(\.description) }
         }
+        if let runbook, self.inventory != nil, problems.isEmpty {
+            problems += RunbookValidator.checkHosts(of: runbook, against: inventory).map(\.description)
+        }
         guard problems.isEmpty, let runbook else { throw failInvalidInput(problems) }
         // A drill binds params after it has the scenario's inventory.
         if !inventoryRequired { return Loaded(runbook: runbook, inventory: inventory, params: [:]) }

@@ -23,23 +23,32 @@ struct ValidateCommand: ParsableCommand {
     func run() throws {
         var problems: [String] = []
         var valid: [String] = []
-        for path in runbooks {
-            do {
-                let runbook = try RunbookLoader.load(path: path)
-                valid.append("\(path): OK (\(runbook.name), \(runbook.steps.count) steps)")
-            } catch let invalid as InvalidInput {
-                problems += invalid.diagnostics.map(\.description)
-            }
-        }
+        var inventoryOK: String?
+        var loadedInventory: Inventory?
         if let inventory {
             do {
                 let loaded = try InventoryLoader.load(path: inventory)
-                valid.append("\(inventory): OK (\(loaded.hosts.count) hosts, \(loaded.vms.count) VMs)")
+                loadedInventory = loaded
+                inventoryOK = "\(inventory): OK (\(loaded.hosts.count) hosts, \(loaded.vms.count) VMs)"
             } catch let invalid as InvalidInput {
                 problems += invalid.diagnostics.map(\.description)
             }
         }
-        valid.forEach { print($0) }
+        for path in runbooks {
+            do {
+                let runbook = try RunbookLoader.load(path: path)
+                // Hosts named outright must be in the inventory the runbook will run with.
+                let unknownHosts = loadedInventory.map { RunbookValidator.checkHosts(of: runbook, against: $0) } ?? []
+                if unknownHosts.isEmpty {
+                    valid.append("\(path): OK (\(runbook.name), \(runbook.steps.count) steps)")
+                } else {
+                    problems += unknownHosts.map(\.description)
+                }
+            } catch let invalid as InvalidInput {
+                problems += invalid.diagnostics.map(\.description)
+            }
+        }
+        (valid + [inventoryOK].compactMap { $0 }).forEach { print($0) }
         if !problems.isEmpty { throw failInvalidInput(problems) }
     }
 }

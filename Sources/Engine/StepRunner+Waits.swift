@@ -44,7 +44,9 @@ extension StepRunner {
     func waitTimeout(_ wait: Wait, _ scope: DictionaryScope) throws -> Duration {
         guard let template = wait.timeoutTemplate else { return wait.timeout }
         let text = try template.template.value(in: scope).text
-        guard let duration = DurationText.parse(text) else { throw EvaluationError("wait timeout '\(text)' is not a duration such as 10m") }
+        guard let duration = DurationText.parse(text), duration > .zero else {
+            throw EvaluationError("wait timeout '\(text)' is not a duration longer than 0s, such as 10m")
+        }
         return duration
     }
 

@@ -37,7 +37,7 @@ public enum RunbookLoader {
             case "runbook": runbook.name = reader.string(value, "runbook (the name)") ?? ""
             case "title": runbook.title = reader.string(value, "title") ?? ""
             case "description": runbook.description = reader.string(value, "description") ?? ""
-            case "rto": runbook.rto = reader.duration(value, "rto")
+            case "rto": runbook.rto = reader.duration(value, "rto", mustBePositive: true)
             case "params": runbook.params = parseParams(value, reader)
             case "limits": runbook.limits = parseLimits(value, reader)
             case "redact":
@@ -146,7 +146,7 @@ public enum RunbookLoader {
             case "capture": step.captures = parseCaptures(value, reader)
             case "expect": step.expect = parseExpectation(value, reader) ?? .exitZero
             case "retry": step.retry = parseRetry(value, reader)
-            case "timeout": step.timeout = reader.duration(value, "timeout")
+            case "timeout": step.timeout = reader.duration(value, "timeout", mustBePositive: true)
             case "on_failure":
                 let text = reader.string(value, "on_failure") ?? ""
                 if let policy = FailurePolicy(rawValue: text) { step.onFailure = policy } else {
@@ -230,14 +230,14 @@ public enum RunbookLoader {
                 return nil
             }
             guard let check, let until = reader.condition(untilNode, "until") else { return nil }
-            let interval = fields["interval"].flatMap { reader.duration($0, "interval") } ?? .seconds(5)
+            let interval = fields["interval"].flatMap { reader.duration($0, "interval", mustBePositive: true) } ?? .seconds(5)
             var timeout = Duration.seconds(300)
             var timeoutTemplate: LocatedTemplate?
             if let node = fields["timeout"] {
                 if let text = reader.string(node, "timeout"), text.contains("{{") {
                     timeoutTemplate = reader.template(node, "timeout")
                 } else {
-                    timeout = reader.duration(node, "timeout") ?? timeout
+                    timeout = reader.duration(node, "timeout", mustBePositive: true) ?? timeout
                 }
             }
             return .wait(Wait(check: check, until: until, interval: interval, timeout: timeout, timeoutTemplate: timeoutTemplate))

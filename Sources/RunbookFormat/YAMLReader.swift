@@ -138,11 +138,16 @@ public final class YAMLReader {
         return bool
     }
 
-    public func duration(_ node: Node, _ what: String) -> Duration? {
+    /// `mustBePositive`: a timeout, interval or RTO of 0s would end (or spin) before anything runs.
+    public func duration(_ node: Node, _ what: String, mustBePositive: Bool = false) -> Duration? {
         guard case .scalar(let scalar) = node, let duration = DurationText.parse(scalar.string) else {
             // A number too large or not finite (1e20, inf) reads like a duration: say what the limit is.
             let numeric = { if case .scalar(let scalar) = node { return scalar.string.contains(where: \.isNumber) || Double(scalar.string) != nil } else { return false } }()
             report(node, "\(what) must be a duration such as 30s, 5m or 1h30m, not \(describe(node))" + (numeric ? " (drctl takes durations up to a week)" : ""))
+            return nil
+        }
+        if mustBePositive, duration <= .zero {
+            report(node, "\(what) must be longer than 0s, such as 30s or 5m, not \(describe(node))")
             return nil
         }
         return duration

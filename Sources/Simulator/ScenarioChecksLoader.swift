@@ -94,17 +94,26 @@ extension ScenarioLoader {
         }
         if let vmNode = fields["vm"], let name = reader.string(vmNode, "vm") {
             if !vms.contains(name) { reader.report(vmNode, "no vm '\(name)' in this scenario\(Suggestion.hint(for: name, among: vms))") }
-            let power = fields["power"].flatMap { reader.string($0, "power") }.flatMap(SimVM.Power.init(rawValue:))
+            let power = fields["power"].flatMap { node in
+                reader.string(node, "power").flatMap { text in
+                    SimVM.Power(rawValue: text) ?? {
+                        reader.report(node, "power must be on, off or suspended\(Suggestion.hint(for: text, among: ["on", "off", "suspended"])), not '\(text)'")
+                        return nil
+                    }()
+                }
+            }
             return .vm(name: name, power: power, hostIn: names("host_in", among: hostNames), hostNot: names("host_not", among: hostNames),
                        registeredOnce: fields["registered"].flatMap { reader.boolean($0, "registered") } ?? false)
         }
         if let datastoreNode = fields["datastore"], let name = reader.string(datastoreNode, "datastore") {
+            if !datastores.contains(name) { reader.report(datastoreNode, "no datastore '\(name)' in this scenario\(Suggestion.hint(for: name, among: datastores))") }
             return .datastore(name: name, mountedOn: names("mounted_on", among: hostNames) ?? [])
         }
         if let vcenterNode = fields["vcenter"] {
-            return .vcenter(running: reader.string(vcenterNode, "vcenter") == "running")
+            return .vcenter(running: ScenarioLoader.serviceState(vcenterNode, reader))
         }
         if let hostNode = fields["host"], let name = reader.string(hostNode, "host") {
+            if !hostNames.contains(name) { reader.report(hostNode, "no host '\(name)' in this scenario\(Suggestion.hint(for: name, among: hostNames))") }
             return .host(name: name, maintenance: fields["maintenance"].flatMap { reader.boolean($0, "maintenance") },
                          hostdRunning: fields["hostd"].map { serviceState($0, reader) })
         }

@@ -37,18 +37,25 @@ public enum ScenarioLoader {
         let name = fields["scenario"].flatMap { reader.string($0, "scenario") } ?? ""
         if name.isEmpty { reader.report(root, "missing 'scenario:' (the scenario's name)") }
         let chosenSeed = seed ?? fields["seed"].flatMap { reader.integer($0, "seed", range: 0...Int.max) }.map(UInt64.init) ?? 1
-        let hosts = (fields["hosts"].flatMap { reader.sequence($0, "hosts") } ?? []).enumerated().compactMap { parseHost($1, index: $0, reader) }
+        let hostEntries = (fields["hosts"].flatMap { reader.sequence($0, "hosts") } ?? []).enumerated().compactMap { index, node in
+            parseHost(node, index: index, reader).map { (item: $0, node: node) }
+        }
+        let hosts = hostEntries.map(\.item)
         if hosts.isEmpty { reader.report(root, "a scenario needs at least one host under hosts:") }
         let hostNames = hosts.map(\.name)
-        let datastores = (fields["datastores"].flatMap { reader.sequence($0, "datastores") } ?? []).compactMap {
-            parseDatastore($0, hostNames: hostNames, seed: chosenSeed, reader)
+        let datastoreEntries = (fields["datastores"].flatMap { reader.sequence($0, "datastores") } ?? []).compactMap { node in
+            parseDatastore(node, hostNames: hostNames, seed: chosenSeed, reader).map { (item: $0, node: node) }
         }
+        let datastores = datastoreEntries.map(\.item)
         var locations: [String: Node] = [:]
-        let vms = (fields["vms"].flatMap { reader.sequence($0, "vms") } ?? []).compactMap { node -> SimVM? in
-            let vm = parseVM(node, hostNames: hostNames, datastores: datastores.map(\.name), reader)
-            if let vm { locations[vm.name] = node }
-            return vm
+        let vmEntries = (fields["vms"].flatMap { reader.sequence($0, "vms") } ?? []).compactMap { node in
+            parseVM(node, hostNames: hostNames, datastores: datastores.map(\.name), reader).map { (item: $0, node: node) }
         }
+        let vms = vmEntries.map(\.item)
+        for entry in vmEntries { locations[entry.item.name] = entry.node }
+        reportDuplicates(hostEntries.map { ($0.item.name, $0.node) }, "host", reader)
+        reportDuplicates(datastoreEntries.map { ($0.item.name, $0.node) }, "datastore", reader)
+        reportDuplicates(vmEntries.map { ($0.item.name, $0.node) }, "vm", reader)
         let vcenter = fields["vcenter"].flatMap { parseVCenter($0, vms: vms.map(\.name), reader) }
         var faults: [FaultRule] = []
         if let latency = fields["latency"] {
@@ -318,11 +325,15 @@ public enum ScenarioLoader {
         return (fixed, jitter)
     }
 
-    static func checkNames(hosts: [String], vms: [SimVM], locations: [String: Node], _ reader: YAMLReader) {
+    /// Two hosts (or datastores, or VMs) of one name would make every fault and check naming it ambiguous.
+    static func reportDuplicates(_ entries: [(name: String, node: Node)], _ what: String, _ reader: YAMLReader) {
         var seen = Set<String>()
-        for vm in vms where !seen.insert(vm.name).inserted {
-            reader.report(locations[vm.name]!, "duplicate vm name '\(vm.name)'")
+        for entry in entries where !seen.insert(entry.name).inserted {
+            reader.report(entry.node, "a second \(what) named '\(entry.name)': give each \(what) its own name")
         }
+    }
+
+    static func checkNames(hosts: [String], vms: [SimVM], locations: [String: Node], _ reader: YAMLReader) {
         for vm in vms {
             for dependency in vm.dependsOn where !vms.contains(where: { $0.name == dependency }) {
                 reader.report(locations[vm.name]!, "vm '\(vm.name)' depends on '\(dependency)', which is not in this scenario")

@@ -145,6 +145,43 @@ struct ValidationTests {
         #expect(found.contains("10:12: needs must be a list, not a mapping"))
     }
 
+    @Test("timeouts, wait intervals and the RTO must be longer than 0s")
+    func zeroDurations() {
+        let found = problems("""
+        runbook: r
+        rto: 0s
+        steps:
+          - id: a
+            on: h
+            run: echo
+            timeout: 0s
+          - id: b
+            on: h
+            wait: { run: echo, until: "true", interval: 0m, timeout: 0h }
+        """)
+        #expect(found == ["2:6: rto must be longer than 0s, such as 30s or 5m, not '0s'",
+                          "7:14: timeout must be longer than 0s, such as 30s or 5m, not '0s'",
+                          "10:49: interval must be longer than 0s, such as 30s or 5m, not '0m'",
+                          "10:62: timeout must be longer than 0s, such as 30s or 5m, not '0h'"])
+    }
+
+    @Test("hosts named outright must be in the inventory; hosts from expressions are left to the run")
+    func hostsAgainstInventory() throws {
+        let runbook = try RunbookLoader.load(text: """
+        runbook: r
+        steps:
+          - { id: a, on: esxi-09, action: vm.getallvms }
+          - { id: b, on: [esxi-01, nope], action: vm.getallvms }
+          - { id: c, on: "{{ inventory.esxi_hosts }}", action: vm.getallvms }
+          - { id: d, on: esxi-01, action: vm.getallvms }
+        """, file: "r.yaml")
+        let inventory = Inventory(hosts: [Inventory.Host(name: "esxi-01", address: "10.0.0.11")])
+        #expect(RunbookValidator.checkHosts(of: runbook, against: inventory).map(\.description) == [
+            "r.yaml:3:18: step 'a' runs on host 'esxi-09', which is not in the inventory (did you mean 'esxi-01'?): add it there or fix the name",
+            "r.yaml:4:18: step 'b' runs on host 'nope', which is not in the inventory: add it there or fix the name",
+        ])
+    }
+
     @Test("exactly one of run, action, approval, probe, wait")
     func oneKind() {
         #expect(problems("runbook: r\nsteps:\n  - { id: a, on: h }\n") == ["3:5: step 'a' needs exactly one of run, action, approval, probe or wait"])
