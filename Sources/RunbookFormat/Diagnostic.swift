@@ -74,9 +74,31 @@ public enum Suggestion {
 
 /// Reads an input file (runbook, inventory, scenario), or fails as invalid input naming it.
 public func readInputFile(_ path: String, what: String) throws -> String {
+    let data: Data
     do {
-        return try String(contentsOfFile: path, encoding: .utf8)
+        data = try Data(contentsOf: URL(fileURLWithPath: path))
     } catch {
         throw InvalidInput(SourceLocation(file: path, line: 1, column: 1), "cannot read the \(what): \(error.localizedDescription)")
+    }
+    if let text = String(validating: data, as: UTF8.self) { return text }
+    let (offset, location) = firstInvalidUTF8(data, file: path)
+    throw InvalidInput(location, "the \(what) is not UTF-8 text: the byte at offset \(offset) (0x\(String(data[data.startIndex + offset], radix: 16))) is not valid UTF-8; save the file as UTF-8")
+}
+
+/// The offset of the first byte that is not part of valid UTF-8, and where it is as line:col.
+func firstInvalidUTF8(_ data: Data, file: String) -> (offset: Int, location: SourceLocation) {
+    var decoder = UTF8()
+    var iterator = data.makeIterator()
+    var offset = 0, line = 1, column = 1
+    while true {
+        switch decoder.decode(&iterator) {
+        case .scalarValue(let scalar):
+            offset += UTF8.width(scalar)
+            if scalar == "\n" { line += 1; column = 1 } else { column += 1 }
+        case .emptyInput:
+            return (max(0, data.count - 1), SourceLocation(file: file, line: line, column: column))
+        case .error:
+            return (min(offset, data.count - 1), SourceLocation(file: file, line: line, column: column))
+        }
     }
 }

@@ -170,7 +170,8 @@ public enum InventoryLoader {
         }
     }
 
-    static func dependencyCycle(_ vms: [Inventory.VM]) -> [String]? {
+    /// A cycle among VM dependencies as names, the first repeated at the end, or nil.
+    public static func dependencyCycle(_ vms: [Inventory.VM]) -> [String]? {
         let edges = Dictionary(vms.map { ($0.name, $0.dependsOn) }, uniquingKeysWith: { first, _ in first })
         var state: [String: Int] = [:]
         var path: [String] = []

@@ -46,10 +46,12 @@ public final class YAMLReader {
         } catch let error as YamlError {
             switch error {
             case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-                report(SourceLocation(file: file, line: mark.line, column: mark.column), "YAML syntax error: \(problem)")
+                report(SourceLocation(file: file, line: mark.line, column: mark.column), "YAML syntax error: \(problem)\(YAMLProblem.meaning(of: problem))")
             case .duplicatedKeysInMapping(let duplicates, let context):
-                report(SourceLocation(file: file, line: context.mark.line, column: context.mark.column),
-                       "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in one mapping: keep only one")
+                let key = duplicates.first ?? ""
+                let first = SourceLocation(file: file, line: context.mark.line, column: context.mark.column)
+                let second = YAMLProblem.repeatedKey(key, after: first, in: text) ?? first
+                report(second, "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in one mapping (first at line \(first.line)): keep only one")
             default:
                 report(SourceLocation(file: file, line: 1, column: 1), "YAML error: \(error)")
             }
@@ -112,7 +114,12 @@ public final class YAMLReader {
 
     public func integer(_ node: Node, _ what: String, range: ClosedRange<Int>? = nil) -> Int? {
         guard case .scalar(let scalar) = node, let number = Int(scalar.string) else {
-            report(node, "\(what) must be a whole number, not \(describe(node))")
+            let tooLarge = { if case .scalar(let scalar) = node { return scalar.string.wholeMatch(of: /[-+]?[0-9]+/) != nil } else { return false } }()
+            if tooLarge, let range {
+                report(node, "\(what) must be between \(range.lowerBound) and \(range.upperBound), not \(describe(node))")
+            } else {
+                report(node, tooLarge ? "\(what) \(describe(node)) is too large a number" : "\(what) must be a whole number, not \(describe(node))")
+            }
             return nil
         }
         if let range, !range.contains(number) {

@@ -339,5 +339,9 @@ public enum ScenarioLoader {
                 reader.report(locations[vm.name]!, "vm '\(vm.name)' depends on '\(dependency)', which is not in this scenario")
             }
         }
+        // The drill's inventory carries these dependencies: a cycle would leave its VMs off forever.
+        if let cycle = InventoryLoader.dependencyCycle(vms.map { Inventory.VM(name: $0.name, dependsOn: $0.dependsOn) }) {
+            reader.report(locations[cycle[0]]!, "vm dependencies form a cycle: \(cycle.joined(separator: " -> ")); no VM in it could ever start")
+        }
     }
 }

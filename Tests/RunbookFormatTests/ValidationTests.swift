@@ -1,3 +1,4 @@
+import Foundation
 @testable import RunbookFormat
 import Testing
 
@@ -199,6 +200,32 @@ struct ValidationTests {
     func yamlSyntax() {
         let found = problems("runbook: r\nsteps:\n  - id: a\n   on: [h\n")
         #expect(found.count == 1 && found[0].contains("YAML syntax error"))
+        #expect(found.first?.hasSuffix("(a list item is indented differently from the items before it)") == true, "libyaml's wording gets its usual cause")
+        #expect(problems("runbook: r\nsteps:\n  - id: a\n    on: h\n    run: echo: x\n")
+                == ["5:14: YAML syntax error: mapping values are not allowed in this context (a value holds ': ' or a key is indented too far; quote the value or align the key)"])
+    }
+
+    @Test("a duplicate key is pointed at where it is written again, block and flow alike")
+    func duplicateKeys() {
+        #expect(problems("runbook: r\nrunbook: s\nsteps: []\n") == ["2:1: duplicate key 'runbook' in one mapping (first at line 1): keep only one"])
+        #expect(problems("runbook: r\nsteps:\n  - { id: a, on: h, run: echo, id: b }\n") == ["3:32: duplicate key 'id' in one mapping (first at line 3): keep only one"])
+    }
+
+    @Test("a whole number that is only too large says so")
+    func tooLarge() {
+        let found = problems("runbook: r\nsteps:\n  - id: a\n    on: h\n    run: echo\n    retry: { attempts: 99999999999999999999999 }\n")
+        #expect(found == ["6:24: attempts must be between 1 and 100, not '99999999999999999999999'"])
+    }
+
+    @Test("a file that is not UTF-8 names the byte, as line:col")
+    func notUTF8() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-latin1-\(UUID().uuidString).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data("runbook: r\nsteps:\n  - { id: caf".utf8 + [0xE9] + Array(" }\n".utf8)).write(to: URL(fileURLWithPath: path))
+        #expect(throws: InvalidInput.self) { try RunbookLoader.load(path: path) }
+        do { _ = try RunbookLoader.load(path: path) } catch let invalid as InvalidInput {
+            #expect(invalid.diagnostics.map(\.description) == ["\(path):3:14: the runbook is not UTF-8 text: the byte at offset 31 (0xe9) is not valid UTF-8; save the file as UTF-8"])
+        }
     }
 
     @Test("every problem is reported, in file order")

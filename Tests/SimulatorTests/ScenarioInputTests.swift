@@ -57,4 +57,19 @@ struct ScenarioInputTests {
                           "11:13: no host 'h2' in this scenario (did you mean 'h1'?)",
                           "12:16: a service state is running or stopped"])
     }
+
+    @Test("a cycle among the VMs' dependencies is refused")
+    func dependencyCycle() {
+        let found = problems("""
+        scenario: s
+        hosts:
+          - { name: h1 }
+        datastores:
+          - { name: ds1 }
+        vms:
+          - { name: a, datastore: ds1, depends_on: [b] }
+          - { name: b, datastore: ds1, depends_on: [a] }
+        """)
+        #expect(found == ["7:5: vm dependencies form a cycle: a -> b -> a; no VM in it could ever start"])
+    }
 }
