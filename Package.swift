@@ -30,7 +30,7 @@ let package = Package(
         // libssh2 1.10 from Debian's libssh2-1-dev.
         .systemLibrary(name: "CLibSSH2", pkgConfig: "libssh2", providers: [.apt(["libssh2-1-dev"])]),
         // The SSH transport: one libssh2 session per host on a thread of its own.
-        .target(name: "SSHTransport", dependencies: ["CLibSSH2", "DrctlCore", "RunbookFormat", "Engine"]),
+        .target(name: "SSHTransport", dependencies: ["CLibSSH2", "DrctlCore", "RunbookFormat", "Engine", .product(name: "Crypto", package: "swift-crypto")]),
         // Keeps secrets out of core dumps (prctl is variadic: Swift needs a line of C for it).
         .target(name: "CProcessHardening"),
         // The commands of the drctl CLI, one per file.

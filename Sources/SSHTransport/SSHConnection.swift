@@ -52,9 +52,12 @@ enum SSHConnection {
         do {
             libssh2_session_set_blocking(session, 1)
             libssh2_session_set_timeout(session, Int(timeouts.handshake.milliseconds))
-            let recorded = KnownHosts.recordedKeyTypes(path: policy.knownHostsPath, address: host.address, port: host.port)
-            let supported = recorded.filter { ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa"].contains($0) }
-            if !supported.isEmpty { _ = libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, supported.joined(separator: ",")) }
+            // Ask first for the key types known_hosts holds for this host (hashed entries too), as OpenSSH does.
+            let recorded = KnownHostsFile(path: policy.knownHostsPath).keyTypes(for: KnownHostsFile.entryName(address: host.address, port: host.port))
+            // The others follow, so a host whose key type changed shows a mismatch, not a failed handshake.
+            let supported = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa"]
+            let preferred = recorded.filter(supported.contains) + supported.filter { !recorded.contains($0) }
+            _ = libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, preferred.joined(separator: ","))
             let handshake = libssh2_session_handshake(session, socket)
             if handshake != 0 {
                 if handshake == LIBSSH2_ERROR_TIMEOUT || handshake == LIBSSH2_ERROR_SOCKET_TIMEOUT {
@@ -152,23 +155,31 @@ enum SSHConnection {
             }
             return (key, "pinned")
         }
-        switch KnownHosts.check(session, key: key, path: policy.knownHostsPath, address: host.address, port: host.port) {
+        let name = KnownHostsFile.entryName(address: host.address, port: host.port)
+        switch KnownHostsFile(path: policy.knownHostsPath).verdict(for: name, keyType: key.typeName, key: key.base64) {
         case .match:
             return (key, "known_hosts")
-        case .mismatch:
+        case .revoked:
             throw TransportError(.hostKeyMismatch, host: host.name,
-                                 detail: "WARNING: the \(key.typeName) host key of \(KnownHosts.entryName(address: host.address, port: host.port)) is \(key.fingerprint), which does not match \(policy.knownHostsPath). Someone may be intercepting the connection, or the host was reinstalled",
-                                 hint: "verify the fingerprint on the host's console, then remove the old line with: ssh-keygen -R '\(KnownHosts.entryName(address: host.address, port: host.port))' -f \(policy.knownHostsPath)")
+                                 detail: "the \(key.typeName) host key of \(name) (\(key.fingerprint)) is marked @revoked in \(policy.knownHostsPath)",
+                                 hint: "the host must get a new key; do not connect with this one")
+        case .mismatch(let knownTypes):
+            // --accept-new-host-keys never overrides this: only a host not on file at all is new.
+            let onFile = knownTypes.contains(key.typeName) ? "which does not match \(policy.knownHostsPath)"
+                : "while \(policy.knownHostsPath) holds only \(knownTypes.joined(separator: ", ")) keys for it"
+            throw TransportError(.hostKeyMismatch, host: host.name,
+                                 detail: "WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED: the \(key.typeName) host key of \(name) is \(key.fingerprint), \(onFile). Someone may be intercepting the connection, or the host was reinstalled",
+                                 hint: "verify the fingerprint on the host's console, then remove the old line with: ssh-keygen -R '\(name)' -f \(policy.knownHostsPath)")
         case .unknown:
             guard policy.acceptNew else {
                 throw TransportError(.hostKeyUnknown, host: host.name,
-                                     detail: "\(KnownHosts.entryName(address: host.address, port: host.port)) is not in \(policy.knownHostsPath); its \(key.typeName) key is \(key.fingerprint)",
+                                     detail: "\(name) is not in \(policy.knownHostsPath); its \(key.typeName) key is \(key.fingerprint)",
                                      hint: "check that fingerprint on the host's console, then run with --accept-new-host-keys, or pin it as host_key in the inventory")
             }
             do {
-                try KnownHosts.add(session, key: key, path: policy.knownHostsPath, address: host.address, port: host.port)
+                try KnownHostsFile.record(name: name, keyType: key.typeName, key: key.base64, path: policy.knownHostsPath)
             } catch {
-                throw TransportError(.hostKeyUnknown, host: host.name, detail: "cannot record the new host key in \(policy.knownHostsPath): \(error)")
+                throw TransportError(.hostKeyUnknown, host: host.name, detail: "\(error)")
             }
             return (key, "accepted and recorded in \(policy.knownHostsPath)")
         }

@@ -15,6 +15,8 @@ final class SSHD: @unchecked Sendable {
     let clientKey: String
     let encryptedClientKey: String
     let hostKeyFingerprint: String
+    /// The ports of `Options.extraPorts`.
+    var extraPorts: [Int] = []
 
     struct Options {
         /// `publickey` only, `password` and `keyboard-interactive` through PAM, or only
@@ -23,6 +25,8 @@ final class SSHD: @unchecked Sendable {
         var authentication: Authentication = .keys
         var forceCommand: String?
         var hostKeyType = "ed25519"
+        /// More ports the same server listens on, so tests can stand for several hosts at once.
+        var extraPorts = 0
     }
 
     static func start(_ options: Options = Options()) throws -> SSHD {
@@ -41,8 +45,15 @@ final class SSHD: @unchecked Sendable {
         try shell("cat \(clientKey).pub \(encrypted).pub > \(authorized) && chmod 644 \(authorized)")
         let fingerprint = try shell("ssh-keygen -lf \(hostKey).pub").split(separator: " ")[1]
         let port = LocalSSHD.freePort()
+        var extraPorts: [Int] = []
+        while extraPorts.count < options.extraPorts {
+            let candidate = LocalSSHD.freePort()
+            if candidate != port, !extraPorts.contains(candidate) { extraPorts.append(candidate) }
+        }
+        // Port lines must come before ListenAddress.
+        let extraPortLines = extraPorts.map { "Port \($0)\n" }.joined()
         var config = """
-        Port \(port)
+        \(extraPortLines)Port \(port)
         ListenAddress 127.0.0.1
         HostKey \(hostKey)
         AuthorizedKeysFile \(authorized)
@@ -70,7 +81,8 @@ final class SSHD: @unchecked Sendable {
         let pid = try LocalSSHD.spawn(program, ["-D", "-f", configPath, "-E", directory.appendingPathComponent("sshd.log").path])
         let sshd = SSHD(directory: directory, port: port, pid: pid, clientKey: clientKey, encryptedClientKey: encrypted,
                         hostKeyFingerprint: String(fingerprint))
-        guard LocalSSHD.waitUntilListening(port: port) else { throw HarnessError("sshd did not start listening on \(port):\n\(sshd.log)") }
+        sshd.extraPorts = extraPorts
+        guard ([port] + extraPorts).allSatisfy({ LocalSSHD.waitUntilListening(port: $0) }) else { throw HarnessError("sshd did not start listening on \(port):\n\(sshd.log)") }
         return sshd
     }
 
