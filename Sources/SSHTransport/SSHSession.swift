@@ -49,6 +49,8 @@ final class SSHSession: @unchecked Sendable {
         var deadline: ContinuousClock.Instant?
         /// Nil for drctl's own housekeeping (stopping a command given up on): nobody waits for it.
         var continuation: CheckedContinuation<CommandResult, Error>?
+        /// Only log in, run nothing (ssh-check proves the login apart from the command it runs after).
+        var loginOnly = false
     }
 
     /// A command on its way through the channel's life.
@@ -90,8 +92,11 @@ final class SSHSession: @unchecked Sendable {
     }
 
     /// Connects (if needed) and returns what the connection learned: for `ssh-check`.
+    /// Logs in (if not yet) without running anything.
     func connectInfo() async throws -> ConnectionInfo {
-        _ = try await execute("true", timeout: timeouts.handshake + timeouts.connect)
+        _ = try await withCheckedThrowingContinuation { continuation in
+            enqueue(Request(command: "", deadline: nil, continuation: continuation, loginOnly: true))
+        }
         return lock.withLock { info } ?? ConnectionInfo(fingerprint: "", keyType: "", hostKeyStatus: "", authMethod: "", offeredMethods: "")
     }
 
@@ -125,7 +130,7 @@ final class SSHSession: @unchecked Sendable {
             queued = []
             lock.unlock()
             if !fresh.isEmpty {
-                if connection == nil { connect(failing: fresh) } else { running += fresh.map(Run.init) }
+                if connection == nil { connect(failing: fresh) } else { start(fresh) }
             }
             var progressed = false
             if let connection {
@@ -164,10 +169,18 @@ final class SSHSession: @unchecked Sendable {
             lock.unlock()
             connection = connected
             nextKeepalive = ContinuousClock.now + timeouts.keepalive
-            running += requests.map(Run.init)
+            start(requests)
         } catch {
             for request in requests { request.continuation?.resume(throwing: error) }
         }
+    }
+
+    /// Requests to log in only are answered now; commands go on their way.
+    private func start(_ requests: [Request]) {
+        for request in requests where request.loginOnly {
+            request.continuation?.resume(returning: CommandResult(stdout: "", stderr: "", exitStatus: 0, started: Date(), duration: .zero))
+        }
+        running += requests.filter { !$0.loginOnly }.map(Run.init)
     }
 
     /// Moves one command forward without blocking; true when something happened.

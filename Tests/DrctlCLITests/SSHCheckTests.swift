@@ -45,12 +45,75 @@ struct SSHCheckTests {
         let accepted = try await CLI.run(["ssh-check", "--inventory", inventory, "--accept-new-host-keys"])
         #expect(accepted.status == 1, "esxi-02 is down")
         let lines = accepted.stdout.split(separator: "\n").map(String.init)
-        #expect(lines[0].hasPrefix("HOST") && lines[0].contains("ESXI VERSION"))
+        #expect(lines[0].hasPrefix("HOST") && lines[0].contains("CHECKED WITH") && lines[0].contains("RESULT"))
         let row = try #require(lines.first { $0.hasPrefix("esxi-01") })
-        #expect(row.contains("yes") && row.contains("publickey ok") && row.contains("SHA256:") && row.contains("8.0.3 (build 24585383)"))
+        #expect(row.contains("yes") && row.contains("publickey ok") && row.contains("SHA256:") && row.contains("esxcli system version get")
+                && row.contains("8.0.3 (build 24585383)"))
         #expect(accepted.stdout.contains("esxi-02: 127.0.0.1:\(closed) refused the connection"))
         let known = try await CLI.run(["ssh-check", "--inventory", inventory])
         #expect(known.stdout.contains("known_hosts SHA256:"))
+    }
+
+    @Test("a host is OK only when its check command ran and exited 0: the vCenter appliance runs service-control; a hung or non-ESXi host is a problem")
+    func truth() async throws {
+        let scenario = try CLI.temporaryFile("scenario.yaml", """
+        scenario: check
+        hosts:
+          - { name: esxi-01, address: 10.0.0.11 }
+        datastores:
+          - { name: ds1 }
+        vms:
+          - { name: vcsa-01, datastore: ds1, host: esxi-01, power: on }
+        vcenter: { vm: vcsa-01, host: vcsa, address: 10.0.0.5, services: running }
+        """)
+        let directory = URL(fileURLWithPath: scenario).deletingLastPathComponent()
+        let clientKey = directory.appendingPathComponent("client").path
+        _ = try shell("ssh-keygen -q -t ed25519 -N '' -f \(clientKey) && chmod 644 \(clientKey).pub")
+        _ = try shell("\(CLI.binary) sim init --scenario \(scenario) --state \(directory.path)/fleet.json >/dev/null && chmod 777 \(directory.path) && chmod 666 \(directory.path)/fleet.json")
+        _ = try shell("mkdir -p /run/sshd && (id -u drctldrill >/dev/null 2>&1 || (useradd -M -d /tmp -s /bin/sh drctldrill && usermod -p '*' drctldrill))")
+        // One sshd per host, each answering with its own command.
+        var ports: [String: String] = [:]
+        var pidFiles: [String] = []
+        defer { for pidFile in pidFiles { _ = try? shell("kill $(cat \(pidFile))") } }
+        for (name, command) in [("vcsa", "\(CLI.binary) sim exec --state \(directory.path)/fleet.json --host vcsa"), ("hung", "sleep 300"), ("linux", "sh -c 'echo esxcli: not found >&2; exit 127'")] {
+            let hostKey = directory.appendingPathComponent("host-\(name)").path
+            _ = try shell("ssh-keygen -q -t ed25519 -N '' -f \(hostKey)")
+            let port = try shell("python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])'").trimmingCharacters(in: .whitespacesAndNewlines)
+            let config = directory.appendingPathComponent("sshd-\(name).conf").path
+            try """
+            Port \(port)
+            ListenAddress 127.0.0.1
+            HostKey \(hostKey)
+            AuthorizedKeysFile \(clientKey).pub
+            PidFile \(directory.path)/sshd-\(name).pid
+            StrictModes no
+            UsePAM no
+            PasswordAuthentication no
+            ForceCommand \(command)
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+            // sshd -D would stay in the foreground; without it, sshd has bound its port when it returns.
+            _ = try shell("/usr/sbin/sshd -f \(config)")
+            pidFiles.append("\(directory.path)/sshd-\(name).pid")
+            ports[name] = port
+        }
+        let inventory = try CLI.temporaryFile("site.yaml", """
+        known_hosts: \(directory.path)/known_hosts
+        hosts:
+          - { name: vcsa-01, role: vcsa, address: 127.0.0.1, port: \(ports["vcsa"]!), user: drctldrill, auth: { key_file: \(clientKey) } }
+          - { name: esxi-hung, address: 127.0.0.1, port: \(ports["hung"]!), user: drctldrill, auth: { key_file: \(clientKey) } }
+          - { name: esxi-linux, address: 127.0.0.1, port: \(ports["linux"]!), user: drctldrill, auth: { key_file: \(clientKey) } }
+        """)
+        let result = try await CLI.run(["ssh-check", "--inventory", inventory, "--accept-new-host-keys", "--command-timeout", "2"])
+        #expect(result.status == 1, "rows with problems make the exit code non-zero")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let vcsa = try #require(lines.first { $0.hasPrefix("vcsa-01") })
+        #expect(vcsa.contains("publickey ok") && vcsa.contains("service-control --status --all") && vcsa.contains("services running"), "\(result.stdout)")
+        #expect(!result.stdout.contains("vcsa-01: "), "the appliance row has no problem")
+        let hung = try #require(lines.first { $0.hasPrefix("esxi-hung") })
+        #expect(hung.contains("publickey ok") && hung.contains("command timed out"), "\(result.stdout)")
+        let linux = try #require(lines.first { $0.hasPrefix("esxi-linux") })
+        #expect(linux.contains("publickey ok") && linux.contains("exit 127"), "\(result.stdout)")
+        #expect(result.stdout.contains("esxi-linux: the check command exited 127: esxcli: not found"))
     }
 
     func shell(_ command: String) throws -> String {
