@@ -42,7 +42,7 @@ public struct Drctl: AsyncParsableCommand {
                 print(fullMessage(for: error))
                 Foundation.exit(0)
             }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            writeToStandardError(fullMessage(for: error) + "\n")
             Foundation.exit(ExitStatus.invalidInput)
         }
     }
@@ -57,10 +57,10 @@ public enum ExitStatus {
 /// Prints problems with input files, one `file:line:col: message` per line, and exits 2.
 func failInvalidInput(_ lines: [String]) -> ExitCode {
     let text = lines.joined(separator: "\n") + "\n"
-    FileHandle.standardError.write(Data(text.utf8))
+    writeToStandardError(text)
     return ExitCode(ExitStatus.invalidInput)
 }
 
 func writeError(_ text: String) {
-    FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    writeToStandardError(text.hasSuffix("\n") ? text : text + "\n")
 }

@@ -77,10 +77,10 @@ struct GanttChart {
     private func format(_ value: Double) -> String { String(format: "%.1f", value) }
 }
 
-/// Escapes text for HTML and SVG.
+/// Escapes text for HTML and SVG, control characters shown as visible escapes.
 func escape(_ text: String) -> String {
     var escaped = ""
-    for character in text {
+    for character in VisibleText.escape(text) {
         switch character {
         case "&": escaped += "&amp;"
         case "<": escaped += "&lt;"

@@ -37,7 +37,8 @@ extension RunReport {
             lines += trend.map { "| \($0.run == run ? "**\($0.run)** (this one)" : $0.run) | \(Self.clock($0.started)) | \(Self.seconds($0.rto)) | \($0.outcome) |" }
         }
         lines += ["", "## Journal integrity", "", chainSentence, ""]
-        return lines.joined(separator: "\n")
+        // Names and outputs came from hosts and input files: their control characters are shown, not obeyed.
+        return VisibleText.escape(lines.joined(separator: "\n"))
     }
 
     public var html: String {
