@@ -1,4 +1,5 @@
 import CLibSSH2
+import DrctlCore
 import Engine
 import Foundation
 import RunbookFormat
@@ -213,8 +214,13 @@ enum SSHConnection {
                 // ESXi offers no `password` method: its password prompt is keyboard-interactive.
                 method = "keyboard-interactive"
                 secret.password = password
-                result = libssh2_userauth_keyboard_interactive_ex(session, user, UInt32(user.utf8.count), answerEveryPrompt)
+                result = libssh2_userauth_keyboard_interactive_ex(session, user, UInt32(user.utf8.count), answerPasswordPrompts)
                 secret.password = nil
+                if result != 0, let prompt = secret.unansweredPrompt {
+                    throw TransportError(.authenticationFailed, host: host.name,
+                                         detail: "the server asked \"\(VisibleText.escape(prompt))\", which is not a password prompt; drctl answers only password prompts",
+                                         hint: "a second factor (OTP, verification code) cannot be answered unattended: use a key_file for this host")
+                }
             } else {
                 throw TransportError(.authenticationFailed, host: host.name, detail: "the inventory gives a password, but the server offers only \(offered)",
                                      hint: "give a key_file instead")
@@ -246,22 +252,37 @@ extension Credential {
 }
 
 /// Holds the password for libssh2's keyboard-interactive callback, which can only reach it
-/// through the session's `abstract` pointer.
+/// through the session's `abstract` pointer, and the first prompt it would not answer.
 final class SecretBox: @unchecked Sendable {
     var password: String?
+    var unansweredPrompt: String?
 }
 
-/// Answers every keyboard-interactive prompt (ESXi asks one: `Password: `) with the password.
-private let answerEveryPrompt: @convention(c) (UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, Int32, Int32,
-                                              UnsafePointer<LIBSSH2_USERAUTH_KBDINT_PROMPT>?,
-                                              UnsafeMutablePointer<LIBSSH2_USERAUTH_KBDINT_RESPONSE>?,
-                                              UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Void = { _, _, _, _, count, _, responses, abstract in
-    guard let abstract, let context = abstract.pointee, let responses else { return }
-    guard let password = Unmanaged<SecretBox>.fromOpaque(context).takeUnretainedValue().password else { return }
+enum KeyboardInteractive {
+    /// ESXi asks `Password: `; PAM may ask `root@esxi's password:` or `Passwort:`. Anything else (an
+    /// OTP, a "Verification code") must not receive the password.
+    static func isPasswordPrompt(_ prompt: String) -> Bool {
+        let lowered = prompt.lowercased()
+        return ["password", "passwort", "passphrase", "mot de passe", "contraseña"].contains { lowered.contains($0) }
+    }
+}
+
+/// Answers password prompts with the password; any other prompt gets an empty answer and is kept
+/// for the error message.
+private let answerPasswordPrompts: @convention(c) (UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, Int32, Int32,
+                                                  UnsafePointer<LIBSSH2_USERAUTH_KBDINT_PROMPT>?,
+                                                  UnsafeMutablePointer<LIBSSH2_USERAUTH_KBDINT_RESPONSE>?,
+                                                  UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Void = { _, _, _, _, count, prompts, responses, abstract in
+    guard let abstract, let context = abstract.pointee, let responses, let prompts else { return }
+    let box = Unmanaged<SecretBox>.fromOpaque(context).takeUnretainedValue()
+    guard let password = box.password else { return }
     for index in 0..<Int(count) {
+        let prompt = prompts[index].text.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: Int(prompts[index].length)), as: UTF8.self) } ?? ""
+        let answer = KeyboardInteractive.isPasswordPrompt(prompt) ? password : ""
+        if answer.isEmpty, box.unansweredPrompt == nil { box.unansweredPrompt = prompt }
         // libssh2 frees each answer with free().
-        responses[index].text = strdup(password)
-        responses[index].length = UInt32(password.utf8.count)
+        responses[index].text = strdup(answer)
+        responses[index].length = UInt32(answer.utf8.count)
     }
 }
 
