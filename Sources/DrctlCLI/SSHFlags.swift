@@ -11,7 +11,7 @@ struct SSHFlags: ParsableArguments {
     @Flag(help: "Accept and record the keys of hosts not yet in known_hosts (like OpenSSH's accept-new). Mismatches are always refused.")
     var acceptNewHostKeys = false
 
-    @Option(help: "Seconds to wait for a TCP connection.")
+    @Option(help: "Seconds to wait for name resolution, and then for a TCP connection.")
     var connectTimeout: Int = 10
 
     func transport(for inventory: Inventory, events: ConnectionLog, redactor: Redactor) -> SSHTransport {

@@ -92,13 +92,8 @@ enum SSHConnection {
     }
 
     static func connectTCP(_ host: Inventory.Host, timeout: Duration) throws -> Int32 {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var results: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host.address, String(host.port), &hints, &results) == 0, let first = results else {
-            throw TransportError(.unreachable, host: host.name, detail: "cannot resolve \(host.address)", hint: "check the address in the inventory")
-        }
-        defer { freeaddrinfo(results) }
+        let first = try AddressLookup.resolve(host, timeout: timeout)
+        defer { freeaddrinfo(first) }
         var lastProblem = TransportError(.unreachable, host: host.name, detail: "no address for \(host.address)")
         var candidate: UnsafeMutablePointer<addrinfo>? = first
         while let address = candidate {
