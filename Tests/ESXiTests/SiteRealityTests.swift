@@ -98,12 +98,11 @@ struct SiteRealityTests {
     }
 }
 
-/// Parser inputs that crashed or hung drctl (`../shared/fuzz-findings/parser-*`) now give a result
+/// Parser inputs that crashed or hung drctl (`Tests/Corpus/findings/parser-*`) now give a result
 /// or a parse error.
 @Suite("parser fuzz findings")
 struct ParserFuzzFindingTests {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("shared/fuzz-findings")
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Corpus/findings")
 
     func finding(_ name: String) -> String? {
         FileManager.default.contents(atPath: Self.directory.appendingPathComponent(name).path).map { String(decoding: $0, as: UTF8.self) }
@@ -112,7 +111,7 @@ struct ParserFuzzFindingTests {
     @Test("hostsummary with impossible figures is a parse error, not an overflow")
     func hostSummary() throws {
         for name in ["parser-crash-hostsummary-usage-intmin.txt", "parser-crash-num-sim-hostsummary-71-e3e826303b.bin"] {
-            guard let text = finding(name) else { continue }
+            let text = try #require(finding(name), "\(name) is in the corpus")
             _ = try? HostSummaryParser.parse(text)
         }
         #expect(throws: ESXiParseError.self) { try HostSummaryParser.parse("memorySize = 0\noverallMemoryUsage = -9223372036854775808\n") }
@@ -121,10 +120,10 @@ struct ParserFuzzFindingTests {
     @Test("getallvms with long runs of blanks, and a 100 KB choice line, finish at once")
     func longLines() throws {
         for name in ["parser-hang-getallvms-blank-run.txt", "parser-slow-getallvms-blank-run-800.txt"] {
-            guard let text = finding(name) else { continue }
+            let text = try #require(finding(name), "\(name) is in the corpus")
             _ = try? GetAllVMsParser.parse(text)
         }
-        if let text = finding("parser-hang-message-choice-line-100k.txt") { _ = QuestionParser.parse(text) }
+        _ = QuestionParser.parse(try #require(finding("parser-hang-message-choice-line-100k.txt")))
         let blanks = "Vmid   Name   File   Guest OS   Version   Annotation\n1" + String(repeating: " ", count: 50_000) + "\n"
         #expect(try GetAllVMsParser.parse(blanks).vms.isEmpty)
     }
