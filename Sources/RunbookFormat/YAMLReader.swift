@@ -12,7 +12,6 @@ public final class YAMLReader {
         self.file = file
     }
 
-    /// Parses YAML text into a node tree, or records the syntax error.
     /// More values than any runbook, inventory or scenario holds (a 10,000-VM site is well under it).
     static let maximumValues = 2_000_000
 
@@ -29,6 +28,7 @@ public final class YAMLReader {
         }
     }
 
+    /// Parses YAML text into a node tree, or records the syntax error.
     public func compose(_ text: String) -> Node? {
         do {
             guard let node = try Yams.compose(yaml: text) else {

@@ -54,7 +54,9 @@ enum SSHConnection {
             libssh2_session_set_blocking(session, 1)
             libssh2_session_set_timeout(session, Int(timeouts.handshake.milliseconds))
             // Ask first for the key types known_hosts holds for this host (hashed entries too), as OpenSSH does.
-            let recorded = KnownHostsFile(path: policy.knownHostsPath).keyTypes(for: KnownHostsFile.entryName(address: host.address, port: host.port))
+            // Read once: it orders the handshake and then vouches for the key.
+            let knownHosts = KnownHostsFile(path: policy.knownHostsPath)
+            let recorded = knownHosts.keyTypes(for: KnownHostsFile.entryName(address: host.address, port: host.port))
             // The others follow, so a host whose key type changed shows a mismatch, not a failed handshake.
             let supported = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa"]
             let preferred = recorded.filter(supported.contains) + supported.filter { !recorded.contains($0) }
@@ -69,7 +71,7 @@ enum SSHConnection {
                 throw TransportError(.unreachable, host: host.name, detail: "SSH handshake with \(host.address):\(host.port) failed: \(lastError(session))",
                                      hint: handshakeHint(lastError(session)))
             }
-            let key = try verifyHostKey(session, host: host, policy: policy)
+            let key = try verifyHostKey(session, host: host, policy: policy, knownHosts: knownHosts)
             let (method, offered) = try authenticate(session, host: host, secret: secret, credential: credential)
             libssh2_keepalive_config(session, 1, UInt32(max(1, timeouts.keepalive.milliseconds / 1000)))
             libssh2_session_set_blocking(session, 0)
@@ -139,7 +141,8 @@ enum SSHConnection {
         throw lastProblem
     }
 
-    static func verifyHostKey(_ session: OpaquePointer, host: Inventory.Host, policy: HostKeyPolicy) throws -> (presented: PresentedHostKey, status: String) {
+    static func verifyHostKey(_ session: OpaquePointer, host: Inventory.Host, policy: HostKeyPolicy,
+                              knownHosts: KnownHostsFile) throws -> (presented: PresentedHostKey, status: String) {
         guard let key = PresentedHostKey.read(session) else {
             throw TransportError(.hostKeyUnknown, host: host.name, detail: "the server presented no host key")
         }
@@ -152,7 +155,7 @@ enum SSHConnection {
             return (key, "pinned")
         }
         let name = KnownHostsFile.entryName(address: host.address, port: host.port)
-        switch KnownHostsFile(path: policy.knownHostsPath).verdict(for: name, keyType: key.typeName, key: key.base64) {
+        switch knownHosts.verdict(for: name, keyType: key.typeName, key: key.base64) {
         case .match:
             return (key, "known_hosts")
         case .revoked:

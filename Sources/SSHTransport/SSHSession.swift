@@ -91,8 +91,8 @@ final class SSHSession: @unchecked Sendable {
         }
     }
 
-    /// Connects (if needed) and returns what the connection learned: for `ssh-check`.
-    /// Logs in (if not yet) without running anything.
+    /// Logs in (if not yet) without running anything, and returns what the connection learned:
+    /// for `ssh-check`, which then proves the session with a command of its own.
     func connectInfo() async throws -> ConnectionInfo {
         _ = try await withCheckedThrowingContinuation { continuation in
             enqueue(Request(command: "", deadline: nil, continuation: continuation, loginOnly: true))
