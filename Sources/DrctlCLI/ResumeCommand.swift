@@ -148,7 +148,10 @@ struct ResumeCommand: AsyncParsableCommand {
         var inventory = Inventory()
         do { runbook = try RunbookLoader.load(path: replay.runbookFile) } catch let invalid as InvalidInput { problems += invalid.diagnostics.map(\.description) }
         if let file = replay.inventoryFile, replay.drill == nil {
-            do { inventory = try InventoryLoader.load(path: file) } catch let invalid as InvalidInput { problems += invalid.diagnostics.map(\.description) }
+            do {
+                inventory = try InventoryLoader.load(path: file)
+                warnAboutShortSecrets(in: inventory)
+            } catch let invalid as InvalidInput { problems += invalid.diagnostics.map(\.description) }
             if let recorded = replay.inventorySHA256, let text = try? String(contentsOfFile: file, encoding: .utf8),
                JournalChain.sha256(Data(text.utf8)) != recorded {
                 print("Note: \(file) changed since the run started; resuming with it as it is now.")

@@ -119,7 +119,10 @@ struct RunFlags: ParsableArguments {
         var inventory = Inventory()
         do { runbook = try RunbookLoader.load(path: runbookPath) } catch let invalid as InvalidInput { problems += invalid.diagnostics.map(\.description) }
         if let path = self.inventory {
-            do { inventory = try InventoryLoader.load(path: path) } catch let invalid as InvalidInput { problems += invalid.diagnostics.map(\.description) }
+            do {
+                inventory = try InventoryLoader.load(path: path)
+                warnAboutShortSecrets(in: inventory)
+            } catch let invalid as InvalidInput { problems += invalid.diagnostics.map(\.description) }
         }
         if let runbook, self.inventory != nil, problems.isEmpty {
             problems += RunbookValidator.checkHosts(of: runbook, against: inventory).map(\.description)

@@ -44,6 +44,7 @@ struct SSHCheckCommand: AsyncParsableCommand {
         } catch let invalid as InvalidInput {
             throw failInvalidInput(invalid.diagnostics.map(\.description))
         }
+        warnAboutShortSecrets(in: loaded)
         let redactor = Redactor()
         let transport = ssh.transport(for: loaded, events: ConnectionLog(echo: false, redactor: redactor), redactor: redactor)
         let rows = await withTaskGroup(of: (Int, Row).self) { group in

@@ -22,6 +22,11 @@ struct SSHFlags: ParsableArguments {
     }
 }
 
+/// Warns on standard error about passwords and passphrases shorter than 8 characters.
+func warnAboutShortSecrets(in inventory: Inventory) {
+    for warning in SecretStrength.warnings(for: inventory) { writeToStandardError(warning + "\n") }
+}
+
 /// Connection events (connects, host keys used, drops, reconnects): printed as they happen and
 /// written to the run's journal.
 final class ConnectionLog: @unchecked Sendable {

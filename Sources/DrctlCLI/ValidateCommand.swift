@@ -29,6 +29,7 @@ struct ValidateCommand: ParsableCommand {
             do {
                 let loaded = try InventoryLoader.load(path: inventory)
                 loadedInventory = loaded
+                warnAboutShortSecrets(in: loaded)
                 inventoryOK = "\(inventory): OK (\(loaded.hosts.count) hosts, \(loaded.vms.count) VMs)"
             } catch let invalid as InvalidInput {
                 problems += invalid.diagnostics.map(\.description)

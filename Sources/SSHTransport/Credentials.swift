@@ -92,6 +92,10 @@ public final class PasswordPrompt: @unchecked Sendable {
         var byte: UInt8 = 0
         while read(tty, &byte, 1) == 1, byte != 10, byte != 13 { bytes.append(byte) }
         let answer = String(decoding: bytes, as: UTF8.self)
+        if !answer.isEmpty, answer.count < SecretStrength.minimumLength {
+            let warning = "\nwarning: this password is shorter than \(SecretStrength.minimumLength) characters; drctl masks it everywhere, also inside ordinary words of outputs."
+            _ = warning.withCString { write(tty, $0, strlen($0)) }
+        }
         answers[host.name] = answer
         return answer
     }

@@ -218,3 +218,21 @@ struct RecordedRunTests {
         #expect(missing.status == 2)
     }
 }
+
+@Suite("short secrets")
+struct ShortSecretCLITests {
+    @Test("loading an inventory whose password is shorter than 8 characters warns on stderr with file:line; the secret never shows")
+    func shortPasswordWarned() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-short-secret-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let runbook = directory.appendingPathComponent("r.yaml").path, inventory = directory.appendingPathComponent("i.yaml").path
+        try "runbook: r\nsteps:\n  - id: look\n    on: [esxi-01]\n    action: vm.getallvms\n".write(toFile: runbook, atomically: true, encoding: .utf8)
+        try "hosts:\n  - { name: esxi-01, address: 10.0.0.11, auth: { password_env: DRCTL_SHORT_PW } }\n".write(toFile: inventory, atomically: true, encoding: .utf8)
+        setenv("DRCTL_SHORT_PW", "Pa55", 1)
+        let result = try await CLI.run(["validate", runbook, "--inventory", inventory])
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("i.yaml:2:5: warning: host esxi-01: the password in $DRCTL_SHORT_PW is shorter than 8 characters"))
+        #expect(!(result.stdout + result.stderr).contains("Pa55"))
+    }
+}
