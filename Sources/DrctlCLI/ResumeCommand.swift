@@ -124,7 +124,8 @@ struct ResumeCommand: AsyncParsableCommand {
             throw invalid("drctl resume: refused: \(error)")
         }
         let connections = ConnectionLog(echo: true, redactor: redactor)
-        let summary = try await execute(loaded, transport: ssh.transport(for: loaded.inventory, events: connections, redactor: redactor),
+        let summary = try await execute(loaded, transport: ssh.transport(for: loaded.inventory, events: connections, redactor: redactor,
+                                                                                 outputDirectory: directory.outputs.path),
                                         options: options, gate: gate, verbose: verbose, journal: journal, redactor: redactor,
                                         connections: connections, resume: replay.state)
         if summary.outcome.isFinal { leases.release(run: runID) }

@@ -47,7 +47,8 @@ struct RunCommand: AsyncParsableCommand {
         let options = common.options(dryRun: dryRun, offline: offline)
         let redactor = Redactor(patterns: loaded.runbook.redact)
         let connections = ConnectionLog(echo: true, redactor: redactor)
-        let transport: any Transport = offline ? OfflineTransport() : ssh.transport(for: loaded.inventory, events: connections, redactor: redactor)
+        let transport: any Transport = offline ? OfflineTransport() : ssh.transport(for: loaded.inventory, events: connections, redactor: redactor,
+                                                                                          outputDirectory: RunDirectory.outputs(id: options.runID, in: common.runsDir))
         // One run per host at a time: a run that may change hosts leases them first.
         let leases = HostLeases(runsDirectory: common.runsDir)
         if !dryRun && !ignoreLeases {

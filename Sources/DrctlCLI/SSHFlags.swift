@@ -14,10 +14,11 @@ struct SSHFlags: ParsableArguments {
     @Option(help: "Seconds to wait for name resolution, and then for a TCP connection.")
     var connectTimeout: Int = 10
 
-    func transport(for inventory: Inventory, events: ConnectionLog, redactor: Redactor) -> SSHTransport {
+    /// `outputDirectory`: the run's `outputs/`, where output too large for memory is streamed.
+    func transport(for inventory: Inventory, events: ConnectionLog, redactor: Redactor, outputDirectory: String = NSTemporaryDirectory()) -> SSHTransport {
         let settings = SSHTransport.Settings(knownHostsPath: SSHTransport.Settings.defaultKnownHosts(for: inventory),
                                              acceptNewHostKeys: acceptNewHostKeys,
-                                             timeouts: SSHTimeouts(connect: .seconds(connectTimeout)))
+                                             timeouts: SSHTimeouts(connect: .seconds(connectTimeout)), outputDirectory: outputDirectory)
         return SSHTransport(inventory: inventory, settings: settings, redactor: redactor, report: { host, message in events.add(host: host, message) })
     }
 }

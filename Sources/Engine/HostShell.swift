@@ -11,10 +11,14 @@ final class HostShell: ESXiShell, @unchecked Sendable {
     let item: ItemRef
     let mutates: Bool
     let events: EventSink
+    /// Typed actions parse what a command printed: output too large to hold (spooled) is refused,
+    /// never parsed in part. `run:` steps see its first part; the whole is in the record.
+    let parsesOutput: Bool
     private let lock = NSLock()
     private var transcript: [String] = []
 
-    init(transport: any Transport, host: Inventory.Host, step: String, item: ItemRef, mutates: Bool, events: EventSink) {
+    init(transport: any Transport, host: Inventory.Host, step: String, item: ItemRef, mutates: Bool, events: EventSink, parsesOutput: Bool = true) {
+        self.parsesOutput = parsesOutput
         self.transport = transport
         self.host = host
         self.step = step
@@ -31,18 +35,24 @@ final class HostShell: ESXiShell, @unchecked Sendable {
         await events.emit(.commandSent(step: step, item: item, host: host.name, command: command, mutates: mutates))
         // A change is sent only once its line is on disk: with the record lost, it is not sent at all.
         if mutates, let lost = await events.recordLost() { throw RecordLost(reason: lost) }
+        let output: CommandResult
         do {
             // The transport ends the command at the attempt's deadline itself (SSH closes its channel).
             let result = try await transport.execute(command, on: host, timeout: AttemptDeadline.current.map { max(.zero, $0 - ContinuousClock.now) })
             await events.emit(.commandFinished(step: step, item: item, host: host.name, command: command, result: result))
             note("$ \(command)\n\(result.stdout)\(result.stderr)")
-            return ShellOutput(stdout: result.stdout, stderr: result.stderr, exitStatus: result.exitStatus)
+            output = result
         } catch {
             let text = error is CancellationError ? "timed out: drctl stopped waiting; it may still be running on the host" : "\(error)"
             await events.emit(.commandFailed(step: step, item: item, host: host.name, command: command, error: text))
             note("$ \(command)\n\(error)")
             throw error
         }
+        if parsesOutput, let spooled = output.stdoutSpool {
+            throw StepRunner.AttemptFailure(reason: "`\(command)` printed \(spooled.bytes) bytes, more than drctl reads (\(SpooledOutput.memoryLimit / 1024 / 1024) MB); "
+                                            + "the whole output is kept in the run's outputs/", evidence: evidence)
+        }
+        return ShellOutput(stdout: output.stdout, stderr: output.stderr, exitStatus: output.exitStatus)
     }
 
     /// The commands sent and what they printed, most recent last.

@@ -20,13 +20,49 @@ public final class Redactor: @unchecked Sendable {
         _ = lock.withLock { values.insert(secret) }
     }
 
+    /// Nothing to mask: no secret registered, no pattern.
+    public var isEmpty: Bool { lock.withLock { values.isEmpty && patterns.isEmpty } }
+
     public func redact(_ text: String) -> String {
-        let (secrets, expressions) = lock.withLock { (values, patterns) }
-        var result = text
-        for secret in secrets.sorted(by: { $0.count > $1.count }) where result.contains(secret) { result = result.replacingOccurrences(of: secret, with: Self.mask) }
-        for expression in expressions {
-            result = expression.stringByReplacingMatches(in: result, range: NSRange(result.startIndex..., in: result), withTemplate: Self.mask)
+        let ranges = maskedRanges(in: text)
+        guard !ranges.isEmpty else { return text }
+        var result = ""
+        var position = text.startIndex
+        for range in ranges {
+            result += text[position..<range.lowerBound]
+            result += Self.mask
+            position = range.upperBound
         }
-        return result
+        return result + text[position...]
+    }
+
+    /// Where masks go, in order and merged where they overlap: every occurrence of a secret (found in
+    /// one pass, so a short secret never masks part of a mask) and every match of a pattern.
+    public func maskedRanges(in text: String) -> [Range<String.Index>] {
+        let (secrets, expressions) = lock.withLock { (values, patterns) }
+        var found: [Range<String.Index>] = []
+        // Longest first: a secret that contains another is masked whole.
+        for secret in secrets.sorted(by: { $0.count > $1.count }) {
+            var from = text.startIndex
+            while let range = text.range(of: secret, range: from..<text.endIndex) {
+                found.append(range)
+                from = range.upperBound
+            }
+        }
+        let whole = NSRange(text.startIndex..., in: text)
+        for expression in expressions {
+            for match in expression.matches(in: text, range: whole) where match.range.length > 0 {
+                if let range = Range(match.range, in: text) { found.append(range) }
+            }
+        }
+        var merged: [Range<String.Index>] = []
+        for range in found.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let last = merged.last, range.lowerBound <= last.upperBound {
+                merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, range.upperBound)
+            } else {
+                merged.append(range)
+            }
+        }
+        return merged
     }
 }

@@ -320,7 +320,8 @@ final class StepRunner: Sendable {
                             host: Inventory.Host, scope: DictionaryScope) async throws -> [String: Value] {
         let command = try template.template.shellCommand(in: scope)
         guard command.isComplete else { throw AttemptFailure(reason: "the command still holds values known only at run time: \(command.text)") }
-        let shell = HostShell(transport: transport, host: host, step: work.step.id, item: work.item, mutates: work.step.mutates, events: events)
+        let shell = HostShell(transport: transport, host: host, step: work.step.id, item: work.item, mutates: work.step.mutates, events: events,
+                              parsesOutput: false)
         let output = try await shell.run(command.text)
         var outputs: [String: Value] = ["stdout": .string(output.stdout), "stderr": .string(output.stderr), "exit_status": .int(Int(output.exitStatus))]
         do {

@@ -13,8 +13,12 @@ public protocol Transport: Sendable {
 }
 
 public struct CommandResult: Sendable, Equatable {
+    /// What the command printed; only the first part when the rest was spooled (`stdoutSpool`).
     public var stdout: String
     public var stderr: String
+    /// Output beyond what is held in memory, streamed whole (already masked) to a file as it arrived.
+    public var stdoutSpool: SpooledOutput?
+    public var stderrSpool: SpooledOutput?
     public var exitStatus: Int32
     /// The signal that ended the command (`KILL`, `TERM`...), when one did.
     public var exitSignal: String?
@@ -29,6 +33,23 @@ public struct CommandResult: Sendable, Equatable {
         self.exitSignal = exitSignal
         self.started = started
         self.duration = duration
+    }
+}
+
+/// A command's whole output on one stream, written to a file as it arrived, secrets masked. The
+/// run's record takes the file over (renames it), so the output is stored once.
+public struct SpooledOutput: Sendable, Equatable {
+    /// Beyond this many bytes, a transport streams a command's output to a file.
+    public static let memoryLimit = 16 * 1024 * 1024
+
+    public var path: String
+    public var bytes: Int
+    public var sha256: String
+
+    public init(path: String, bytes: Int, sha256: String) {
+        self.path = path
+        self.bytes = bytes
+        self.sha256 = sha256
     }
 }
 

@@ -85,8 +85,8 @@ public actor JournalWriter: RunObserver {
         case .runStarted: fields.merge(header?.fields ?? [:]) { first, _ in first }
         case .runResumed: fields.merge(resumeNotes) { first, _ in first }
         case .commandFinished(let step, _, let host, _, let result):
-            fields.merge(output("stdout", result.stdout, step: step, host: host)) { first, _ in first }
-            fields.merge(output("stderr", result.stderr, step: step, host: host)) { first, _ in first }
+            fields.merge(output("stdout", result.stdout, spooled: result.stdoutSpool, step: step, host: host)) { first, _ in first }
+            fields.merge(output("stderr", result.stderr, spooled: result.stderrSpool, step: step, host: host)) { first, _ in first }
         case .itemFinished(let step, _, let outcome):
             fields.merge(outputs(outcome.outputs, step: step)) { first, _ in first }
         default: break
@@ -105,11 +105,23 @@ public actor JournalWriter: RunObserver {
     }
 
     /// Small output goes inline; large output goes to a file of its own, named in the entry.
-    private func output(_ stream: String, _ text: String, step: String, host: String) -> [String: Any] {
+    /// Output the transport already streamed to a file (masked as it arrived) is moved into
+    /// `outputs/`, never copied: it is stored once.
+    private func output(_ stream: String, _ text: String, spooled: SpooledOutput?, step: String, host: String) -> [String: Any] {
+        let name = "\(sequence + 1)-\(safe(step))-\(safe(host)).\(stream)"
+        if let spooled {
+            let file = directory.outputs.appendingPathComponent(name)
+            do {
+                try FileManager.default.moveItem(atPath: spooled.path, toPath: file.path)
+            } catch {
+                noteFailure("\(file.path): cannot move \(spooled.path) there: \(error.localizedDescription)")
+            }
+            return ["\(stream)_file": "outputs/\(name)", "\(stream)_bytes": spooled.bytes,
+                    "\(stream)_head": String(redactor.redact(text).prefix(512)), "\(stream)_sha256": spooled.sha256]
+        }
         let text = redactor.redact(text)
         let bytes = text.utf8.count
         guard bytes > inlineLimit else { return [stream: text] }
-        let name = "\(sequence + 1)-\(safe(step))-\(safe(host)).\(stream)"
         let data = Data(text.utf8)
         writeFile(name, data)
         // The file's hash goes into the chained line that names it: altering the file breaks the chain.

@@ -7,6 +7,11 @@ public struct RunDirectory: Sendable {
 
     public var journal: URL { url.appendingPathComponent("journal.jsonl") }
     public var outputs: URL { url.appendingPathComponent("outputs") }
+
+    /// Where run `id`'s large outputs will go, before its directory exists.
+    public static func outputs(id: String, in runsDirectory: String) -> String {
+        URL(fileURLWithPath: runsDirectory).appendingPathComponent(id).appendingPathComponent("outputs").path
+    }
     /// A drill's simulated fleet, saved after every command so a killed drill can be resumed.
     public var fleetState: URL { url.appendingPathComponent(Self.fleetStateName) }
     public static let fleetStateName = "fleet.json"

@@ -9,13 +9,18 @@ public struct SSHTimeouts: Sendable {
     public var connect: Duration
     /// Banner exchange, key exchange and authentication together.
     public var handshake: Duration
-    /// How often an idle session sends a keepalive.
+    /// After this long without a word from the server (a session idle, or every command on it
+    /// silent), the session is probed.
     public var keepalive: Duration
+    /// How long a probe (a channel opened and closed) may go unanswered before the session is
+    /// declared dead. Also how soon a command timing out gets its session probed.
+    public var probe: Duration
 
-    public init(connect: Duration = .seconds(10), handshake: Duration = .seconds(20), keepalive: Duration = .seconds(30)) {
+    public init(connect: Duration = .seconds(10), handshake: Duration = .seconds(20), keepalive: Duration = .seconds(30), probe: Duration = .seconds(5)) {
         self.connect = connect
         self.handshake = handshake
         self.keepalive = keepalive
+        self.probe = probe
     }
 }
 
@@ -73,7 +78,6 @@ enum SSHConnection {
             }
             let key = try verifyHostKey(session, host: host, policy: policy, knownHosts: knownHosts)
             let (method, offered) = try authenticate(session, host: host, secret: secret, credential: credential)
-            libssh2_keepalive_config(session, 1, UInt32(max(1, timeouts.keepalive.milliseconds / 1000)))
             libssh2_session_set_blocking(session, 0)
             return Connected(session: session, socket: socket,
                              info: ConnectionInfo(fingerprint: key.presented.fingerprint, keyType: key.presented.typeName, hostKeyStatus: key.status,

@@ -17,6 +17,7 @@ final class SSHSession: @unchecked Sendable {
     private let credential: @Sendable () throws -> Credential
     private let report: @Sendable (String) -> Void
     private let stopsTimedOutCommands: Bool
+    private let spooling: OutputSpooling
 
     private let lock = NSLock()
     private var queued: [Request] = []
@@ -29,14 +30,19 @@ final class SSHSession: @unchecked Sendable {
     private var running: [Run] = []
     private var abandoned: [OpaquePointer] = []
     private var everConnected = false
-    private var nextKeepalive = ContinuousClock.now
+    /// When the server last answered anything: data, a channel opened or closed, a probe.
+    private var lastHeard = ContinuousClock.now
+    private var readBuffer = [UInt8](repeating: 0, count: 32_768)
+    /// A command timed out: is the session itself still there?
+    private var probeWanted = false
 
     /// What the last successful connection learned.
     private(set) var info: ConnectionInfo?
 
-    init(host: Inventory.Host, policy: HostKeyPolicy, timeouts: SSHTimeouts, stopsTimedOutCommands: Bool = true,
+    init(host: Inventory.Host, policy: HostKeyPolicy, timeouts: SSHTimeouts, stopsTimedOutCommands: Bool = true, spooling: OutputSpooling,
          credential: @escaping @Sendable () throws -> Credential, report: @escaping @Sendable (String) -> Void) {
         self.stopsTimedOutCommands = stopsTimedOutCommands
+        self.spooling = spooling
         self.host = host
         self.policy = policy
         self.timeouts = timeouts
@@ -51,6 +57,8 @@ final class SSHSession: @unchecked Sendable {
         var continuation: CheckedContinuation<CommandResult, Error>?
         /// Only log in, run nothing (ssh-check proves the login apart from the command it runs after).
         var loginOnly = false
+        /// Open a channel and close it, to learn whether the server still answers.
+        var isProbe = false
     }
 
     /// A command on its way through the channel's life.
@@ -65,8 +73,8 @@ final class SSHSession: @unchecked Sendable {
 
         let request: Request
         var phase: Phase = .opening
-        var stdout = Data()
-        var stderr = Data()
+        let stdout: OutputCollector
+        let stderr: OutputCollector
         let started = Date()
         let clock = ContinuousClock.now
         /// Answered (result or error); removed from the running list.
@@ -82,7 +90,16 @@ final class SSHSession: @unchecked Sendable {
             }
         }
 
-        init(_ request: Request) { self.request = request }
+        /// A probe whose channel has not opened yet.
+        var isUnansweredProbe: Bool { request.isProbe && !done && isSettingUp }
+        /// When libssh2 first asked the server for this channel: from then on the server owes an answer.
+        var awaitingSince: ContinuousClock.Instant?
+
+        init(_ request: Request, _ spooling: OutputSpooling) {
+            self.request = request
+            stdout = spooling.collector(for: "stdout")
+            stderr = spooling.collector(for: "stderr")
+        }
     }
 
     func execute(_ command: String, timeout: Duration?) async throws -> CommandResult {
@@ -143,14 +160,16 @@ final class SSHSession: @unchecked Sendable {
                         settingUp = true
                     }
                     if advance(run, connection.session) { progressed = true }
+                    if self.connection == nil { break }
                 }
+                if progressed { lastHeard = .now }
                 expireDeadlines()
                 running.removeAll(where: \.done)
             }
             // Looked up again: a drop above freed the session.
             if let connection = self.connection {
                 reapAbandoned(connection.session)
-                sendKeepalive(connection.session)
+                probeIfQuiet()
             }
             if !progressed { waitForActivity() }
         }
@@ -168,7 +187,7 @@ final class SSHSession: @unchecked Sendable {
             info = connected.info
             lock.unlock()
             connection = connected
-            nextKeepalive = ContinuousClock.now + timeouts.keepalive
+            lastHeard = .now
             start(requests)
         } catch {
             for request in requests { request.continuation?.resume(throwing: error) }
@@ -180,18 +199,29 @@ final class SSHSession: @unchecked Sendable {
         for request in requests where request.loginOnly {
             request.continuation?.resume(returning: CommandResult(stdout: "", stderr: "", exitStatus: 0, started: Date(), duration: .zero))
         }
-        running += requests.filter { !$0.loginOnly }.map(Run.init)
+        running += requests.filter { !$0.loginOnly }.map { Run($0, spooling) }
     }
 
     /// Moves one command forward without blocking; true when something happened.
     private func advance(_ run: Run, _ session: OpaquePointer) -> Bool {
         switch run.phase {
         case .opening:
+            if run.awaitingSince == nil { run.awaitingSince = .now }
             let window = UInt32(2 * 1024 * 1024), packet = UInt32(32_768)
             guard let channel = libssh2_channel_open_ex(session, "session", 7, window, packet, nil, 0) else {
                 let code = libssh2_session_last_errno(session)
                 if code == LIBSSH2_ERROR_EAGAIN { return false }
+                if run.request.isProbe && code == LIBSSH2_ERROR_CHANNEL_FAILURE {
+                    // Refused (too many channels, say) is an answer too.
+                    run.done = true
+                    return true
+                }
                 dropped("opening a channel failed: \(SSHConnection.lastError(session))")
+                return true
+            }
+            if run.request.isProbe {
+                // Answered: the session lives. The channel is closed like any other.
+                run.phase = .closing(channel)
                 return true
             }
             run.phase = .starting(channel)
@@ -212,10 +242,12 @@ final class SSHSession: @unchecked Sendable {
             var progressed = false
             for stream in [Int32(0), Int32(SSH_EXTENDED_DATA_STDERR)] {
                 while true {
-                    var buffer = [UInt8](repeating: 0, count: 32_768)
-                    let count = libssh2_channel_read_ex(channel, stream, &buffer, buffer.count)
+                    let count = readBuffer.withUnsafeMutableBufferPointer { buffer in
+                        let count = libssh2_channel_read_ex(channel, stream, buffer.baseAddress, buffer.count)
+                        if count > 0 { (stream == 0 ? run.stdout : run.stderr).append(UnsafeBufferPointer(rebasing: buffer[0..<count])) }
+                        return count
+                    }
                     if count > 0 {
-                        if stream == 0 { run.stdout.append(contentsOf: buffer[0..<count]) } else { run.stderr.append(contentsOf: buffer[0..<count]) }
                         progressed = true
                         continue
                     }
@@ -224,9 +256,9 @@ final class SSHSession: @unchecked Sendable {
                     return true
                 }
             }
-            if stopsTimedOutCommands, run.processGroup == nil, run.request.continuation != nil, let (group, rest) = ProcessGroup.split(run.stderr) {
+            if stopsTimedOutCommands, run.processGroup == nil, run.request.continuation != nil, let (group, rest) = ProcessGroup.split(run.stderr.memory) {
                 run.processGroup = group
-                run.stderr = rest
+                run.stderr.replaceMemory(rest)
             }
             if libssh2_channel_eof(channel) != 0 {
                 run.phase = .closing(channel)
@@ -248,9 +280,16 @@ final class SSHSession: @unchecked Sendable {
             let signalName = signal.map { String(cString: $0) }
             if let signal { libssh2_free(session, signal) }
             libssh2_channel_free(channel)
-            let output = CommandResult(stdout: String(decoding: run.stdout, as: UTF8.self), stderr: String(decoding: run.stderr, as: UTF8.self),
+            var output = CommandResult(stdout: String(decoding: run.stdout.memory, as: UTF8.self), stderr: String(decoding: run.stderr.memory, as: UTF8.self),
                                        exitStatus: signalName == nil ? status : 128, exitSignal: signalName, started: run.started,
                                        duration: ContinuousClock.now - run.clock)
+            output.stdoutSpool = run.stdout.finish()
+            output.stderrSpool = run.stderr.finish()
+            if let problem = run.stdout.failure ?? run.stderr.failure {
+                finish(run, throwing: TransportError(.sessionDropped, host: host.name, detail: "`\(run.request.command)` finished, but its output could not be kept: \(problem)",
+                                                     hint: "it may or may not have taken effect; free space where the run is recorded"))
+                return true
+            }
             finish(run, returning: output)
             return true
         }
@@ -263,42 +302,74 @@ final class SSHSession: @unchecked Sendable {
 
     private func finish(_ run: Run, throwing error: Error) {
         run.done = true
+        run.stdout.discard()
+        run.stderr.discard()
         run.request.continuation?.resume(throwing: error)
     }
 
-    /// The session broke: fail what ran on it and start afresh with the next command.
+    /// The session broke: fail what ran on it and start afresh with the next command. Commands
+    /// whose channel was not yet open never reached the host: they move to the next session.
     private func dropped(_ detail: String) {
         let error = TransportError(.sessionDropped, host: host.name, detail: detail,
-                                   hint: "the command may or may not have taken effect; drctl reconnects for the next command")
-        for run in running where !run.done { finish(run, throwing: error) }
+                                   hint: "may or may not have taken effect; drctl reconnects for the next command")
+        var unsent: [Request] = []
+        for run in running where !run.done {
+            if case .opening = run.phase, !run.request.isProbe {
+                if run.request.continuation != nil { unsent.append(run.request) }
+                run.done = true
+            } else {
+                finish(run, throwing: error)
+            }
+        }
         running = []
         abandoned = []
+        probeWanted = false
         if let connection {
+            // A peer that stopped answering must not hold the thread: every write after this fails at once.
+            shutdown(connection.socket, Int32(SHUT_RDWR))
             libssh2_session_free(connection.session)
             close(connection.socket)
         }
         connection = nil
-        report("session dropped: \(detail)")
+        report("session dropped: \(detail)" + (unsent.isEmpty ? "" : "; \(unsent.count) command(s) not yet sent move to a new session"))
+        if !unsent.isEmpty {
+            lock.withLock { queued = unsent + queued }
+            var byte: UInt8 = 1
+            _ = write(wakeWrite, &byte, 1)
+        }
     }
 
     /// A command past its deadline is answered with a timeout; its channel is closed later.
     private func expireDeadlines() {
         let now = ContinuousClock.now
+        if let unanswered = unansweredSince(), now - unanswered >= timeouts.probe {
+            dropped("the host did not answer \(running.contains(where: \.isUnansweredProbe) ? "a probe" : "a request for a channel") within \(DurationSeconds(timeouts.probe))"
+                    + " (nothing heard for \(DurationSeconds(now - lastHeard)))")
+            return
+        }
         for run in running where !run.done {
             guard let deadline = run.request.deadline, now >= deadline else { continue }
+            probeWanted = true
             finish(run, throwing: TransportError(.commandTimedOut, host: host.name, detail: "`\(run.request.command)` did not finish in time",
                                                  hint: run.processGroup != nil ? "drctl sent it TERM; it may have made its change before that"
                                                      : "the command may still be running on the host"))
             // Closing its channel does not stop it on the host, and libssh2 1.10 cannot send the SSH
             // `signal` request once a command runs: TERM goes to its process group from a channel of its own.
             if let group = run.processGroup {
-                running.append(Run(Request(command: ProcessGroup.stop(group), deadline: ContinuousClock.now + .seconds(10), continuation: nil)))
+                running.append(Run(Request(command: ProcessGroup.stop(group), deadline: ContinuousClock.now + .seconds(10), continuation: nil), spooling))
             }
             switch run.phase {
             case .starting(let channel), .reading(let channel), .closing(let channel), .waitingClosed(let channel): abandoned.append(channel)
             case .opening: break
             }
         }
+    }
+
+    /// Since when the server owes an answer to the channel being set up (sshd answers within
+    /// milliseconds), unless it was heard from since.
+    private func unansweredSince() -> ContinuousClock.Instant? {
+        guard let since = running.first(where: { !$0.done && $0.isSettingUp })?.awaitingSince else { return nil }
+        return max(since, lastHeard)
     }
 
     private func reapAbandoned(_ session: OpaquePointer) {
@@ -310,14 +381,17 @@ final class SSHSession: @unchecked Sendable {
         }
     }
 
-    private func sendKeepalive(_ session: OpaquePointer) {
-        guard ContinuousClock.now >= nextKeepalive else { return }
-        var seconds: Int32 = 0
-        if libssh2_keepalive_send(session, &seconds) < 0 && libssh2_session_last_errno(session) != LIBSSH2_ERROR_EAGAIN {
-            dropped("the keepalive could not be sent")
-            return
-        }
-        nextKeepalive = ContinuousClock.now + .seconds(max(1, Int(seconds)))
+    /// The keepalive, with its reply checked: when nothing has been heard for a keepalive interval
+    /// (or a command just timed out), a channel is opened and closed with a short deadline. libssh2
+    /// 1.10 reads a keepalive's reply only while a channel is read, so a channel is the probe.
+    private func probeIfQuiet() {
+        guard probeWanted || ContinuousClock.now - lastHeard >= timeouts.keepalive,
+              !running.contains(where: \.isUnansweredProbe) else { return }
+        probeWanted = false
+        let probe = Run(Request(command: "(probe)", deadline: nil, continuation: nil, isProbe: true), spooling)
+        // Next to be set up, after the one libssh2 is in the middle of.
+        let position = running.firstIndex(where: { $0.isSettingUp }).map { $0 + 1 } ?? 0
+        running.insert(probe, at: position)
     }
 
     /// Sleeps until the socket is ready in the direction libssh2 waits for, a new command
@@ -333,9 +407,12 @@ final class SSHSession: @unchecked Sendable {
         }
         var wait: Duration = connection == nil ? .seconds(3600) : timeouts.keepalive
         let now = ContinuousClock.now
-        for run in running { if let deadline = run.request.deadline { wait = min(wait, max(.zero, deadline - now)) } }
+        for run in running where !run.done {
+            if let deadline = run.request.deadline { wait = min(wait, max(.zero, deadline - now)) }
+        }
+        if let unanswered = unansweredSince() { wait = min(wait, max(.zero, unanswered + timeouts.probe - now)) }
         if !abandoned.isEmpty { wait = min(wait, .milliseconds(20)) }
-        if connection != nil { wait = min(wait, max(.zero, nextKeepalive - now)) }
+        if connection != nil { wait = min(wait, max(.zero, lastHeard + timeouts.keepalive - now)) }
         _ = poll(&descriptors, nfds_t(descriptors.count), Int32(min(wait.milliseconds, 60_000)) + 1)
         var drain = [UInt8](repeating: 0, count: 64)
         while read(wakeRead, &drain, drain.count) > 0 {}

@@ -11,8 +11,15 @@ public final class SSHTransport: Transport, @unchecked Sendable {
         /// Stop a command given up on (past its deadline) on the host: each command reports its
         /// process group first, and a timed-out one is sent TERM from a second channel.
         public var stopsTimedOutCommands: Bool
+        /// Where output larger than `outputMemoryLimit` is streamed as it arrives: the run's
+        /// `outputs/` directory, so the record takes the file over without copying it.
+        public var outputDirectory: String
+        public var outputMemoryLimit: Int
 
-        public init(knownHostsPath: String, acceptNewHostKeys: Bool = false, timeouts: SSHTimeouts = SSHTimeouts(), stopsTimedOutCommands: Bool = true) {
+        public init(knownHostsPath: String, acceptNewHostKeys: Bool = false, timeouts: SSHTimeouts = SSHTimeouts(), stopsTimedOutCommands: Bool = true,
+                    outputDirectory: String = NSTemporaryDirectory(), outputMemoryLimit: Int = SpooledOutput.memoryLimit) {
+            self.outputDirectory = outputDirectory
+            self.outputMemoryLimit = outputMemoryLimit
             self.knownHostsPath = knownHostsPath
             self.acceptNewHostKeys = acceptNewHostKeys
             self.timeouts = timeouts
@@ -53,6 +60,7 @@ public final class SSHTransport: Transport, @unchecked Sendable {
             let redactor = self.redactor
             let session = SSHSession(host: host, policy: HostKeyPolicy(knownHostsPath: settings.knownHostsPath, acceptNew: settings.acceptNewHostKeys),
                                      timeouts: settings.timeouts, stopsTimedOutCommands: settings.stopsTimedOutCommands,
+                                     spooling: OutputSpooling(directory: settings.outputDirectory, redactor: redactor, memoryLimit: settings.outputMemoryLimit),
                                      credential: {
                                          let credential = try Credential.resolve(host.auth, for: host, prompt: prompt)
                                          credential.secret.map(redactor.register)

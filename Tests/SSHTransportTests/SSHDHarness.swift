@@ -19,9 +19,10 @@ final class SSHD: @unchecked Sendable {
     var extraPorts: [Int] = []
 
     struct Options {
-        /// `publickey` only, `password` and `keyboard-interactive` through PAM, or only
-        /// keyboard-interactive (as ESXi).
-        enum Authentication { case keys, passwords, keyboardInteractiveOnly }
+        /// `publickey` only, `password` and `keyboard-interactive` through PAM, only
+        /// keyboard-interactive (as ESXi), or keyboard-interactive asking for a one-time code
+        /// ("Verification code: ", as a second factor would).
+        enum Authentication { case keys, passwords, keyboardInteractiveOnly, oneTimeCode }
         var authentication: Authentication = .keys
         var forceCommand: String?
         var hostKeyType = "ed25519"
@@ -72,6 +73,9 @@ final class SSHD: @unchecked Sendable {
             program = try pamProgram(directory)
             // keyboardInteractiveOnly offers what ESXi offers: publickey and keyboard-interactive.
             config += "\nUsePAM yes\nKbdInteractiveAuthentication yes\nPasswordAuthentication \(options.authentication == .passwords ? "yes" : "no")\n"
+        case .oneTimeCode:
+            program = try oneTimeCodeProgram(directory)
+            config += "\nUsePAM yes\nKbdInteractiveAuthentication yes\nPasswordAuthentication no\n"
         }
         if let forceCommand = options.forceCommand { config += "ForceCommand \(forceCommand)\n" }
         let configPath = directory.appendingPathComponent("sshd_config").path
@@ -120,6 +124,14 @@ final class SSHD: @unchecked Sendable {
         for process in grandchildren + children { kill(process, SIGKILL) }
     }
 
+    /// Freezes the processes serving the sessions open now (SIGSTOP), as a wedged host's sshd:
+    /// the TCP connection stays up and nothing answers. New connections are served as before.
+    func stopSessions() throws {
+        let children = try SSHD.shell("pgrep -P \(pid) || true").split(separator: "\n").compactMap { pid_t($0) }
+        let grandchildren = try children.flatMap { try SSHD.shell("pgrep -P \($0) || true").split(separator: "\n").compactMap { pid_t($0) } }
+        for process in children + grandchildren { kill(process, SIGSTOP) }
+    }
+
     /// A throwaway user with /bin/sh, locked password field `*` so key logins still work.
     private static func ensureUser() throws {
         if (try? shell("id -u \(user)")) != nil { return }
@@ -127,26 +139,67 @@ final class SSHD: @unchecked Sendable {
     }
 
     /// sshd takes its PAM service from its program name: a symlink gives it one of our own that
-    /// accepts only the test user's test password.
+    /// accepts only the test user's test password. The PAM file and its checker are shared by every
+    /// server of every suite, so they live outside any one server's directory: a checker removed
+    /// with the server that wrote it failed the logins of servers still running.
     private static func pamProgram(_ directory: URL) throws -> String {
-        let checker = directory.appendingPathComponent("check-pass.sh").path
+        let checker = "/etc/drctl-test-check-pass.sh"
         try """
         #!/bin/sh
         read -r password
         [ "$PAM_USER" = "\(user)" ] && [ "$password" = "\(password)" ]
         """.write(toFile: checker, atomically: true, encoding: .utf8)
         chmod(checker, 0o755)
+        return try pamService("sshd-drctl-test", auth: "auth     required pam_exec.so expose_authtok quiet \(checker)\nauth     optional pam_permit.so", directory)
+    }
+
+    /// sshd under the name `service` (a symlink), and /etc/pam.d/`service` with these auth lines.
+    private static func pamService(_ service: String, auth: String, _ directory: URL) throws -> String {
         try """
-        auth     required pam_exec.so expose_authtok quiet \(checker)
-        auth     optional pam_permit.so
+        \(auth)
         account  required pam_permit.so
         session  required pam_permit.so
         password required pam_deny.so
 
-        """.write(toFile: "/etc/pam.d/sshd-drctl-test", atomically: true, encoding: .utf8)
-        let link = directory.appendingPathComponent("sshd-drctl-test").path
+        """.write(toFile: "/etc/pam.d/\(service)", atomically: true, encoding: .utf8)
+        let link = directory.appendingPathComponent(service).path
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "/usr/sbin/sshd")
         return link
+    }
+
+    /// A PAM service whose only module asks "Verification code: " (and accepts 123456): a PAM
+    /// module of a few lines, built here with the system's C compiler against libpam.so.0.
+    private static func oneTimeCodeProgram(_ directory: URL) throws -> String {
+        let source = directory.appendingPathComponent("pam_drctl_code.c").path
+        // Outside the server's directory, like the password checker: the PAM file is shared.
+        let module = "/etc/drctl-test-pam_code.so"
+        let built = directory.appendingPathComponent("pam_drctl_code.so").path
+        // The PAM ABI, declared here so no -dev package is needed: PAM_CONV is item 5,
+        // PAM_PROMPT_ECHO_OFF style 1, PAM_SUCCESS 0, PAM_AUTH_ERR 7.
+        try """
+        #include <stdlib.h>
+        #include <string.h>
+        struct pam_message { int msg_style; const char *msg; };
+        struct pam_response { char *resp; int resp_retcode; };
+        struct pam_conv { int (*conv)(int, const struct pam_message **, struct pam_response **, void *); void *appdata_ptr; };
+        typedef struct pam_handle pam_handle_t;
+        extern int pam_get_item(const pam_handle_t *, int, const void **);
+        int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv) {
+            const struct pam_conv *conv = 0;
+            if (pam_get_item(pamh, 5, (const void **)&conv) != 0 || !conv) return 7;
+            struct pam_message message = { 1, "Verification code: " };
+            const struct pam_message *messages = &message;
+            struct pam_response *response = 0;
+            if (conv->conv(1, &messages, &response, conv->appdata_ptr) != 0) return 7;
+            int good = response && response->resp && strcmp(response->resp, "123456") == 0;
+            if (response) { free(response->resp); free(response); }
+            return good ? 0 : 7;
+        }
+        int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv) { return 0; }
+
+        """.write(toFile: source, atomically: true, encoding: .utf8)
+        try shell("cc -shared -fPIC -o \(built) \(source) -l:libpam.so.0 && cp \(built) \(module).new && chmod 755 \(module).new && mv -f \(module).new \(module)")
+        return try pamService("sshd-drctl-code", auth: "auth     required \(module)", directory)
     }
 
     @discardableResult

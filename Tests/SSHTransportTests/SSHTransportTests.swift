@@ -77,6 +77,22 @@ struct SSHTransportTests {
         }
     }
 
+    @Test("a server asking \"Verification code: \" (a second factor, through PAM) gets no password; the failure quotes the prompt")
+    func verificationCodePrompt() async throws {
+        let sshd = try SSHD.start(SSHD.Options(authentication: .oneTimeCode))
+        defer { sshd.stop() }
+        // Were the password sent as the code, this one would pass: it is never sent.
+        setenv("DRCTL_TEST_CODE_PASSWORD", "123456", 1)
+        do {
+            _ = try await transport(sshd).execute("true", on: host(sshd, auth: .passwordEnvironment("DRCTL_TEST_CODE_PASSWORD")), timeout: .seconds(10))
+            Issue.record("a one-time-code prompt was answered with the password")
+        } catch let error as TransportError {
+            #expect(error.kind == .authenticationFailed)
+            #expect(error.detail.contains("the server asked \"Verification code: \", which is not a password prompt"), "\(error)")
+            #expect(!"\(error)".contains("123456"))
+        }
+    }
+
     @Test("an unknown host key is refused with its fingerprint; accept-new records it; a mismatch is always refused")
     func hostKeys() async throws {
         let sshd = try SSHD.start()
@@ -271,7 +287,7 @@ struct SecretTests {
         let summary = await Engine(runbook: runbook, inventory: Inventory(hosts: [host]), params: [:], transport: recorded, gate: NonInteractiveGate(),
                                    observers: [journal]).run()
         await journal.close()
-        #expect(summary.outcome == .succeeded)
+        #expect(summary.outcome == .succeeded, "\((try? String(contentsOfFile: run.url.path + "/journal.jsonl", encoding: .utf8)) ?? "")")
         let everything = try SSHD.shell("cat \(run.url.path)/journal.jsonl \(run.url.path)/outputs/* 2>/dev/null || true")
         #expect(everything.contains("hello") && !everything.contains(SSHD.password))
         #expect(try SSHD.shell("grep -r -l -F -- '\(SSHD.password)' \(run.url.path) || true").isEmpty)
