@@ -5,7 +5,7 @@ BIN          := .build/debug/drctl
 # transport and its tests against a real sshd. curl: https probes (is vCenter answering?).
 DEBIAN_PACKAGES := graphviz libssh2-1-dev openssh-server pkg-config curl
 
-.PHONY: all deps build test drill bench crash-test soak report-check clean
+.PHONY: all deps build test drill bench fuzz crash-test soak report-check clean
 
 all: build
 
@@ -47,6 +47,12 @@ report-check: build
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Chromium is needed: sudo apt-get install -y chromium"; exit 1; fi; }
 	.ci/report-check
+
+# libFuzzer on every target (runbooks, inventories, scenarios, templates, each ESXi output parser),
+# FUZZ_SECONDS each (default 30); FUZZ_TARGETS="runbook getallvms" picks some. `make test` replays
+# the committed corpus (Tests/Corpus/).
+fuzz: deps
+	.ci/fuzz
 
 bench: deps
 	$(SWIFT) build -c release

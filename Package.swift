@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .executable(name: "drctl", targets: ["drctl"]),
         .executable(name: "drctl-bench", targets: ["drctl-bench"]),
+        .executable(name: "drctl-fuzz", targets: ["drctl-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -40,9 +41,13 @@ let package = Package(
         ]),
         .executableTarget(name: "drctl", dependencies: ["DrctlCLI"]),
         // `make bench`: the engine's own overhead and validation speed, measured, not asserted.
-        .executableTarget(name: "drctl-bench", dependencies: ["DrctlCore", "RunbookFormat", "Engine", "Journal"]),
+        // Inputs from outside, for `make fuzz` (libFuzzer) and the corpus replay in `make test`.
+        .target(name: "FuzzTargets", dependencies: ["DrctlCore", "ESXi", "RunbookFormat", "Simulator"]),
+        .executableTarget(name: "drctl-fuzz", dependencies: ["FuzzTargets"]),
+        .executableTarget(name: "drctl-bench", dependencies: ["DrctlCore", "RunbookFormat", "Engine", "Journal", "SSHTransport", "Simulator"]),
 
         .testTarget(name: "DrctlCoreTests", dependencies: ["DrctlCore"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "ESXiTests", dependencies: ["ESXi"]),
         .testTarget(name: "RunbookFormatTests", dependencies: ["RunbookFormat"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RunbookFormat"]),

@@ -73,30 +73,67 @@ public enum GetAllVMsParser {
         return words.first == "Vmid" && words.contains("Name") && words.contains("File")
     }
 
-    // Regex is immutable once built; Swift just does not mark it Sendable.
-    nonisolated(unsafe) private static let row = try! Regex(#"^\s*(\d+)\s+(.*?)\s+(\[[^\]]*\] ?[^\[]*?\.vmx)(?:\s+(\S+))?(?:\s+(vmx-\d+))?(?:\s+(.*?))?\s*$"#)
-
-    /// A row holds `[datastore] path.vmx`; anything else (a run of blanks, say) never reaches the
-    /// regex, whose backtracking is quadratic on long lines (fuzzed inputs hung). Longer rows than
-    /// this are not ESXi's either.
-    static let longestRow = 8_192
-
+    /// A row is `vmid  name  [datastore] path.vmx  guest  vmx-NN  annotation`, the name free text.
+    /// Read in one pass (a regular expression backtracked for seconds on fuzzed lines): the file is
+    /// the first `[...]` after blanks, up to the first `.vmx` followed by a blank or the end that
+    /// comes before another `[`; when none, the next `[` is tried.
     static func parseRow(_ line: String) -> RegisteredVM? {
-        guard line.utf8.count <= longestRow, line.contains("["), line.contains(".vmx"), let match = try? row.wholeMatch(in: line),
-              let vmid = match.output[1].substring.flatMap({ Int($0) }),
-              let name = match.output[2].substring,
-              let file = match.output[3].substring else { return nil }
-        func group(_ index: Int) -> String { match.output[index].substring.map(String.init) ?? "" }
-        var guest = group(4)
-        var version = group(5)
-        var annotation = group(6)
+        let characters = Array(line)
+        var index = 0
+        while index < characters.count, characters[index].isWhitespace { index += 1 }
+        let digitsStart = index
+        while index < characters.count, characters[index].isASCII, characters[index].isNumber { index += 1 }
+        guard index > digitsStart, let vmid = Int(String(characters[digitsStart..<index])) else { return nil }
+        let nameStart = index
+        guard let (open, end) = vmxFile(in: characters, from: nameStart) else { return nil }
+        let between = characters[nameStart..<open]
+        let name = String(between).trimmingCharacters(in: .whitespaces)
+        // Blanks after the vmid and before the file; an empty name needs two.
+        guard between.first?.isWhitespace == true, between.last?.isWhitespace == true, !name.isEmpty || between.count >= 2 else { return nil }
+        let file = String(characters[open..<end])
+        var rest = characters[end...].drop { $0.isWhitespace }
+        let guestColumn = String(rest.prefix { !$0.isWhitespace })
+        rest = rest.dropFirst(guestColumn.count).drop { $0.isWhitespace }
+        let second = String(rest.prefix { !$0.isWhitespace })
+        var versionColumn = ""
+        if second.hasPrefix("vmx-"), second.count > 4, second.dropFirst(4).allSatisfy({ $0.isASCII && $0.isNumber }) {
+            versionColumn = second
+            rest = rest.dropFirst(second.count).drop { $0.isWhitespace }
+        }
+        var guest = guestColumn
+        var version = versionColumn
+        while rest.last?.isWhitespace == true { rest = rest.dropLast() }
+        var annotation = String(rest)
         if version.isEmpty, guest.hasPrefix("vmx-") {
             // A VM with no guest OS set: the version sits in the guest column.
             version = guest
             guest = ""
         }
         if version.isEmpty, !annotation.isEmpty, guest.isEmpty { annotation = annotation.trimmingCharacters(in: .whitespaces) }
-        return RegisteredVM(vmid: vmid, name: HostdName.decode(String(name)), file: String(file), guestOS: guest, version: version, annotation: annotation)
+        return RegisteredVM(vmid: vmid, name: HostdName.decode(name), file: file, guestOS: guest, version: version, annotation: annotation)
+    }
+
+    /// Where the `[datastore] path.vmx` of a row starts and ends.
+    static func vmxFile(in characters: [Character], from start: Int) -> (Int, Int)? {
+        var search = start
+        while let open = characters[search...].firstIndex(of: "[") {
+            guard open > start, characters[open - 1].isWhitespace else {
+                search = open + 1
+                continue
+            }
+            guard let close = characters[(open + 1)...].firstIndex(of: "]") else { return nil }
+            var index = close + 1
+            while index < characters.count, characters[index] != "[" {
+                if characters[index] == ".", index + 4 <= characters.count, String(characters[index..<index + 4]) == ".vmx",
+                   index + 4 == characters.count || characters[index + 4].isWhitespace {
+                    return (open, index + 4)
+                }
+                index += 1
+            }
+            // Every `[` before where this scan stopped would end the same way.
+            search = max(index, open + 1)
+        }
+        return nil
     }
 }
 

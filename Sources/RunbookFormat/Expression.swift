@@ -290,13 +290,17 @@ public struct ExpressionParser {
                 }
                 index += 1
                 tokens.append((.string(literal), start))
-            } else if character.isNumber {
+            } else if character.isASCIIDigit {
+                // ASCII digits only: `٤` is a number to Unicode, not to Double (a fuzzed input trapped).
                 var number = ""
-                while index < characters.count, characters[index].isNumber || (characters[index] == "." && index + 1 < characters.count && characters[index + 1].isNumber) {
+                while index < characters.count, characters[index].isASCIIDigit || (characters[index] == "." && index + 1 < characters.count && characters[index + 1].isASCIIDigit) {
                     number.append(characters[index])
                     index += 1
                 }
-                tokens.append((.number(Double(number)!), start))
+                guard let value = Double(number), value.isFinite else {
+                    throw ExpressionSyntaxError(message: "\(number) is not a number drctl can use", offset: start)
+                }
+                tokens.append((.number(value), start))
             } else if character.isLetter || character == "_" {
                 var name = ""
                 // Step ids may hold dashes: `steps.find-vms.vms`.
@@ -321,4 +325,8 @@ public struct ExpressionParser {
         tokens.append((.end, characters.count))
         return tokens
     }
+}
+
+private extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
 }

@@ -16,7 +16,9 @@ public final class FleetBehindSSHD: @unchecked Sendable {
     }
 
     /// Starts sshd for the fleet. `drctl` is the path of the drctl binary sshd runs.
-    public static func start(_ scenario: Scenario, drctl: String) throws -> FleetBehindSSHD {
+    /// `forceCommand` replaces `drctl sim exec` for every host: benchmarks use it to make the
+    /// hosts print what they need (a 100 MB output), never a real host's answer.
+    public static func start(_ scenario: Scenario, drctl: String, forceCommand: String? = nil) throws -> FleetBehindSSHD {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-drill-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         // The login user's `sim exec` writes the state file and its lock here.
@@ -54,7 +56,7 @@ public final class FleetBehindSSHD: @unchecked Sendable {
         """
         config += listening.map { "Port \(ports[$0]!)\n" }.joined()
         for name in listening {
-            config += "Match LocalPort \(ports[name]!)\n    ForceCommand \(drctl) sim exec --state \(state.path) --host '\(name)'\n"
+            config += "Match LocalPort \(ports[name]!)\n    ForceCommand \(forceCommand ?? "\(drctl) sim exec --state \(state.path) --host '\(name)'")\n"
         }
         let configPath = directory.appendingPathComponent("sshd_config").path
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)

@@ -31,6 +31,8 @@ func row(_ name: String, _ value: String) {
 
 print("drctl benchmarks (median of repeated runs, release build)\n")
 
+try await largeOutputBenchmark()
+
 let runbookFiles = (try? FileManager.default.contentsOfDirectory(atPath: "Runbooks"))?.filter { $0.hasSuffix(".yaml") }.sorted() ?? []
 for file in runbookFiles {
     let time = try await measure(20) { _ = try RunbookLoader.load(path: "Runbooks/\(file)") }

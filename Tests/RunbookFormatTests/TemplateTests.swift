@@ -153,3 +153,13 @@ struct InventoryTests {
         #expect(found.contains { $0.hasPrefix("5:5: vm dependencies form a cycle: b -> c -> b") })
     }
 }
+
+@Suite("fuzzed templates")
+struct FuzzedTemplateTests {
+    @Test("digits of other scripts are refused with a message, never trapped on (٤ is a number to Unicode, not to Double)")
+    func nonASCIIDigits() {
+        #expect(throws: (any Error).self) { _ = try Template("{{ ٤ + 1 }}") }
+        #expect(throws: (any Error).self) { _ = try Template("{{ item.count > ١٢ }}") }
+        #expect((try? Template("{{ 12.5 }}")) != nil)
+    }
+}
