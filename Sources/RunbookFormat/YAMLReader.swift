@@ -28,8 +28,43 @@ public final class YAMLReader {
         }
     }
 
+    /// Aliases a file may use. Each can stand for a whole anchored tree, and trees can hold aliases
+    /// of each other: a few dozen lines can stand for billions of values, and the YAML library
+    /// expands (hashes, compares) them before drctl sees a node. So they are counted in the text
+    /// first: 32 aliases expand to at most about 120,000 values (3^(32/3)), and no runbook needs more.
+    static let maximumAliases = 32
+
+    /// Where the alias past `maximumAliases` is (`*name` where a value starts, outside quotes and
+    /// comments), or nil.
+    static func aliasBeyondLimit(in text: String) -> SourceLocation? {
+        var count = 0
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var quote: Character?
+            var previous: Character = " "
+            for (column, character) in line.enumerated() {
+                if let open = quote {
+                    if character == open { quote = nil }
+                } else if character == "\"" || character == "'" {
+                    if " [{,:-?".contains(previous) { quote = character }
+                } else if character == "#", previous == " " || column == 0 {
+                    break
+                } else if character == "*", " [{,:-?".contains(previous) || column == 0 {
+                    count += 1
+                    if count > maximumAliases { return SourceLocation(file: "", line: number + 1, column: column + 1) }
+                }
+                previous = character
+            }
+        }
+        return nil
+    }
+
     /// Parses YAML text into a node tree, or records the syntax error.
     public func compose(_ text: String) -> Node? {
+        if let place = Self.aliasBeyondLimit(in: text) {
+            report(SourceLocation(file: file, line: place.line, column: place.column),
+                   "more than \(Self.maximumAliases) aliases (*name): a few aliases of anchors that hold aliases can stand for billions of values; write the repeated parts out")
+            return nil
+        }
         do {
             guard let node = try Yams.compose(yaml: text) else {
                 report(SourceLocation(file: file, line: 1, column: 1), "the file is empty")

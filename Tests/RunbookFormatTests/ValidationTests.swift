@@ -235,3 +235,23 @@ struct ValidationTests {
         #expect(found[0].hasPrefix("3:") && found[1].hasPrefix("4:"))
     }
 }
+
+@Suite("YAML aliases")
+struct AliasLimitTests {
+    @Test("a few anchors and aliases are fine; more than 32 aliases are refused before the YAML library expands them, naming the place")
+    func aliasLimit() throws {
+        let shared = "runbook: r\nsteps:\n  - id: a\n    on: [esxi-01]\n    run: &cmd \"vim-cmd vmsvc/getallvms\"\n  - id: b\n    on: [esxi-01]\n    run: *cmd\n"
+        _ = try RunbookLoader.load(text: shared, file: "ok.yaml")
+        var bomb = "runbook: x\n_0: &a0 [\"lol\",\"lol\",\"lol\"]\n"
+        for level in 1...12 { bomb += "_\(level): &a\(level) [*a\(level - 1),*a\(level - 1),*a\(level - 1)]\n" }
+        do {
+            _ = try RunbookLoader.load(text: bomb, file: "bomb.yaml")
+            Issue.record("an alias bomb was accepted")
+        } catch let invalid as InvalidInput {
+            #expect(invalid.description.contains("bomb.yaml:13:") && invalid.description.contains("more than 32 aliases"), "\(invalid)")
+        }
+        // A `*` inside a value or a quoted string is not an alias.
+        let globs = "runbook: r\nsteps:\n" + (1...40).map { "  - { id: s\($0), on: [esxi-01], run: \"ls /vmfs/volumes/*/x*.vmx\" }\n" }.joined()
+        _ = try RunbookLoader.load(text: globs, file: "globs.yaml")
+    }
+}
