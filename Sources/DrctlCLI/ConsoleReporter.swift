@@ -27,7 +27,7 @@ actor ConsoleReporter: RunObserver {
             say("  = \(step)\(itemText(item)) on \(host): already done, nothing changed")
         case .inFlightSettled(let step, let item, let host, let detail):
             say("  ≟ \(step)\(itemText(item)) on \(host) was in flight when the run stopped: \(detail)")
-        case .approvalRequested(let step, _) where !dryRun:
+        case .approvalRequested(let step, _, _, _) where !dryRun:
             say("  ? \(step): waiting for approval")
         case .itemFinished(let step, let item, let outcome) where !dryRun:
             say(line(step, item, outcome))

@@ -34,6 +34,7 @@ struct DrillCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        Interrupts.shared.install()
         var loaded = try common.load(runbookPath: runbook, inventoryRequired: false)
         let world = try loadScenario(scenario, seed: seed)
         loaded.inventory = world.inventory
@@ -46,9 +47,7 @@ struct DrillCommand: AsyncParsableCommand {
         }
         var options = common.options(dryRun: dryRun, offline: false)
         options.probeTimeout = .seconds(2)
-        let gate: any ApprovalGate = common.autoApprove
-            ? AutoApproveGate(approver: TerminalApprovalGate.loginName, reason: "--auto-approve (drill)")
-            : TerminalApprovalGate.forThisProcess(autoApprove: false)
+        let gate = try common.approval.gate(for: loaded.runbook, drill: true, runID: options.runID, runsDirectory: common.runsDir)
         let redactor = Redactor(patterns: loaded.runbook.redact)
         let drillHeader = RunHeader.Drill(scenarioFile: absolutePath(scenario), scenarioSource: (try? String(contentsOfFile: scenario, encoding: .utf8)) ?? "",
                                           seed: world.fleet.seed, viaSSH: viaSSH)
@@ -66,6 +65,7 @@ struct DrillCommand: AsyncParsableCommand {
             defer { fleet.stop() }
             loaded.inventory = fleet.inventory
             let journal = try await newJournal(loaded, runID: options.runID, runsDirectory: common.runsDir, redactor: redactor, drill: drillHeader,
+                                               flags: common.approval.recorded, operatorGivenName: common.approval.givenName,
                                                signer: try common.signer())
             let connections = ConnectionLog(echo: common.verbose, redactor: redactor)
             let ssh = SSHTransport(inventory: fleet.inventory, settings: .init(knownHostsPath: fleet.inventory.knownHosts!), redactor: redactor,
@@ -79,6 +79,7 @@ struct DrillCommand: AsyncParsableCommand {
             faults = finalFleet.faults.filter(\.fired).map { finalFleet.describe($0.effect) }
         } else {
             let journal = try await newJournal(loaded, runID: options.runID, runsDirectory: common.runsDir, redactor: redactor, drill: drillHeader,
+                                               flags: common.approval.recorded, operatorGivenName: common.approval.givenName,
                                                signer: try common.signer())
             let stateFile = StateFile(path: journal.directory.fleetState.path)
             do {

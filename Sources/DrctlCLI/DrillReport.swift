@@ -94,6 +94,7 @@ struct DrillReport {
             case .approved(let by, let reason): lines.append("  \(approval.step): approved by \(by)\(reason.isEmpty ? "" : " (\(reason))")")
             case .denied(let by, let reason): lines.append("  \(approval.step): denied by \(by)\(reason.isEmpty ? "" : " (\(reason))")")
             case .unavailable: lines.append("  \(approval.step): nobody could answer; the drill stopped there")
+            case .interrupted: lines.append("  \(approval.step): interrupted at the prompt, no decision recorded; asked again on resume")
             }
         }
         if summary.approvals.isEmpty { lines.append("  (none asked)") }

@@ -26,7 +26,7 @@ struct ResumeCommand: AsyncParsableCommand {
     @Argument(help: "The run id (see drctl runs).") var runID: String
     @Option(help: "Where runs are recorded.") var runsDir = "runs"
     @Flag(help: "Resume even though the runbook changed since the run started.") var allowChangedRunbook = false
-    @Flag(help: "Approve every approval gate still ahead, recording your login name as approver.") var autoApprove = false
+    @OptionGroup var approval: ApprovalFlags
     @Flag(name: .shortAndLong, help: "Print every command and its output.") var verbose = false
     @Option(help: "Most commands running at once (default: the runbook's, else 32).") var maxParallel: Int?
     @Option(help: "Most commands running at once on one host (default: the runbook's, else 4).") var maxPerHost: Int?
@@ -36,6 +36,7 @@ struct ResumeCommand: AsyncParsableCommand {
     @Option(help: "An ed25519 key file: sign this attempt's checkpoints with it.") var signKey: String?
 
     func run() async throws {
+        Interrupts.shared.install()
         let directory: RunDirectory
         let lock: RunLock
         let repair: JournalRepair
@@ -104,7 +105,7 @@ struct ResumeCommand: AsyncParsableCommand {
         }
         // A drill's simulated hosts land late work by commands, not by time: a short settle will do.
         if world != nil, options.settle == nil { options.settle = .milliseconds(100) }
-        let gate = TerminalApprovalGate.forThisProcess(autoApprove: autoApprove)
+        let gate = try approval.gate(for: loaded.runbook, drill: world != nil, runID: runID, runsDirectory: runsDir, startedBy: replay.startedBy)
         if let world {
             let stateFile = StateFile(path: directory.fleetState.path)
             let fleet: Fleet

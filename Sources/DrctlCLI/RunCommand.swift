@@ -1,3 +1,4 @@
+import CProcessHardening
 import ArgumentParser
 import DrctlCore
 import Engine
@@ -43,8 +44,10 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        Interrupts.shared.install()
         let loaded = try common.load(runbookPath: runbook)
         let options = common.options(dryRun: dryRun, offline: offline)
+        let gate = try common.approval.gate(for: loaded.runbook, drill: false, runID: options.runID, runsDirectory: common.runsDir)
         let redactor = Redactor(patterns: loaded.runbook.redact)
         let connections = ConnectionLog(echo: true, redactor: redactor)
         let transport: any Transport = offline ? OfflineTransport() : ssh.transport(for: loaded.inventory, events: connections, redactor: redactor,
@@ -60,10 +63,11 @@ struct RunCommand: AsyncParsableCommand {
                 throw failInvalidInput(["drctl run: cannot take the host leases in \(common.runsDir)/leases: \(error)"])
             }
         }
+        let flags = common.approval.recorded + (ignoreLeases && !dryRun ? ["--ignore-leases"] : []) + (ssh.acceptNewHostKeys ? ["--accept-new-host-keys"] : [])
         let journal = try await newJournal(loaded, runID: options.runID, runsDirectory: common.runsDir, redactor: redactor,
-                                           flags: ignoreLeases && !dryRun ? ["--ignore-leases"] : [], signer: try common.signer())
+                                           flags: flags, operatorGivenName: common.approval.givenName, signer: try common.signer())
         let summary = try await execute(loaded, transport: transport, options: options,
-                                        gate: TerminalApprovalGate.forThisProcess(autoApprove: common.autoApprove), verbose: common.verbose,
+                                        gate: gate, verbose: common.verbose,
                                         journal: journal, redactor: redactor, connections: connections)
         if summary.outcome.isFinal { leases.release(run: options.runID) }
         throw ExitCode(summary.exitCode)
@@ -84,8 +88,7 @@ struct RunFlags: ParsableArguments {
     @Option(help: "Most commands running at once on one host (default: the runbook's, else 4).")
     var maxPerHost: Int?
 
-    @Flag(help: "Approve every approval gate, recording your login name as approver.")
-    var autoApprove = false
+    @OptionGroup var approval: ApprovalFlags
 
     @Flag(name: .shortAndLong, help: "Print every command and its output.")
     var verbose = false
@@ -146,13 +149,15 @@ struct RunFlags: ParsableArguments {
 
 /// The journal of a new run, in a directory of its own; exit 2 when it cannot be created.
 func newJournal(_ loaded: RunFlags.Loaded, runID: String, runsDirectory: String, redactor: Redactor,
-                drill: RunHeader.Drill? = nil, flags: [String] = [], signer: JournalSigner? = nil) async throws -> JournalWriter {
+                drill: RunHeader.Drill? = nil, flags: [String] = [], operatorGivenName: String? = nil,
+                signer: JournalSigner? = nil) async throws -> JournalWriter {
     let inventoryFile = loaded.inventory.file.isEmpty ? nil : absolutePath(loaded.inventory.file)
     var header = RunHeader(runbookFile: absolutePath(loaded.runbook.file), runbookSource: loaded.runbook.source, inventoryFile: inventoryFile,
                            inventorySource: inventoryFile.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) },
                            hosts: loaded.inventory.hosts.map { "\($0.name) \($0.address)" },
                            steps: loaded.runbook.steps.map(RunHeader.StepInfo.init(step:)), rto: loaded.runbook.rto, drill: drill)
     header.flags = flags
+    header.operatorGivenName = operatorGivenName
     header.signedBy = signer?.publicKeyHex
     do {
         let journal = try JournalWriter(directory: try RunDirectory.create(id: runID, in: runsDirectory), header: header, redactor: redactor)
@@ -166,8 +171,13 @@ func newJournal(_ loaded: RunFlags.Loaded, runID: String, runsDirectory: String,
 
 /// The command that goes on with a run, naming its runs directory unless it is the default.
 func resumeCommand(_ directory: RunDirectory) -> String {
+    "drctl resume \(directory.id)" + runsDirectoryFlag(directory)
+}
+
+/// ` --runs-dir DIR` when the run is not under ./runs, for commands printed to type.
+func runsDirectoryFlag(_ directory: RunDirectory) -> String {
     let runs = directory.url.deletingLastPathComponent().path
-    return "drctl resume \(directory.id)" + (runs == absolutePath("runs") ? "" : " --runs-dir \(runs)")
+    return runs == absolutePath("runs") ? "" : " --runs-dir \(runs)"
 }
 
 /// Journals name input files absolutely, so `drctl resume` finds them from any directory.
@@ -197,9 +207,10 @@ func execute(_ loaded: RunFlags.Loaded, transport: any Transport, options: RunOp
                         options: options, resume: resume)
     let verb = resume != nil ? "resume" : options.dryRun ? "dry-run" : "run"
     print("drctl \(verb) \(loaded.runbook.name) (run \(options.runID), recorded in \(journal.directory.url.path))")
-    let interrupts = InterruptHandler { engine.requestStop() }
+    Interrupts.shared.install()
+    Interrupts.shared.attach { engine.requestStop() }
     let summary = await engine.run()
-    interrupts.cancel()
+    Interrupts.shared.detach()
     if options.dryRun { print(redactor.redact(SummaryPrinter.plan(summary, offline: options.offline))) }
     if printSummary { print(redactor.redact(SummaryPrinter.summary(summary))) }
     if let lost = summary.recordLost {
@@ -207,6 +218,11 @@ func execute(_ loaded: RunFlags.Loaded, transport: any Transport, options: RunOp
                    + "(commands already running were let finish). Free the space or fix the disk, then go on with: \(resumeCommand(journal.directory))")
     }
     if summary.outcome == .interrupted || summary.outcome == .awaitingApproval || summary.outcome == .recordLost, !options.dryRun {
+        let runsFlag = runsDirectoryFlag(journal.directory)
+        for waiting in summary.approvals where waiting.decision == .unavailable || waiting.decision == .interrupted {
+            print("To approve \(waiting.step) from any terminal: drctl approve \(journal.directory.id) \(waiting.step)\(runsFlag) --reason TEXT"
+                  + " (or: drctl deny \(journal.directory.id) \(waiting.step)\(runsFlag) --reason TEXT)")
+        }
         print("To go on from here: \(resumeCommand(journal.directory))")
     }
     await journal.close()
@@ -228,28 +244,57 @@ enum RunIdentifier {
     }
 }
 
-/// First Ctrl-C: stop dispatching. Second: quit at once with 130.
-final class InterruptHandler: @unchecked Sendable {
-    private let source: DispatchSourceSignal
+/// Ctrl-C for `run`, `drill` and `resume`. Before the engine starts: quit at once with 130
+/// (nothing was sent). While it runs: the first stops dispatching, the second quits at once. The
+/// signal only writes a byte to a pipe (`drctl_signal_to_pipe`) that a thread of its own reads, so
+/// none is lost however busy the process is. Installed as the command starts: a Ctrl-C that came
+/// before would meet whatever the parent left (an ignored SIGINT is simply dropped).
+final class Interrupts: @unchecked Sendable {
+    static let shared = Interrupts()
+
+    private let lock = NSLock()
+    private var installed = false
+    private var onFirst: (@Sendable () -> Void)?
     private var count = 0
 
-    init(onFirst: @escaping @Sendable () -> Void) {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .main)
-        source.setEventHandler { [unowned self] in
-            count += 1
-            if count == 1 {
-                writeError("\nInterrupted: no new steps will start; waiting for running commands (Ctrl-C again to quit now).")
-                onFirst()
-            } else {
-                Foundation.exit(ExitStatus.interrupted)
-            }
+    func install() {
+        let first = lock.withLock { () -> Bool in
+            defer { installed = true }
+            return !installed
         }
-        source.resume()
+        guard first else { return }
+        var descriptors: [Int32] = [0, 0]
+        Foundation.pipe(&descriptors)
+        _ = drctl_signal_to_pipe(SIGINT, descriptors[1])
+        let reader = descriptors[0]
+        Thread { [self] in
+            var byte: UInt8 = 0
+            while read(reader, &byte, 1) == 1 { handle() }
+        }.start()
     }
 
-    func cancel() {
-        source.cancel()
-        signal(SIGINT, SIG_DFL)
+    /// The engine is running: the first Ctrl-C calls `stop`.
+    func attach(_ stop: @escaping @Sendable () -> Void) {
+        lock.withLock {
+            onFirst = stop
+            count = 0
+        }
+    }
+
+    /// The engine is done: a Ctrl-C now ends the process.
+    func detach() {
+        lock.withLock { onFirst = nil }
+    }
+
+    private func handle() {
+        let (stop, seen) = lock.withLock { () -> ((@Sendable () -> Void)?, Int) in
+            count += 1
+            return (onFirst, count)
+        }
+        guard let stop, seen == 1 else { Foundation.exit(ExitStatus.interrupted) }
+        writeError("\nInterrupted: no new steps will start; waiting for running commands (Ctrl-C again to quit now).")
+        // A question open now gets no answer: nobody decided anything.
+        TerminalPrompt.shared.interrupt()
+        stop()
     }
 }

@@ -39,6 +39,7 @@ enum SummaryPrinter {
             case .approved(let by, let reason): lines.append("  approval \(approval.step): approved by \(by)\(reason.isEmpty ? "" : " (\(reason))")")
             case .denied(let by, let reason): lines.append("  approval \(approval.step): denied by \(by)\(reason.isEmpty ? "" : " (\(reason))")")
             case .unavailable: lines.append("  approval \(approval.step): nobody could answer; the run stopped there")
+            case .interrupted: lines.append("  approval \(approval.step): interrupted at the prompt, no decision recorded; asked again on resume")
             }
         }
         for failure in summary.failures {
@@ -51,7 +52,7 @@ enum SummaryPrinter {
         }
         lines += goalLines(summary)
         switch summary.outcome {
-        case .awaitingApproval: lines.append("Stopped at an approval (exit 3): run it from a terminal to answer, or pass --auto-approve.")
+        case .awaitingApproval: lines.append("Stopped at an approval (exit 3): resume it from a terminal to answer, or with --approve STEP (drills: --auto-approve).")
         case .interrupted: lines.append("Interrupted (exit 130): running commands were allowed to finish; nothing new was started.")
         case .failed where summary.goal != nil: lines.append("FAILED (exit 1): the recovery goal does not hold. Keep working on the incident.")
         case .failed: lines.append("A step failed (exit 1). Independent steps ran to the end.")

@@ -1,71 +1,108 @@
+import DrctlCore
 import Engine
 import Foundation
 
-/// Asks approvals on the controlling terminal, one question at a time, and records who answered
-/// (the login name) and why.
+/// Asks approvals on the terminal, one at a time, and records who answered (the OS account,
+/// `OperatorIdentity`) and why. Ctrl-C or the end of input at a question decides nothing: the run
+/// stops (exit 130) and asks again when resumed.
 actor TerminalApprovalGate: ApprovalGate {
     private let operatorName: String
+    private let runID: String
+    private let startedBy: String
 
-    init(operatorName: String) {
+    init(operatorName: String, runID: String, startedBy: String) {
         self.operatorName = operatorName
+        self.runID = runID
+        self.startedBy = startedBy
     }
+
+    /// Who is at the keyboard: the OS account (and who ran sudo), never `$USER`.
+    static var loginName: String { OperatorIdentity.current.description }
 
     /// A gate for this process: the terminal when there is one, otherwise stop at approvals.
-    /// Who is at the keyboard: the login name, from the environment or the password database.
-    static var loginName: String {
-        if let name = ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"], !name.isEmpty { return name }
-        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
-        return "uid \(getuid())"
+    static func forThisProcess(runID: String, startedBy: String) -> any ApprovalGate {
+        isatty(STDIN_FILENO) == 1 ? TerminalApprovalGate(operatorName: loginName, runID: runID, startedBy: startedBy) : NonInteractiveGate()
     }
 
-    static func forThisProcess(autoApprove: Bool) -> any ApprovalGate {
-        let name = loginName
-        if autoApprove { return AutoApproveGate(approver: name) }
-        if isatty(STDIN_FILENO) == 1 { return TerminalApprovalGate(operatorName: name) }
-        return NonInteractiveGate()
-    }
+    static let choices = "Approve? y = yes, n = no, d = details, ? = what these mean: "
+    static let help = """
+        y (yes)      approve: the steps behind this approval go ahead; you may give a reason.
+        n (no)       deny: the steps behind it do not run; you are asked why.
+        d (details)  per host, the commands this approval unlocks.
+        Ctrl-C       stop the run here without deciding; `drctl resume` asks again.
+        Your answer is recorded with your account (\(OperatorIdentity.current)).
+
+        """
 
     func decide(_ request: ApprovalRequest) async -> ApprovalDecision {
         var text = "\n=== APPROVAL NEEDED: \(request.stepID)\(request.title.isEmpty ? "" : " — \(request.title)") ===\n\(request.prompt)\n"
         for (label, value) in request.evidence { text += "  \(label): \(value)\n" }
-        text += "Type 'yes' to approve, anything else to deny: "
-        print(text, terminator: "")
-        fflush(nil)
-        guard let answer = readLine() else { return .unavailable }
-        if answer.trimmingCharacters(in: .whitespaces).lowercased() == "yes" {
-            return .approved(by: operatorName, reason: reason())
+        let question = text
+        let details = request.unlocks.isEmpty ? "This approval unlocks no command that changes a host.\n"
+            : "Commands this approval unlocks, per host (values known only later are shown as written):\n"
+                + request.unlocks.map { "  " + $0 + "\n" }.joined()
+        let approver = operatorName
+        let me = OperatorIdentity.current
+        let rules = ApprovalRules(approvers: request.approvers, distinctFromOperator: request.distinctFromOperator, startedBy: startedBy)
+        let barred = rules.whyNot(approve: me.person).map {
+            "You cannot approve this here: \($0).\nSomeone who may types: drctl approve \(runID) \(request.stepID) --reason TEXT\n"
+                + "(this prompt takes their decision within a second; you may still deny).\n"
         }
-        return .denied(by: operatorName, reason: answer.trimmingCharacters(in: .whitespaces))
+        return await TerminalPrompt.shared.dialog { ask in
+            var next = question + (barred ?? "") + Self.choices
+            while true {
+                guard let answer = ask(next) else { return .interrupted }
+                switch answer.lowercased() {
+                case "y", "yes":
+                    if let barred {
+                        next = barred + Self.choices
+                        continue
+                    }
+                    guard let reason = ask("Reason (optional, recorded with your approval): ") else { return .interrupted }
+                    return .approved(by: approver, reason: reason)
+                case "n", "no":
+                    var reason = ""
+                    while reason.isEmpty {
+                        guard let given = ask("Why deny? (recorded with your denial): ") else { return .interrupted }
+                        reason = given
+                    }
+                    return .denied(by: approver, reason: reason)
+                case "d", "details":
+                    next = details + Self.choices
+                case "?", "h", "help":
+                    next = Self.help + Self.choices
+                default:
+                    next = "Please answer y, n or d (? explains). " + Self.choices
+                }
+            }
+        }
     }
 
     func decideFailure(_ request: FailureQuestion) async -> FailureDecision {
-        print("\n=== STEP FAILED: \(request.stepID) [\(request.item)] after \(request.attempts) attempt(s) ===\n\(request.error)\n" +
-              "Type r to retry, c to continue without it, anything else to abort: ", terminator: "")
-        fflush(nil)
-        switch readLine()?.trimmingCharacters(in: .whitespaces).lowercased() {
-        case "r", "retry": return .retry
-        case "c", "continue": return .continue
-        default: return .abort
+        let question = "\n=== STEP FAILED: \(request.stepID) [\(request.item)] after \(request.attempts) attempt(s) ===\n\(request.error)\n"
+            + "Type r to retry, c to continue without it, anything else to abort: "
+        return await TerminalPrompt.shared.dialog { ask in
+            switch ask(question)?.lowercased() {
+            case "r", "retry": return .retry
+            case "c", "continue": return .continue
+            default: return .abort
+            }
         }
-    }
-
-    private func reason() -> String {
-        print("Reason (optional, recorded with your approval): ", terminator: "")
-        fflush(nil)
-        return readLine()?.trimmingCharacters(in: .whitespaces) ?? ""
     }
 }
 
 extension TerminalApprovalGate {
     func decideInFlight(_ question: InFlightQuestion) async -> InFlightDecision {
-        print("\n=== IN FLIGHT WHEN THE RUN STOPPED: \(question.stepID)\(question.item.isEmpty ? "" : " [\(question.item)]") on \(question.host) ===\n" +
-              "It had sent a command that changes the host, and it has no verify check. Check the host, then\n" +
-              "type 'done' if its change happened, 'again' to run it again, anything else to stop here: ", terminator: "")
-        fflush(nil)
-        switch readLine()?.trimmingCharacters(in: .whitespaces).lowercased() {
-        case "done": return .done(by: operatorName)
-        case "again": return .runAgain(by: operatorName)
-        default: return .unavailable
+        let text = "\n=== IN FLIGHT WHEN THE RUN STOPPED: \(question.stepID)\(question.item.isEmpty ? "" : " [\(question.item)]") on \(question.host) ===\n"
+            + "It had sent a command that changes the host, and it has no verify check. Check the host, then\n"
+            + "type 'done' if its change happened, 'again' to run it again, anything else to stop here: "
+        let approver = operatorName
+        return await TerminalPrompt.shared.dialog { ask in
+            switch ask(text)?.lowercased() {
+            case "done": return .done(by: approver)
+            case "again": return .runAgain(by: approver)
+            default: return .unavailable
+            }
         }
     }
 }

@@ -20,6 +20,12 @@ public struct ApprovalRequest: Sendable {
     public var prompt: String
     /// Labelled evidence to show before asking.
     public var evidence: [(label: String, value: String)]
+    /// Per host, the commands that change hosts behind this approval, as far as they can be
+    /// written now (`details` at the prompt).
+    public var unlocks: [String] = []
+    /// Who may approve (`startedBy` is filled in by the gate, which knows the run).
+    public var approvers: [String] = []
+    public var distinctFromOperator = false
 }
 
 public enum ApprovalDecision: Sendable, Equatable {
@@ -27,6 +33,9 @@ public enum ApprovalDecision: Sendable, Equatable {
     case denied(by: String, reason: String)
     /// Nobody can answer here: the run stops at this gate.
     case unavailable
+    /// The person at the prompt interrupted (Ctrl-C, end of input): no decision; the run stops
+    /// and asks again when resumed.
+    case interrupted
 }
 
 public struct FailureQuestion: Sendable {
@@ -61,4 +70,52 @@ public struct AutoApproveGate: ApprovalGate {
         .approved(by: approver, reason: reason)
     }
     public func decideFailure(_ request: FailureQuestion) async -> FailureDecision { .abort }
+}
+
+/// Approvals granted on the command line (`--approve STEP`): recorded as such, with the account
+/// that gave them; every other question goes to `others`.
+public struct PreApprovedGate: ApprovalGate {
+    public var steps: Set<String>
+    public var approver: String
+    public var others: any ApprovalGate
+
+    public init(steps: Set<String>, approver: String, others: any ApprovalGate) {
+        self.steps = steps
+        self.approver = approver
+        self.others = others
+    }
+
+    public func decide(_ request: ApprovalRequest) async -> ApprovalDecision {
+        guard steps.contains(request.stepID) else { return await others.decide(request) }
+        return .approved(by: approver, reason: "pre-approved with --approve \(request.stepID)")
+    }
+
+    public func decideFailure(_ request: FailureQuestion) async -> FailureDecision { await others.decideFailure(request) }
+    public func decideInFlight(_ question: InFlightQuestion) async -> InFlightDecision { await others.decideInFlight(question) }
+}
+
+/// Who may decide an approval (`approvers:`, `distinct_from_operator:`). People are OS account
+/// names; through sudo, the one who ran it.
+public struct ApprovalRules: Sendable, Equatable {
+    public var approvers: [String]
+    public var distinctFromOperator: Bool
+    /// The person who started the run.
+    public var startedBy: String
+
+    public init(approvers: [String] = [], distinctFromOperator: Bool = false, startedBy: String = "") {
+        self.approvers = approvers
+        self.distinctFromOperator = distinctFromOperator
+        self.startedBy = startedBy
+    }
+
+    /// Why `person` may not approve, or nil. Anyone may deny: stopping is always allowed.
+    public func whyNot(approve person: String) -> String? {
+        if !approvers.isEmpty, !approvers.contains(person) {
+            return "\(person) is not among its approvers (\(approvers.joined(separator: ", ")))"
+        }
+        if distinctFromOperator, person == startedBy {
+            return "\(person) started this run, and this approval needs a second person (distinct_from_operator)"
+        }
+        return nil
+    }
 }

@@ -38,7 +38,7 @@ public final class Engine: Sendable {
         let limits = ConcurrencyLimits(maxParallel: options.maxParallel ?? runbook.limits.maxParallel ?? RunOptions.defaultMaxParallel,
                                        maxPerHost: options.maxPerHost ?? runbook.limits.maxPerHost ?? RunOptions.defaultMaxPerHost,
                                        hosts: inventory.hosts.map(\.name))
-        runner = StepRunner(inventory: inventory, transport: transport, gate: gate, events: events, limits: limits, options: options,
+        runner = StepRunner(runbook: runbook, inventory: inventory, transport: transport, gate: gate, events: events, limits: limits, options: options,
                             stop: stop, records: records, inFlight: Set(resume.map { Array($0.inFlight.keys) } ?? []))
     }
 
@@ -130,7 +130,8 @@ public final class Engine: Sendable {
     /// succeeded, partial, handed off and failed.
     private func outcome(_ graph: SchedulerState) -> RunSummary.Outcome {
         let statuses = graph.results().flatMap { $0.items.map(\.outcome) }
-        if stop.isRequested, statuses.contains(where: { $0.status == .notStarted }) { return .interrupted }
+        // Stopped by Ctrl-C, also at an approval prompt.
+        if stop.isRequested, statuses.contains(where: { $0.status == .notStarted || $0.status == .awaitingApproval }) { return .interrupted }
         if options.dryRun {
             // A check allowed to fail (on_failure: continue) is a finding; a failed one leaves a hole in the plan.
             return statuses.contains(where: { $0.status == .failed }) ? .planIncomplete : .planned

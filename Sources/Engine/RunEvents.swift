@@ -29,7 +29,9 @@ public enum RunEvent: Sendable {
     case alreadyDone(step: String, item: ItemRef, host: String)
     /// How an item in flight when the run died was settled: by its verify check or the operator.
     case inFlightSettled(step: String, item: ItemRef, host: String, detail: String)
-    case approvalRequested(step: String, prompt: String)
+    /// The question, with what the approver is shown (`label: value` lines of `show:`) and, per
+    /// host, the commands the approval unlocks: the evidence, on record.
+    case approvalRequested(step: String, prompt: String, shown: [String], unlocks: [String])
     case approvalDecided(step: String, decision: ApprovalDecision)
     case planned(PlanEntry)
     /// A transport event: connected (with the host key fingerprint used), dropped, reconnected.

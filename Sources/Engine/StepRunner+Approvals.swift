@@ -17,8 +17,10 @@ extension StepRunner {
         if options.dryRun {
             return await plan(work, host: nil, scope: scope, note: nil, lines: ["APPROVAL: \(prompt)"] + evidence.map { "  \($0.label): \($0.value)" })
         }
-        await events.emit(.approvalRequested(step: work.step.id, prompt: prompt))
-        let decision = await gate.decide(ApprovalRequest(stepID: work.step.id, title: work.step.title, prompt: prompt, evidence: evidence))
+        let unlocks = unlockedCommands(behind: work.step.id, roots: work.roots)
+        await events.emit(.approvalRequested(step: work.step.id, prompt: prompt, shown: evidence.map { "\($0.label): \($0.value)" }, unlocks: unlocks))
+        let decision = await gate.decide(ApprovalRequest(stepID: work.step.id, title: work.step.title, prompt: prompt, evidence: evidence, unlocks: unlocks,
+                                                         approvers: approval.approvers, distinctFromOperator: approval.distinctFromOperator))
         await events.emit(.approvalDecided(step: work.step.id, decision: decision))
         await records.addApproval(RunSummary.ApprovalRecord(step: work.step.id, prompt: prompt, decision: decision, at: Date()))
         switch decision {
@@ -33,7 +35,12 @@ extension StepRunner {
                                outputs: ["approved_by": "", "reason": .string(reason)])
         case .unavailable:
             return ItemOutcome(status: .awaitingApproval, hosts: [], started: nil, duration: .zero, attempts: 0,
-                               reason: "waiting for approval: \(prompt) (run it on a terminal, or pass --auto-approve)", evidence: nil, outputs: [:])
+                               reason: "waiting for approval: \(prompt) (answer it on a terminal, or pass --approve \(work.step.id))", evidence: nil, outputs: [:])
+        case .interrupted:
+            // Nothing new starts; on resume the same question is asked again.
+            stop.request()
+            return ItemOutcome(status: .awaitingApproval, hosts: [], started: nil, duration: .zero, attempts: 0,
+                               reason: "interrupted at the approval prompt: \(prompt)", evidence: nil, outputs: [:])
         }
     }
 

@@ -28,6 +28,7 @@ enum HostResult: Sendable {
 /// Runs step items: conditions, hosts, retries, timeouts, verify checks, approvals, probes,
 /// waits, and the dry-run plan. The scheduler decides when; this decides how.
 final class StepRunner: Sendable {
+    let runbook: Runbook
     let inventory: Inventory
     let transport: any Transport
     let gate: any ApprovalGate
@@ -38,8 +39,9 @@ final class StepRunner: Sendable {
     let records: RunRecords
     let inFlight: Set<ResumeState.Key>
 
-    init(inventory: Inventory, transport: any Transport, gate: any ApprovalGate, events: EventSink, limits: ConcurrencyLimits,
+    init(runbook: Runbook, inventory: Inventory, transport: any Transport, gate: any ApprovalGate, events: EventSink, limits: ConcurrencyLimits,
          options: RunOptions, stop: StopSignal, records: RunRecords, inFlight: Set<ResumeState.Key> = []) {
+        self.runbook = runbook
         self.inFlight = inFlight
         self.inventory = inventory
         self.transport = transport
@@ -155,7 +157,7 @@ final class StepRunner: Sendable {
         case unknown(String)
     }
 
-    private func resolveHosts(_ step: Step, _ scope: TemplateScope) throws -> ResolvedHosts {
+    func resolveHosts(_ step: Step, _ scope: TemplateScope) throws -> ResolvedHosts {
         guard let on = step.on else { throw EvaluationError("step '\(step.id)' has no on:") }
         let value = try on.template.value(in: scope)
         if case .unknown(let text) = value { return .unknown(text) }

@@ -8,7 +8,7 @@ enum JournalEntry {
         switch event {
         case .runStarted(let runbook, let dryRun, let params):
             return ["type": "run-started", "run": run, "runbook": runbook, "dry_run": dryRun, "params": Value.map(params).jsonObject,
-                    "operator": operatorName, "machine": ProcessInfo.processInfo.hostName]
+                    "operator": operatorName, "operator_person": OperatorIdentity.current.person, "machine": ProcessInfo.processInfo.hostName]
         case .runResumed(let runbook, let restored, let inFlight):
             return ["type": "run-resumed", "run": run, "runbook": runbook, "restored_items": restored, "in_flight": inFlight,
                     "operator": operatorName, "machine": ProcessInfo.processInfo.hostName]
@@ -30,13 +30,14 @@ enum JournalEntry {
             return ["type": "already-done", "step": step, "item": item.label, "index": item.index, "host": host]
         case .inFlightSettled(let step, let item, let host, let detail):
             return ["type": "in-flight-settled", "step": step, "item": item.label, "index": item.index, "host": host, "detail": detail]
-        case .approvalRequested(let step, let prompt):
-            return ["type": "approval-asked", "step": step, "prompt": prompt]
+        case .approvalRequested(let step, let prompt, let shown, let unlocks):
+            return ["type": "approval-asked", "step": step, "prompt": prompt, "shown": shown, "unlocks": unlocks]
         case .approvalDecided(let step, let decision):
             switch decision {
             case .approved(let by, let reason): return ["type": "approval-given", "step": step, "by": by, "reason": reason]
             case .denied(let by, let reason): return ["type": "approval-denied", "step": step, "by": by, "reason": reason]
             case .unavailable: return ["type": "approval-unanswered", "step": step]
+            case .interrupted: return ["type": "approval-interrupted", "step": step]
             }
         case .planned(let entry):
             return ["type": "planned", "step": entry.step, "item": entry.item.label, "index": entry.item.index, "host": entry.host ?? "",
@@ -77,10 +78,6 @@ enum JournalEntry {
         return formatter
     }()
 
-    /// The login name of whoever runs drctl.
-    static var operatorName: String {
-        if let name = ProcessInfo.processInfo.environment["USER"], !name.isEmpty { return name }
-        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
-        return "uid \(getuid())"
-    }
+    /// Whoever runs drctl: the OS account (and who ran sudo), never `$USER`.
+    static var operatorName: String { OperatorIdentity.current.description }
 }

@@ -19,6 +19,8 @@ public struct JournalReplay {
     public var abandoned: String?
     /// `run` or `drill`, as the chained run-started line says (nil in journals older than the field).
     public var kind: String?
+    /// The person who started the run (`distinct_from_operator` holds against them on resume).
+    public var startedBy: String
     public var attempts: Int
     public var state: ResumeState
 
@@ -40,6 +42,7 @@ public struct JournalReplay {
         runbook = start["runbook"] as? String ?? ""
         runbookFile = start["runbook_file"] as? String ?? ""
         kind = start["kind"] as? String
+        startedBy = start["operator_person"] as? String ?? start["operator"] as? String ?? ""
         runbookSHA256 = start["runbook_sha256"] as? String ?? ""
         inventoryFile = (start["inventory_file"] as? String).flatMap { $0.isEmpty ? nil : $0 }
         inventorySHA256 = start["inventory_sha256"] as? String

@@ -12,6 +12,11 @@ extension RunReport {
         lines += ["", "## Approvals", ""]
         lines += approvals.isEmpty ? ["(none asked)"] : ["| step | decision | by | when | why | prompt |", "|---|---|---|---|---|---|"]
             + approvals.map { "| \(cell($0.step)) | \($0.decision) | \(cell($0.by)) | \(Self.clock($0.at)) | \(cell($0.reason)) | \(cell($0.prompt)) |" }
+        for approval in approvals where !approval.shown.isEmpty || !approval.unlocks.isEmpty {
+            lines += ["", "What \(cell(approval.by)) saw before deciding `\(cell(approval.step))`:", ""]
+            lines += approval.shown.map { "- \(cell($0))" }
+            if !approval.unlocks.isEmpty { lines += ["", "```"] + approval.unlocks.map { VisibleText.escape($0).replacingOccurrences(of: "```", with: "`\u{200B}``") } + ["```"] }
+        }
         lines += ["", "## Time to recovery", ""]
         lines.append(rtoSentence)
         if !recoveries.isEmpty {
@@ -49,6 +54,11 @@ extension RunReport {
         body.append("<h2>Parameters</h2>" + (params.isEmpty ? "<p>(none)</p>" : table(["name", "value"], params.map { [$0.0, $0.1] })))
         body.append("<h2>Approvals</h2>" + (approvals.isEmpty ? "<p>(none asked)</p>" : table(["step", "decision", "by", "when", "why", "prompt"],
             approvals.map { [$0.step, $0.decision, $0.by, Self.clock($0.at), $0.reason, $0.prompt] })))
+        for approval in approvals where !approval.shown.isEmpty || !approval.unlocks.isEmpty {
+            body.append("<details><summary>What \(escape(approval.by)) saw before deciding \(escape(approval.step))</summary>"
+                        + (approval.shown.isEmpty ? "" : "<ul>" + approval.shown.map { "<li>\(escape($0))</li>" }.joined() + "</ul>")
+                        + (approval.unlocks.isEmpty ? "" : "<pre>" + approval.unlocks.map(escape).joined(separator: "\n") + "</pre>") + "</details>")
+        }
         body.append("<h2>Time to recovery</h2><p>\(escape(rtoSentence))</p>")
         if !recoveries.isEmpty { body.append(table(["VM", "host", "powered on after"], recoveries.map { [$0.vm, $0.host, Self.seconds($0.after)] })) }
         body.append("<h2>Timeline</h2>")

@@ -47,6 +47,8 @@ public struct RunHeader: Sendable {
     public var drill: Drill?
     /// Safety-relevant flags the run was started with (`--ignore-leases`, ...): on record.
     public var flags: [String] = []
+    /// The name given with `--operator`, recorded beside the OS account.
+    public var operatorGivenName: String?
     /// The public key that signs this run's checkpoints (`--sign-key`), hex.
     public var signedBy: String?
 
@@ -76,6 +78,7 @@ public struct RunHeader: Sendable {
         if let rto { fields["rto_ms"] = Int(rto.milliseconds) }
         fields["kind"] = drill == nil ? "run" : "drill"
         if !flags.isEmpty { fields["flags"] = flags }
+        if let operatorGivenName { fields["operator_given_name"] = operatorGivenName }
         if let signedBy { fields["signed_by"] = signedBy }
         if let drill {
             fields["drill"] = ["scenario_file": drill.scenarioFile, "scenario_sha256": JournalChain.sha256(Data(drill.scenarioSource.utf8)),

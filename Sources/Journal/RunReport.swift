@@ -21,6 +21,9 @@ public struct RunReport {
         public var by: String
         public var reason: String
         public var at: Date
+        /// What the approver was shown (`label: value`) and the commands the approval unlocked.
+        public var shown: [String] = []
+        public var unlocks: [String] = []
     }
 
     /// One item of a step on one lane (a host, or drctl itself for approvals and probes).
@@ -121,6 +124,7 @@ public struct RunReport {
         var attempts: [Attempt] = []
         var approvals: [Approval] = []
         var prompts: [String: String] = [:]
+        var evidence: [String: (shown: [String], unlocks: [String])] = [:]
         var spans: [Span] = []
         var gaps: [(TimeInterval, TimeInterval)] = []
         var recoveries: [String: Recovery] = [:]
@@ -159,9 +163,11 @@ public struct RunReport {
                 if !attempts.isEmpty { attempts[attempts.count - 1].outcome = outcome }
             case "approval-asked":
                 prompts[step] = entry["prompt"] as? String ?? ""
+                evidence[step] = ((entry["shown"] as? [String]) ?? [], (entry["unlocks"] as? [String]) ?? [])
             case "approval-given", "approval-denied":
                 approvals.append(Approval(step: step, prompt: prompts[step] ?? "", decision: type == "approval-given" ? "approved" : "denied",
-                                          by: entry["by"] as? String ?? "", reason: entry["reason"] as? String ?? "", at: Self.date(entry) ?? startTime))
+                                          by: entry["by"] as? String ?? "", reason: entry["reason"] as? String ?? "", at: Self.date(entry) ?? startTime,
+                                          shown: evidence[step]?.shown ?? [], unlocks: evidence[step]?.unlocks ?? []))
             case "step-dispatched":
                 dispatched[key] = at
                 labels[key] = item

@@ -60,6 +60,9 @@ public struct RecordedJournal {
                              ((entry["reason"] as? String).map { $0.isEmpty ? "" : " (\($0))" } ?? ""))
             case "approval-asked":
                 lines.append(at + "\(where_): approval asked: \(entry["prompt"] ?? "")")
+                lines += ((entry["shown"] as? [String]) ?? []).map { "              shown: " + $0 }
+                let unlocks = (entry["unlocks"] as? [String]) ?? []
+                if !unlocks.isEmpty { lines += ["              unlocks:"] + unlocks.map { "                " + $0 } }
             case "connection":
                 lines.append(at + "~ \(entry["host"] ?? ""): \(entry["detail"] ?? "")")
             case "planned":

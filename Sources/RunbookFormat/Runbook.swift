@@ -154,6 +154,10 @@ public struct Approval: Sendable {
     public var prompt: LocatedTemplate
     /// Values shown to the approver as evidence (e.g. probe results), in the order written.
     public var show: [(label: String, value: LocatedTemplate)]
+    /// Who may approve (OS account names; the one who ran sudo counts); anyone when empty.
+    public var approvers: [String] = []
+    /// Four eyes: the person who started the run cannot approve it.
+    public var distinctFromOperator = false
 }
 
 public struct Probe: Sendable {

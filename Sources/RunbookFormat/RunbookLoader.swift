@@ -192,11 +192,15 @@ public enum RunbookLoader {
             return parseActionCall(value, with: keys["with"], reader).map(Step.Kind.action)
         case "approval":
             if case .scalar = value { return reader.template(value, "approval").map { .approval(Approval(prompt: $0, show: [])) } }
-            guard let pairs = reader.mapping(value, "approval", allowed: ["prompt", "show"]) else { return nil }
+            guard let pairs = reader.mapping(value, "approval", allowed: ["prompt", "show", "approvers", "distinct_from_operator"]) else { return nil }
             var prompt: LocatedTemplate?
             var show: [(label: String, value: LocatedTemplate)] = []
+            var approvers: [String] = []
+            var distinct = false
             for (key, _, item) in pairs {
                 if key == "prompt" { prompt = reader.template(item, "prompt") }
+                if key == "approvers" { approvers = (reader.sequence(item, "approvers") ?? []).compactMap { reader.string($0, "an approver") } }
+                if key == "distinct_from_operator" { distinct = reader.boolean(item, "distinct_from_operator") ?? false }
                 if key == "show" {
                     for (label, _, shown) in reader.mapping(item, "show", allowed: mappingKeys(item)) ?? [] {
                         if let template = reader.template(shown, "show.\(label)") { show.append((label, template)) }
@@ -207,7 +211,7 @@ public enum RunbookLoader {
                 reader.report(value, "an approval needs a prompt: the question the operator answers")
                 return nil
             }
-            return .approval(Approval(prompt: prompt, show: show))
+            return .approval(Approval(prompt: prompt, show: show, approvers: approvers, distinctFromOperator: distinct))
         case "probe":
             return parseProbe(value, reader).map(Step.Kind.probe)
         case "wait":

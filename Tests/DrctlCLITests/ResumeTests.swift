@@ -98,22 +98,17 @@ struct ResumeTests {
 
     @Test("a run still going in another process is not resumed alongside it")
     func stillRunning() async throws {
-        let slow = try CLI.temporaryFile("slow.yaml", "scenario: slow\nbase: \(CLI.root.path)/Simulator/host-failure.yaml\nfaults:\n  - { latency: { fixed: 300ms } }\n")
         let harness = CrashHarness()
-        let drill = CrashHarness.Drill(name: "slow", arguments: ["Runbooks/host-failure.yaml", "--scenario", slow, "--param", "failed_host=esxi-01"])
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CLI.binary)
-        process.arguments = ["drill"] + drill.arguments + ["--auto-approve", "--runs-dir", harness.runsDirectory]
-        process.currentDirectoryURL = CLI.root
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        while !CrashHarness.journalBegun(in: harness.runsDirectory) { try await Task.sleep(for: .milliseconds(10)) }
+        // The drill waits at its approval prompt, on a terminal, for as long as the test needs.
+        let terminal = try PseudoTerminal.spawn(CLI.binary, ["drill", "Runbooks/host-failure.yaml", "--scenario", "Simulator/host-failure.yaml",
+                                                             "--param", "failed_host=esxi-01", "--runs-dir", harness.runsDirectory])
+        defer { terminal.close() }
+        _ = try terminal.read(until: "Approve? y = yes")
         let refused = try await harness.resume()
-        let wasRunning = process.isRunning
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        #expect(wasRunning, "the slow drill was still going while resume was tried")
+        let wasRunning = terminal.process.isRunning
+        kill(terminal.process.processIdentifier, SIGKILL)
+        terminal.process.waitUntilExit()
+        #expect(wasRunning, "the drill was still waiting while resume was tried")
         #expect(refused.status == 2)
         #expect(refused.stderr.contains("is still in progress in another drctl process (pid"), "\(refused.stderr)")
         let resumed = try await harness.resume()

@@ -82,12 +82,13 @@ final class PseudoTerminal {
     let master: Int32
     let process: Process
 
-    static func spawn(_ path: String, _ arguments: [String]) throws -> PseudoTerminal {
+    static func spawn(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> PseudoTerminal {
         var master: Int32 = -1, slave: Int32 = -1
         guard openpty(&master, &slave, nil, nil, nil) == 0 else { throw CLIError("openpty failed") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
         let handle = FileHandle(fileDescriptor: slave, closeOnDealloc: true)
         process.standardInput = handle
         process.standardOutput = handle
@@ -106,13 +107,14 @@ final class PseudoTerminal {
         guard Foundation.write(master, bytes, bytes.count) == bytes.count else { throw CLIError("write to the terminal failed") }
     }
 
-    /// Reads until `marker` shows, or fails after 10 seconds.
+    /// Reads until `marker` shows. The 60-second bound only keeps a broken build from hanging the
+    /// suite; a loaded CI machine can take seconds to start a process.
     func read(until marker: String) throws -> String {
         var text = ""
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(60)
         var buffer = [UInt8](repeating: 0, count: 4096)
         while !text.contains(marker) {
-            guard Date() < deadline else { throw CLIError("no '\(marker)' within 10s; the terminal showed:\n\(text)") }
+            guard Date() < deadline else { throw CLIError("no '\(marker)' within 60s; the terminal showed:\n\(text)") }
             var poller = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
             guard poll(&poller, 1, 200) > 0 else { continue }
             let count = Foundation.read(master, &buffer, buffer.count)

@@ -31,15 +31,15 @@ struct TerminalSafetyTests {
 
         let terminal = try PseudoTerminal.spawn(CLI.binary, ["drill", "Runbooks/host-failure.yaml", "--scenario", scenario, "--param", "failed_host=esxi-01",
                                                              "--runs-dir", runs])
-        let prompt = try terminal.read(until: "Type 'yes' to approve")
+        let prompt = try terminal.read(until: "Approve? y = yes")
         #expect(prompt.contains(#"\e[1A\e[2Kevil\x07\e]52;c;ZWNobyBwd25lZA==\x07"#), "the name is shown, escaped: \(prompt.suffix(2_000))")
         #expect(Self.rawControls(in: prompt).filter { $0 != "U+000D" }.isEmpty, "raw controls in the prompt: \(Self.rawControls(in: prompt))")
-        try terminal.write("yes\n")
+        try terminal.write("y\n")
         _ = try terminal.read(until: "recorded with your approval")
         try terminal.write("\n")
         // The runbook then asks for the restore of scratch-01 (local disk): approved too.
-        var rest = try terminal.read(until: "Type 'yes' to approve")
-        try terminal.write("yes\n")
+        var rest = try terminal.read(until: "Approve? y = yes")
+        try terminal.write("y\n")
         rest += try terminal.read(until: "recorded with your approval")
         try terminal.write("\n")
         rest += try terminal.read(until: "DRILL ")

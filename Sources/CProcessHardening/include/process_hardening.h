@@ -6,4 +6,12 @@
 /// errno of the first call that failed.
 int drctl_forbid_core_dumps(void);
 
+/// Makes every `signal` write one byte to `fd` (a pipe the caller reads), from a handler that
+/// does nothing else: no signal is lost, even before a reader looks, and no Swift code runs in
+/// the handler. Returns 0, or errno.
+int drctl_signal_to_pipe(int signal, int fd);
+
+/// Restores the default action of `signal`.
+int drctl_signal_default(int signal);
+
 #endif
