@@ -1,6 +1,7 @@
 #include "process_hardening.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,9 +19,8 @@ int drctl_forbid_core_dumps(void) {
 static volatile int drctl_signal_pipe = -1;
 
 static void drctl_signal_handler(int signal) {
-    (void)signal;
     int saved = errno;
-    unsigned char byte = 1;
+    unsigned char byte = (unsigned char)signal;
     if (drctl_signal_pipe >= 0) { ssize_t ignored = write(drctl_signal_pipe, &byte, 1); (void)ignored; }
     errno = saved;
 }
@@ -41,4 +41,11 @@ int drctl_signal_default(int signal) {
     action.sa_handler = SIG_DFL;
     sigemptyset(&action.sa_mask);
     return sigaction(signal, &action, NULL) == 0 ? 0 : errno;
+}
+
+int drctl_unblock_signal(int signal) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signal);
+    return pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }

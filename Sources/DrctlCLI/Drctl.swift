@@ -10,7 +10,7 @@ public struct Drctl: AsyncParsableCommand {
         commandName: "drctl",
         abstract: "Run disaster-recovery runbooks against VMware ESXi hosts, directly over SSH.",
         discussion: """
-        Exit codes: 0 success, 1 a step failed, 2 invalid input, 3 stopped at an approval, 130 interrupted.
+        Exit codes: 0 success, 1 a step failed, 2 invalid input, 3 stopped at an approval, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM; paused and resumable like Ctrl-C).
 
         Start with:
           drctl validate Runbooks/host-failure.yaml
@@ -52,6 +52,8 @@ public struct Drctl: AsyncParsableCommand {
 public enum ExitStatus {
     public static let invalidInput: Int32 = 2
     public static let interrupted: Int32 = 130
+    /// SIGTERM: paused like Ctrl-C, resumable.
+    public static let terminated: Int32 = 143
 }
 
 /// Prints problems with input files, one `file:line:col: message` per line, and exits 2.

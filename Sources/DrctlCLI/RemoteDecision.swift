@@ -11,7 +11,7 @@ struct RemoteDecision: ParsableArguments {
     @Argument(help: "The run id (see drctl runs).") var runID: String
     @Argument(help: "The approval step to decide.") var step: String
     @Option(name: .customLong("operator"), help: "Your name as you want it on record, beside your OS account.") var givenName: String?
-    @Option(help: "Where runs are recorded.") var runsDir = "runs"
+    @Option(help: "Where runs are recorded.") var runsDir = defaultRunsDirectory
 
     func post(approve: Bool, reason: String) throws {
         let directory: RunDirectory

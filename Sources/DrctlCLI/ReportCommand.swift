@@ -25,7 +25,7 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: "The run id (see drctl runs).") var runID: String
     @Option(help: "md or html.") var format: Format = .md
     @Option(name: .shortAndLong, help: "Write the report to this file instead of standard output.") var output: String?
-    @Option(help: "Where runs are recorded.") var runsDir = "runs"
+    @Option(help: "Where runs are recorded.") var runsDir = defaultRunsDirectory
 
     func run() throws {
         let report: RunReport

@@ -24,7 +24,7 @@ struct ResumeCommand: AsyncParsableCommand {
     )
 
     @Argument(help: "The run id (see drctl runs).") var runID: String
-    @Option(help: "Where runs are recorded.") var runsDir = "runs"
+    @Option(help: "Where runs are recorded.") var runsDir = defaultRunsDirectory
     @Flag(help: "Resume even though the runbook changed since the run started.") var allowChangedRunbook = false
     @OptionGroup var approval: ApprovalFlags
     @Flag(name: .shortAndLong, help: "Print every command and its output.") var verbose = false

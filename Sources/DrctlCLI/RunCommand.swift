@@ -94,7 +94,7 @@ struct RunFlags: ParsableArguments {
     var verbose = false
 
     @Option(help: "Where runs are recorded: one directory per run, with its journal and full outputs.")
-    var runsDir = "runs"
+    var runsDir = defaultRunsDirectory
 
     @Option(help: "An ed25519 key file (drctl transcript keygen): sign the journal's checkpoints with it.")
     var signKey: String?
@@ -177,7 +177,7 @@ func resumeCommand(_ directory: RunDirectory) -> String {
 /// ` --runs-dir DIR` when the run is not under ./runs, for commands printed to type.
 func runsDirectoryFlag(_ directory: RunDirectory) -> String {
     let runs = directory.url.deletingLastPathComponent().path
-    return runs == absolutePath("runs") ? "" : " --runs-dir \(runs)"
+    return runs == absolutePath(defaultRunsDirectory) ? "" : " --runs-dir \(runs)"
 }
 
 /// Journals name input files absolutely, so `drctl resume` finds them from any directory.
@@ -211,6 +211,7 @@ func execute(_ loaded: RunFlags.Loaded, transport: any Transport, options: RunOp
     Interrupts.shared.attach { engine.requestStop() }
     let summary = await engine.run()
     Interrupts.shared.detach()
+    defer { if Interrupts.shared.terminated, summary.outcome == .interrupted { Foundation.exit(ExitStatus.terminated) } }
     if options.dryRun { print(redactor.redact(SummaryPrinter.plan(summary, offline: options.offline))) }
     if printSummary { print(redactor.redact(SummaryPrinter.summary(summary))) }
     if let lost = summary.recordLost {
@@ -234,21 +235,28 @@ func execute(_ loaded: RunFlags.Loaded, transport: any Transport, options: RunOp
     return summary
 }
 
+/// Where runs are recorded unless `--runs-dir` says: `$DRCTL_RUNS_DIR`, else `./runs`.
+let defaultRunsDirectory = ProcessInfo.processInfo.environment["DRCTL_RUNS_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "runs"
+
 enum RunIdentifier {
-    /// `20261126-145800-3f2a`: sortable, and unique enough for one operator's runs directory.
+    /// `20261126-145800-3f2a9c01`: sortable, and 32 random bits, so that runs started in the same
+    /// second by several operators sharing a runs directory never collide.
     static func make() -> String {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyyMMdd-HHmmss"
         formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: Date()) + "-" + String(UInt16.random(in: 0...UInt16.max), radix: 16)
+        let random = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        return formatter.string(from: Date()) + "-" + String(repeating: "0", count: 8 - random.count) + random
     }
 }
 
-/// Ctrl-C for `run`, `drill` and `resume`. Before the engine starts: quit at once with 130
-/// (nothing was sent). While it runs: the first stops dispatching, the second quits at once. The
+/// Ctrl-C (and SIGTERM) for `run`, `drill` and `resume`. Before the engine starts: quit at once
+/// with 130 (143 for SIGTERM; nothing was sent). While it runs: the first stops dispatching, the
+/// run ends paused and resumable, exit 130 or 143; a second Ctrl-C quits at once. The
 /// signal only writes a byte to a pipe (`drctl_signal_to_pipe`) that a thread of its own reads, so
 /// none is lost however busy the process is. Installed as the command starts: a Ctrl-C that came
-/// before would meet whatever the parent left (an ignored SIGINT is simply dropped).
+/// before would meet whatever the parent left (an ignored SIGINT is simply dropped, a blocked one
+/// never delivered: the reader thread unblocks both signals for itself).
 final class Interrupts: @unchecked Sendable {
     static let shared = Interrupts()
 
@@ -256,6 +264,8 @@ final class Interrupts: @unchecked Sendable {
     private var installed = false
     private var onFirst: (@Sendable () -> Void)?
     private var count = 0
+    /// A SIGTERM came (a service manager or `kill`): the run ends with 143 rather than 130.
+    private(set) var terminated = false
 
     func install() {
         let first = lock.withLock { () -> Bool in
@@ -266,10 +276,14 @@ final class Interrupts: @unchecked Sendable {
         var descriptors: [Int32] = [0, 0]
         Foundation.pipe(&descriptors)
         _ = drctl_signal_to_pipe(SIGINT, descriptors[1])
+        _ = drctl_signal_to_pipe(SIGTERM, descriptors[1])
         let reader = descriptors[0]
         Thread { [self] in
+            // This thread takes the signals even if drctl was started with them blocked.
+            _ = drctl_unblock_signal(SIGINT)
+            _ = drctl_unblock_signal(SIGTERM)
             var byte: UInt8 = 0
-            while read(reader, &byte, 1) == 1 { handle() }
+            while read(reader, &byte, 1) == 1 { handle(Int32(byte)) }
         }.start()
     }
 
@@ -286,13 +300,14 @@ final class Interrupts: @unchecked Sendable {
         lock.withLock { onFirst = nil }
     }
 
-    private func handle() {
+    private func handle(_ signal: Int32) {
         let (stop, seen) = lock.withLock { () -> ((@Sendable () -> Void)?, Int) in
             count += 1
+            if signal == SIGTERM { terminated = true }
             return (onFirst, count)
         }
-        guard let stop, seen == 1 else { Foundation.exit(ExitStatus.interrupted) }
-        writeError("\nInterrupted: no new steps will start; waiting for running commands (Ctrl-C again to quit now).")
+        guard let stop, seen == 1 else { Foundation.exit(signal == SIGTERM ? ExitStatus.terminated : ExitStatus.interrupted) }
+        writeError("\n\(signal == SIGTERM ? "Terminated (SIGTERM)" : "Interrupted"): no new steps will start; waiting for running commands (Ctrl-C again to quit now).")
         // A question open now gets no answer: nobody decided anything.
         TerminalPrompt.shared.interrupt()
         stop()

@@ -18,7 +18,7 @@ struct RunsAbandonCommand: AsyncParsableCommand {
 
     @Argument(help: "The run to give up.") var runID: String
     @Option(help: "Why (recorded in the run's journal).") var reason: String
-    @Option(help: "Where runs are recorded.") var runsDir = "runs"
+    @Option(help: "Where runs are recorded.") var runsDir = defaultRunsDirectory
 
     func validate() throws {
         if reason.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--reason must say why the run is given up") }

@@ -53,7 +53,7 @@ enum SummaryPrinter {
         lines += goalLines(summary)
         switch summary.outcome {
         case .awaitingApproval: lines.append("Stopped at an approval (exit 3): resume it from a terminal to answer, or with --approve STEP (drills: --auto-approve).")
-        case .interrupted: lines.append("Interrupted (exit 130): running commands were allowed to finish; nothing new was started.")
+        case .interrupted: lines.append("Interrupted (exit 130; 143 for SIGTERM): running commands were allowed to finish; nothing new was started.")
         case .failed where summary.goal != nil: lines.append("FAILED (exit 1): the recovery goal does not hold. Keep working on the incident.")
         case .failed: lines.append("A step failed (exit 1). Independent steps ran to the end.")
         case .partial: lines.append("PARTIAL (exit 4): only part of the goal holds. Keep working on what is listed as not recovered.")

@@ -130,6 +130,7 @@ public final class Engine: Sendable {
     /// succeeded, partial, handed off and failed.
     private func outcome(_ graph: SchedulerState) -> RunSummary.Outcome {
         let statuses = graph.results().flatMap { $0.items.map(\.outcome) }
+        if stop.abortReason != nil { return .failed }
         // Stopped by Ctrl-C, also at an approval prompt.
         if stop.isRequested, statuses.contains(where: { $0.status == .notStarted || $0.status == .awaitingApproval }) { return .interrupted }
         if options.dryRun {

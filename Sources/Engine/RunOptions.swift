@@ -37,8 +37,23 @@ public struct RunOptions: Sendable {
 public final class StopSignal: @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
+    private var abortedBy: String?
 
     public init() {}
+
+    /// Stops the run as failed (an approval's `on_timeout: abort`), not paused.
+    public func abort(_ reason: String) {
+        lock.lock()
+        stopped = true
+        abortedBy = abortedBy ?? reason
+        lock.unlock()
+    }
+
+    public var abortReason: String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return abortedBy
+    }
 
     public func request() {
         lock.lock()

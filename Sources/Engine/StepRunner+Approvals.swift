@@ -19,8 +19,9 @@ extension StepRunner {
         }
         let unlocks = unlockedCommands(behind: work.step.id, roots: work.roots)
         await events.emit(.approvalRequested(step: work.step.id, prompt: prompt, shown: evidence.map { "\($0.label): \($0.value)" }, unlocks: unlocks))
-        let decision = await gate.decide(ApprovalRequest(stepID: work.step.id, title: work.step.title, prompt: prompt, evidence: evidence, unlocks: unlocks,
-                                                         approvers: approval.approvers, distinctFromOperator: approval.distinctFromOperator))
+        let request = ApprovalRequest(stepID: work.step.id, title: work.step.title, prompt: prompt, evidence: evidence, unlocks: unlocks,
+                                      approvers: approval.approvers, distinctFromOperator: approval.distinctFromOperator)
+        let decision = await decide(request, within: approval.timeout, then: approval.onTimeout)
         await events.emit(.approvalDecided(step: work.step.id, decision: decision))
         await records.addApproval(RunSummary.ApprovalRecord(step: work.step.id, prompt: prompt, decision: decision, at: Date()))
         switch decision {
@@ -41,6 +42,34 @@ extension StepRunner {
             stop.request()
             return ItemOutcome(status: .awaitingApproval, hosts: [], started: nil, duration: .zero, attempts: 0,
                                reason: "interrupted at the approval prompt: \(prompt)", evidence: nil, outputs: [:])
+        }
+    }
+
+    /// The gate's decision, or, past the approval's `timeout`, what `on_timeout` says: the question
+    /// on screen is closed (the gate's task is cancelled) and drctl records that nobody decided.
+    func decide(_ request: ApprovalRequest, within timeout: Duration?, then onTimeout: Approval.OnTimeout) async -> ApprovalDecision {
+        guard let timeout else { return await gate.decide(request) }
+        let gate = self.gate
+        let decision = await withTaskGroup(of: ApprovalDecision?.self) { group in
+            group.addTask { await gate.decide(request) }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        // Without a terminal the gate answers "unavailable" at once: the run pauses (exit 3) as for
+        // any approval, and the timeout starts again on resume.
+        if let decision { return decision }
+        let reason = "no decision within \(DurationText.format(timeout)) (on_timeout: \(onTimeout.rawValue))"
+        switch onTimeout {
+        case .deny: return .denied(by: "drctl", reason: reason)
+        case .continue: return .approved(by: "drctl", reason: reason)
+        case .abort:
+            stop.abort("\(request.stepID): \(reason)")
+            return .denied(by: "drctl", reason: reason)
         }
     }
 

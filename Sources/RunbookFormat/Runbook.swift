@@ -158,6 +158,18 @@ public struct Approval: Sendable {
     public var approvers: [String] = []
     /// Four eyes: the person who started the run cannot approve it.
     public var distinctFromOperator = false
+    /// How long to wait for a decision, and what then; nil waits for as long as it takes.
+    public var timeout: Duration?
+    public var onTimeout: OnTimeout = .deny
+
+    public enum OnTimeout: String, Sendable, CaseIterable {
+        /// Decided as denied: what the approval guards does not run.
+        case deny
+        /// Decided as approved by nobody: the run goes on (for gates that only inform).
+        case `continue`
+        /// The run stops here, failed: nothing not yet started runs.
+        case abort
+    }
 }
 
 public struct Probe: Sendable {

@@ -192,15 +192,27 @@ public enum RunbookLoader {
             return parseActionCall(value, with: keys["with"], reader).map(Step.Kind.action)
         case "approval":
             if case .scalar = value { return reader.template(value, "approval").map { .approval(Approval(prompt: $0, show: [])) } }
-            guard let pairs = reader.mapping(value, "approval", allowed: ["prompt", "show", "approvers", "distinct_from_operator"]) else { return nil }
+            guard let pairs = reader.mapping(value, "approval", allowed: ["prompt", "show", "approvers", "distinct_from_operator", "timeout", "on_timeout"]) else { return nil }
             var prompt: LocatedTemplate?
             var show: [(label: String, value: LocatedTemplate)] = []
             var approvers: [String] = []
             var distinct = false
+            var timeout: Duration?
+            var onTimeout: Approval.OnTimeout?
+            var onTimeoutNode: Node?
             for (key, _, item) in pairs {
                 if key == "prompt" { prompt = reader.template(item, "prompt") }
                 if key == "approvers" { approvers = (reader.sequence(item, "approvers") ?? []).compactMap { reader.string($0, "an approver") } }
                 if key == "distinct_from_operator" { distinct = reader.boolean(item, "distinct_from_operator") ?? false }
+                if key == "timeout" { timeout = reader.duration(item, "timeout", mustBePositive: true) }
+                if key == "on_timeout" {
+                    onTimeoutNode = item
+                    let text = reader.string(item, "on_timeout") ?? ""
+                    onTimeout = Approval.OnTimeout(rawValue: text)
+                    if onTimeout == nil {
+                        reader.report(item, "on_timeout must be deny, continue or abort\(Suggestion.hint(for: text, among: Approval.OnTimeout.allCases.map(\.rawValue)))")
+                    }
+                }
                 if key == "show" {
                     for (label, _, shown) in reader.mapping(item, "show", allowed: mappingKeys(item)) ?? [] {
                         if let template = reader.template(shown, "show.\(label)") { show.append((label, template)) }
@@ -211,7 +223,11 @@ public enum RunbookLoader {
                 reader.report(value, "an approval needs a prompt: the question the operator answers")
                 return nil
             }
-            return .approval(Approval(prompt: prompt, show: show, approvers: approvers, distinctFromOperator: distinct))
+            if let onTimeoutNode, timeout == nil { reader.report(onTimeoutNode, "on_timeout needs a timeout: how long to wait for a decision") }
+            if timeout != nil, onTimeout == nil, onTimeoutNode == nil {
+                reader.report(value, "an approval with a timeout needs on_timeout: deny, continue or abort (what happens when nobody decides)")
+            }
+            return .approval(Approval(prompt: prompt, show: show, approvers: approvers, distinctFromOperator: distinct, timeout: timeout, onTimeout: onTimeout ?? .deny))
         case "probe":
             return parseProbe(value, reader).map(Step.Kind.probe)
         case "wait":

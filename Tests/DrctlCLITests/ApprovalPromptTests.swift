@@ -64,15 +64,20 @@ struct ApprovalPromptTests {
         #expect(report.stdout.contains("saw before deciding") && report.stdout.contains("vim-cmd solo/registervm"), "\(report.stdout)")
     }
 
-    @Test("Ctrl-C at the prompt stops the run at once (exit 130) with no decision recorded; resume asks again", arguments: ["ctrl-c", "end of input"])
+    @Test("Ctrl-C, end of input or SIGTERM at the prompt stops the run at once (exit 130, 143 for SIGTERM) with no decision recorded; resume asks again",
+          arguments: ["ctrl-c", "end of input", "sigterm"])
     func interrupted(_ how: String) async throws {
         let runs = temporaryRuns()
         defer { try? FileManager.default.removeItem(atPath: runs) }
         let terminal = try PseudoTerminal.spawn(CLI.binary, Self.drill + ["--runs-dir", runs])
         defer { terminal.close() }
         _ = try terminal.read(until: "Approve? y = yes")
-        if how == "ctrl-c" { kill(terminal.process.processIdentifier, SIGINT) } else { try terminal.write("\u{04}") }
-        #expect(terminal.waitForExit() == 130)
+        switch how {
+        case "ctrl-c": kill(terminal.process.processIdentifier, SIGINT)
+        case "sigterm": kill(terminal.process.processIdentifier, SIGTERM)
+        default: try terminal.write("\u{04}")
+        }
+        #expect(terminal.waitForExit() == (how == "sigterm" ? 143 : 130))
         let entries = try journal(in: runs)
         #expect(!entries.contains { ["approval-given", "approval-denied", "approval-unanswered"].contains($0["type"] as? String ?? "") })
         #expect(entries.contains { $0["type"] as? String == "approval-interrupted" })
@@ -109,5 +114,21 @@ struct AdvanceApprovalTests {
         #expect(started["operator"] as? String == OperatorIdentity.current.description)
         let given = try #require(entries.first { $0["type"] as? String == "approval-given" })
         #expect(given["reason"] as? String == "pre-approved with --approve ok" && given["by"] as? String == OperatorIdentity.current.description)
+    }
+}
+
+@Suite("signals drctl inherits")
+struct InheritedSignalTests {
+    @Test("started with SIGINT blocked or ignored by its parent (a supervisor, a test runner), drctl still takes Ctrl-C", arguments: ["blocked", "ignored"])
+    func inheritedSignalState(_ state: String) async throws {
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-signals-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: runs) }
+        // perl-base is part of every Debian system: it sets the state, then becomes drctl (exec keeps the pid).
+        let setup = state == "blocked" ? "use POSIX; sigprocmask(SIG_BLOCK, POSIX::SigSet->new(SIGINT));" : "$SIG{INT} = 'IGNORE';"
+        let terminal = try PseudoTerminal.spawn("/usr/bin/perl", ["-e", setup + " exec @ARGV or die", CLI.binary] + ApprovalPromptTests.drill + ["--runs-dir", runs])
+        defer { terminal.close() }
+        _ = try terminal.read(until: "Approve? y = yes")
+        kill(terminal.process.processIdentifier, SIGINT)
+        #expect(terminal.waitForExit() == 130)
     }
 }

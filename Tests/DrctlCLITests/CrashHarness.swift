@@ -46,6 +46,13 @@ struct CrashHarness {
         return data.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
     }
 
+    /// The journal of the run under the directory, as written so far.
+    static func journalText(in runsDirectory: String) -> String {
+        guard let run = (try? FileManager.default.contentsOfDirectory(atPath: runsDirectory))?.first(where: { $0 != "leases" }),
+              let data = FileManager.default.contents(atPath: "\(runsDirectory)/\(run)/journal.jsonl") else { return "" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// Whether a run under the directory has written its first journal line.
     static func journalBegun(in runsDirectory: String) -> Bool {
         journalLines(in: runsDirectory) > 0

@@ -198,10 +198,16 @@ struct InterruptTests {
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        // Once the journal has begun, drctl handles Ctrl-C (before that a SIGINT just ends it).
-        while process.isRunning && !CrashHarness.journalBegun(in: runs) { try await Task.sleep(for: .milliseconds(5)) }
-        try await Task.sleep(for: .milliseconds(1000))
-        kill(process.processIdentifier, SIGINT)
+        // Ctrl-C once the first change is on its way (each command takes 400 ms here): decided by the
+        // journal, watched from a thread of its own (a busy test pool can wake a sleeping task late).
+        let pid = process.processIdentifier
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread {
+                while process.isRunning && !CrashHarness.journalText(in: runs).contains("\"type\":\"command-sent\"") { usleep(2_000) }
+                kill(pid, SIGINT)
+                continuation.resume()
+            }.start()
+        }
         let text: String = await withCheckedContinuation { continuation in
             Thread { continuation.resume(returning: String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)) }.start()
         }

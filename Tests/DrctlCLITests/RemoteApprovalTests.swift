@@ -94,3 +94,60 @@ struct RemoteApprovalTests {
         #expect(terminal.waitForExit() == 1)
     }
 }
+
+@Suite("runs directory and live runs")
+struct LiveRunTests {
+    @Test("DRCTL_RUNS_DIR sets where runs go; a run waiting at a prompt is listed as running with its pid; run ids carry 32 random bits")
+    func liveRun() async throws {
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-live-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: runs) }
+        let terminal = try PseudoTerminal.spawn(CLI.binary, ApprovalPromptTests.drill, environment: ["DRCTL_RUNS_DIR": runs])
+        defer { terminal.close() }
+        _ = try terminal.read(until: "Approve? y = yes")
+        let run = try #require(try FileManager.default.contentsOfDirectory(atPath: runs).filter { $0 != "leases" }.first)
+        #expect(run.range(of: #"^\d{8}-\d{6}-[0-9a-f]{8}$"#, options: .regularExpression) != nil, "\(run)")
+        let listing = try await CLI.run(["runs", "--runs-dir", runs])
+        #expect(listing.stdout.contains("running (pid \(terminal.process.processIdentifier))"), "\(listing.stdout)")
+        kill(terminal.process.processIdentifier, SIGKILL)
+        terminal.process.waitUntilExit()
+        let after = try await CLI.run(["runs", "--runs-dir", runs])
+        #expect(after.stdout.contains("unfinished") && !after.stdout.contains("running (pid"), "\(after.stdout)")
+    }
+}
+
+@Suite("approval timeouts")
+struct ApprovalTimeoutTests {
+    @Test("nobody answers within timeout: deny, continue or abort as on_timeout says; the question on screen closes; drctl is recorded as deciding, with why",
+          arguments: ["deny", "continue", "abort"])
+    func onTimeout(_ action: String) async throws {
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-timeout-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: runs) }
+        let runbook = try CLI.temporaryFile("timeout.yaml", """
+        runbook: timeouts
+        steps:
+          - id: gate
+            approval: { prompt: "Go?", timeout: 1s, on_timeout: \(action) }
+          - id: after
+            needs: [gate]
+            approval: "Then?"
+        """)
+        let inventory = try CLI.temporaryFile("site.yaml", "hosts:\n  - { name: esxi-01, address: 127.0.0.1, port: 1, auth: prompt }\n")
+        let terminal = try PseudoTerminal.spawn(CLI.binary, ["run", runbook, "--inventory", inventory, "--runs-dir", runs, "--approve", "after"])
+        defer { terminal.close() }
+        _ = try terminal.read(until: "Approve? y = yes")
+        // Nobody answers.
+        let status = terminal.waitForExit()
+        let run = try #require(try FileManager.default.contentsOfDirectory(atPath: runs).filter { $0 != "leases" }.first)
+        let entries = try String(contentsOfFile: "\(runs)/\(run)/journal.jsonl", encoding: .utf8).split(separator: "\n")
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let decided = try #require(entries.first { ["approval-given", "approval-denied"].contains($0["type"] as? String ?? "") && $0["step"] as? String == "gate" })
+        #expect(decided["by"] as? String == "drctl")
+        #expect(decided["reason"] as? String == "no decision within 1s (on_timeout: \(action))")
+        let outcome = entries.last?["outcome"] as? String
+        let afterRan = entries.contains { $0["type"] as? String == "approval-given" && $0["step"] as? String == "after" }
+        switch action {
+        case "continue": #expect(status == 0 && outcome == "succeeded" && afterRan)
+        default: #expect(status == 1 && outcome == "failed" && !afterRan, "\(action): \(status) \(outcome ?? "?")")
+        }
+    }
+}

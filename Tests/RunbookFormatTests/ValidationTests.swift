@@ -255,3 +255,18 @@ struct AliasLimitTests {
         _ = try RunbookLoader.load(text: globs, file: "globs.yaml")
     }
 }
+
+@Suite("approval keys")
+struct ApprovalKeyTests {
+    @Test("timeout and on_timeout go together; on_timeout is deny, continue or abort; approvers is a list of names")
+    func approvalKeys() throws {
+        let head = "runbook: r\nsteps:\n  - id: gate\n    approval:\n      prompt: Go?\n"
+        #expect(problems(head + "      timeout: 5m\n") == ["5:7: an approval with a timeout needs on_timeout: deny, continue or abort (what happens when nobody decides)"])
+        #expect(problems(head + "      on_timeout: deny\n") == ["6:19: on_timeout needs a timeout: how long to wait for a decision"])
+        #expect(problems(head + "      timeout: 5m\n      on_timeout: dney\n") == ["7:19: on_timeout must be deny, continue or abort (did you mean 'deny'?)"])
+        #expect(problems(head + "      timeout: 0s\n      on_timeout: deny\n").first?.contains("6:16") == true)
+        let runbook = try RunbookLoader.load(text: head + "      timeout: 5m\n      on_timeout: abort\n      approvers: [alice, bob]\n      distinct_from_operator: true\n", file: "ok.yaml")
+        guard case .approval(let approval) = runbook.steps[0].kind else { Issue.record("not an approval"); return }
+        #expect(approval.timeout == .seconds(300) && approval.onTimeout == .abort && approval.approvers == ["alice", "bob"] && approval.distinctFromOperator)
+    }
+}
