@@ -111,7 +111,8 @@ struct TranscriptShowCommand: ParsableCommand {
         abstract: "Print a recorded run as a readable timeline.",
         discussion: """
         Each command with its host, exit status, duration and folded output; approvals with who and
-        why; connection events. --step shows one step with its full output; --json prints the
+        why, what they were shown and what they unlocked; connection events. Times are UTC (--local:
+        this machine's zone), with the offset from the start. --step shows one step with its full output; --json prints the
         journal's entries as a JSON array for machines.
 
         Example:
@@ -123,6 +124,7 @@ struct TranscriptShowCommand: ParsableCommand {
     @Option(help: "Where runs are recorded.") var runsDir = defaultRunsDirectory
     @Option(help: "Show only this step, with its full output.") var step: String?
     @Flag(help: "Print the journal entries as JSON.") var json = false
+    @Flag(help: "Show times in this machine's time zone instead of UTC.") var local = false
 
     func run() throws {
         guard let journal = RecordedJournal.load(run: runID, in: runsDir) else {
@@ -134,6 +136,6 @@ struct TranscriptShowCommand: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        print(journal.timeline(step: step, fullOutput: step != nil))
+        print(journal.timeline(step: step, fullOutput: step != nil, timeZone: local ? .current : TimeZone(identifier: "UTC")!))
     }
 }

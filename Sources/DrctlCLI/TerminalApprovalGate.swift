@@ -25,6 +25,8 @@ actor TerminalApprovalGate: ApprovalGate {
     }
 
     static let choices = "Approve? y = yes, n = no, d = details, ? = what these mean: "
+    /// A manual step (a restore done outside drctl) is confirmed, not approved.
+    static let manualChoices = "Done? y = yes, it is done; n = no, it cannot be; d = details, ? = what these mean: "
     static let help = """
         y (yes)      approve: the steps behind this approval go ahead; you may give a reason.
         n (no)       deny: the steps behind it do not run; you are asked why.
@@ -48,31 +50,32 @@ actor TerminalApprovalGate: ApprovalGate {
             "You cannot approve this here: \($0).\nSomeone who may types: drctl approve \(runID) \(request.stepID) --reason TEXT\n"
                 + "(this prompt takes their decision within a second; you may still deny).\n"
         }
+        let choices = request.isManualStep ? Self.manualChoices : Self.choices
         return await TerminalPrompt.shared.dialog { ask in
-            var next = question + (barred ?? "") + Self.choices
+            var next = question + (barred ?? "") + choices
             while true {
                 guard let answer = ask(next) else { return .interrupted }
                 switch answer.lowercased() {
                 case "y", "yes":
                     if let barred {
-                        next = barred + Self.choices
+                        next = barred + choices
                         continue
                     }
-                    guard let reason = ask("Reason (optional, recorded with your approval): ") else { return .interrupted }
+                    guard let reason = ask(request.isManualStep ? "What was done (optional, recorded): " : "Reason (optional, recorded with your approval): ") else { return .interrupted }
                     return .approved(by: approver, reason: reason)
                 case "n", "no":
                     var reason = ""
                     while reason.isEmpty {
-                        guard let given = ask("Why deny? (recorded with your denial): ") else { return .interrupted }
+                        guard let given = ask(request.isManualStep ? "Why can it not be done? (recorded): " : "Why deny? (recorded with your denial): ") else { return .interrupted }
                         reason = given
                     }
                     return .denied(by: approver, reason: reason)
                 case "d", "details":
-                    next = details + Self.choices
+                    next = details + choices
                 case "?", "h", "help":
-                    next = Self.help + Self.choices
+                    next = Self.help + choices
                 default:
-                    next = "Please answer y, n or d (? explains). " + Self.choices
+                    next = "Please answer y, n or d (? explains). " + choices
                 }
             }
         }

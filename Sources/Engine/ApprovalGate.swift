@@ -26,6 +26,8 @@ public struct ApprovalRequest: Sendable {
     /// Who may approve (`startedBy` is filled in by the gate, which knows the run).
     public var approvers: [String] = []
     public var distinctFromOperator = false
+    /// Manual work done outside drctl (`hand_off:`, a restore from backup): asked as "done?".
+    public var isManualStep = false
 }
 
 public enum ApprovalDecision: Sendable, Equatable {

@@ -20,7 +20,8 @@ extension StepRunner {
         let unlocks = unlockedCommands(behind: work.step.id, roots: work.roots)
         await events.emit(.approvalRequested(step: work.step.id, prompt: prompt, shown: evidence.map { "\($0.label): \($0.value)" }, unlocks: unlocks))
         let request = ApprovalRequest(stepID: work.step.id, title: work.step.title, prompt: prompt, evidence: evidence, unlocks: unlocks,
-                                      approvers: approval.approvers, distinctFromOperator: approval.distinctFromOperator)
+                                      approvers: approval.approvers, distinctFromOperator: approval.distinctFromOperator,
+                                      isManualStep: work.step.handOff != nil)
         let decision = await decide(request, within: approval.timeout, then: approval.onTimeout)
         await events.emit(.approvalDecided(step: work.step.id, decision: decision))
         await records.addApproval(RunSummary.ApprovalRecord(step: work.step.id, prompt: prompt, decision: decision, at: Date()))

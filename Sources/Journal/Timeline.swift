@@ -26,18 +26,27 @@ public struct RecordedJournal {
     }
 
     /// A readable timeline: step, host, command, exit status, duration, output (folded unless
-    /// `fullOutput`), approvals and connection events, each at its offset from the start.
-    public func timeline(step: String? = nil, fullOutput: Bool = false) -> String {
+    /// `fullOutput`), approvals and connection events, each at its clock time in `timeZone` (UTC
+    /// unless asked) and its offset from the start.
+    public func timeline(step: String? = nil, fullOutput: Bool = false, timeZone: TimeZone = TimeZone(identifier: "UTC")!) -> String {
         let parser = ISO8601DateFormatter()
         parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let start = (entries.first?["time"] as? String).flatMap(parser.date(from:))
-        var lines: [String] = []
+        let clock = DateFormatter()
+        clock.dateFormat = "HH:mm:ss.SSS"
+        clock.timeZone = timeZone
+        let day = DateFormatter()
+        day.dateFormat = "yyyy-MM-dd"
+        day.timeZone = timeZone
+        let zone = ["UTC", "GMT"].contains(timeZone.identifier) ? "UTC" : timeZone.abbreviation() ?? timeZone.identifier
+        var lines: [String] = start.map { ["Times in \(zone), from \(day.string(from: $0)); +seconds since the run started."] } ?? []
         for entry in entries {
             guard let type = entry["type"] as? String else { continue }
             if let step, let entryStep = entry["step"] as? String, entryStep != step { continue }
             if step != nil, entry["step"] == nil, type != "connection" { continue }
-            let offset = (entry["time"] as? String).flatMap(parser.date(from:)).flatMap { date in start.map { date.timeIntervalSince($0) } } ?? 0
-            let at = String(format: "+%8.3fs  ", offset)
+            let time = (entry["time"] as? String).flatMap(parser.date(from:))
+            let offset = time.flatMap { date in start.map { date.timeIntervalSince($0) } } ?? 0
+            let at = (time.map(clock.string(from:)) ?? "??:??:??.???") + String(format: " +%8.3fs  ", offset)
             let where_ = [(entry["step"] as? String).map { name in name + ((entry["item"] as? String).map { $0.isEmpty ? "" : " [\($0)]" } ?? "") }, entry["host"] as? String]
                 .compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " on ")
             switch type {

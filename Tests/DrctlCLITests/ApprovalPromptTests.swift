@@ -35,12 +35,13 @@ struct ApprovalPromptTests {
         try terminal.write("y\n")
         _ = try terminal.read(until: "Reason (optional")
         try terminal.write("checked the zoning\n")
-        // The restore of scratch-01 (local disk) is asked next: denied, and an empty reason is not taken.
-        _ = try terminal.read(until: "Approve? y = yes")
+        // The restore of scratch-01 (local disk), a manual step, is asked next as "done?": not done, and
+        // an empty reason is not taken.
+        _ = try terminal.read(until: "Done? y = yes")
         try terminal.write("n\n")
-        _ = try terminal.read(until: "Why deny?")
+        _ = try terminal.read(until: "Why can it not be done?")
         try terminal.write("\n")
-        _ = try terminal.read(until: "Why deny?")
+        _ = try terminal.read(until: "Why can it not be done?")
         try terminal.write("no backup of scratch-01 exists\n")
         _ = try terminal.read(until: "DRILL ")
         #expect(terminal.waitForExit() != 130)

@@ -54,9 +54,9 @@ struct RemoteApprovalTests {
         let shown = try terminal.read(until: "via drctl approve")
         #expect(shown.contains("approve-recovery: approved by"))
         // The drill goes on to the next approval, answered here.
-        _ = try terminal.read(until: "Approve? y = yes")
+        _ = try terminal.read(until: "Done? y = yes")
         try terminal.write("n\n")
-        _ = try terminal.read(until: "Why deny?")
+        _ = try terminal.read(until: "Why can it not be done?")
         try terminal.write("no backup exists\n")
         _ = try terminal.read(until: "DRILL ")
         let given = try #require(try entries(runs, try lastRun(runs)).first { $0["type"] as? String == "approval-given" })

@@ -82,3 +82,24 @@ struct ReportTests {
         #expect(unknown.stderr.contains("no run no-such-run"))
     }
 }
+
+@Suite("transcript times")
+struct TranscriptTimeTests {
+    @Test("transcript show gives each line its UTC clock time and its offset from the start")
+    func absoluteTimes() async throws {
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-times-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: runs) }
+        let drill = try await CLI.run(["drill", "Runbooks/host-failure.yaml", "--scenario", "Simulator/host-failure.yaml", "--param", "failed_host=esxi-01",
+                                       "--auto-approve", "--runs-dir", runs])
+        #expect(drill.status == 0)
+        let run = try #require(try FileManager.default.contentsOfDirectory(atPath: runs).filter { $0 != "leases" }.first)
+        let journal = try String(contentsOfFile: "\(runs)/\(run)/journal.jsonl", encoding: .utf8)
+        // The run-started time, as recorded (UTC), is the first line's clock time.
+        let recorded = try #require(journal.range(of: #"T\d\d:\d\d:\d\d\.\d\d\d"#, options: .regularExpression).map { String(journal[$0].dropFirst()) })
+        let shown = try await CLI.run(["transcript", "show", run, "--runs-dir", runs])
+        let lines = shown.stdout.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("Times in UTC, from ") == true, "\(shown.stdout.prefix(300))")
+        #expect(lines.dropFirst().first?.hasPrefix("\(recorded) +   0.000s  run \(run)") == true, "\(lines.prefix(2))")
+        #expect(lines.contains { $0.contains("approval given by") })
+    }
+}

@@ -37,10 +37,10 @@ struct TerminalSafetyTests {
         try terminal.write("y\n")
         _ = try terminal.read(until: "recorded with your approval")
         try terminal.write("\n")
-        // The runbook then asks for the restore of scratch-01 (local disk): approved too.
-        var rest = try terminal.read(until: "Approve? y = yes")
+        // The runbook then asks for the restore of scratch-01 (local disk): confirmed as done too.
+        var rest = try terminal.read(until: "Done? y = yes")
         try terminal.write("y\n")
-        rest += try terminal.read(until: "recorded with your approval")
+        rest += try terminal.read(until: "What was done (optional, recorded)")
         try terminal.write("\n")
         rest += try terminal.read(until: "DRILL ")
         // The pty turns "\n" into "\r\n": carriage returns are the terminal's, not the name's.
