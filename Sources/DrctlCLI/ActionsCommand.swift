@@ -1,4 +1,5 @@
 import ArgumentParser
+import DrctlCore
 import ESXi
 
 struct ActionsCommand: ParsableCommand {
@@ -28,10 +29,27 @@ struct ActionsCommand: ParsableCommand {
             }
             if !action.outputs.isEmpty { print("  outputs: \(action.outputs.joined(separator: ", "))") }
             if action.verify != nil { print("  verify: built in (skips the work when already done)") }
-            if name != nil, let commands = try? action.plan(ActionArguments(Dictionary(uniqueKeysWithValues: action.parameters.map { ($0.name, .string("<\($0.name)>")) }))) {
-                print("  sends: \(commands.joined(separator: "\n         "))")
+            if name != nil {
+                // What it sends, written with example values (the real ones come from the step's `with:`).
+                let examples = ActionArguments(Dictionary(uniqueKeysWithValues: action.parameters.map { ($0.name, Self.example(for: $0)) }))
+                if let commands = try? action.plan(examples), !commands.isEmpty {
+                    print("  sends (example values): \(commands.joined(separator: "\n                          "))")
+                }
             }
             print("")
+        }
+    }
+
+    /// A value of the parameter's kind that its action accepts, to show the commands it sends.
+    static func example(for parameter: ActionParameter) -> Value {
+        switch parameter.kind {
+        case .integer: return .number(42)
+        case .boolean: return .bool(true)
+        case .duration: return .string("10s")
+        case .choice(let allowed): return .string(allowed.first ?? "")
+        case .text:
+            if parameter.name.contains("vmx") || parameter.name == "path" { return .string("[datastore1] app-01/app-01.vmx") }
+            return .string("<\(parameter.name)>")
         }
     }
 

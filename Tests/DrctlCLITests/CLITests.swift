@@ -236,3 +236,15 @@ struct ShortSecretCLITests {
         #expect(!(result.stdout + result.stderr).contains("Pa55"))
     }
 }
+
+@Suite("drctl actions")
+struct ActionsCommandTests {
+    @Test("drctl actions NAME shows the exact commands the action sends, with example values")
+    func sends() async throws {
+        let powerOn = try await CLI.run(["actions", "vm.power.on"])
+        #expect(powerOn.status == 0 && powerOn.stdout.contains("sends (example values): vim-cmd vmsvc/message 42"), "\(powerOn.stdout)")
+        #expect(powerOn.stdout.contains("vim-cmd vmsvc/power.on 42"))
+        let register = try await CLI.run(["actions", "vm.registervm"])
+        #expect(register.stdout.contains("vim-cmd solo/registervm /vmfs/volumes/datastore1/app-01/app-01.vmx"), "\(register.stdout)")
+    }
+}
