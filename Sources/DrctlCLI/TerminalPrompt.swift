@@ -45,7 +45,15 @@ final class TerminalPrompt: @unchecked Sendable {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 Thread { [self] in
-                    dialogs.lock()
+                    // Waits its turn; but a dialog answered elsewhere (cancelled) or interrupted while
+                    // waiting ends at once, without waiting for the question on screen to be answered.
+                    while !dialogs.try() {
+                        if token.isCancelled || state.withLock({ interrupted }) {
+                            continuation.resume(returning: dialog { _ in nil })
+                            return
+                        }
+                        usleep(20_000)
+                    }
                     Console.shared.hold()
                     let result = dialog { question in self.ask(question, token) }
                     Console.shared.release()

@@ -62,7 +62,7 @@ extension RunReport {
         body.append("<h2>Time to recovery</h2><p>\(escape(rtoSentence))</p>")
         if !recoveries.isEmpty { body.append(table(["VM", "host", "powered on after"], recoveries.map { [$0.vm, $0.host, Self.seconds($0.after)] })) }
         body.append("<h2>Timeline</h2>")
-        body.append("<figure>" + GanttChart(spans: spans, gaps: gaps, duration: duration).svg + "<figcaption>Steps per host; hover a bar for details. "
+        body.append("<figure>" + GanttChart(spans: spans, gaps: gaps, duration: duration, rto: rtoTarget).svg + "<figcaption>Steps per host; hover a bar for details. "
                     + GanttChart.colours.keys.sorted().map { "<span class=\"key\" style=\"background:\(GanttChart.colours[$0]!)\"></span>\($0)" }.joined(separator: " ")
                     + "</figcaption></figure>")
         body.append("<h2>Failures</h2>")

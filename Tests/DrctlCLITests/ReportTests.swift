@@ -103,3 +103,25 @@ struct TranscriptTimeTests {
         #expect(lines.contains { $0.contains("approval given by") })
     }
 }
+
+@Suite("timeline chart")
+struct TimelineChartTests {
+    @Test("every bar of the HTML report's timeline is labelled (whole in the tooltip), the axis is named and the RTO target shown")
+    func labelledBars() async throws {
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-chart-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: runs) }
+        let drill = try await CLI.run(["drill", "Runbooks/host-failure.yaml", "--scenario", "Simulator/host-failure.yaml", "--param", "failed_host=esxi-01",
+                                       "--auto-approve", "--runs-dir", runs])
+        #expect(drill.status == 0)
+        let run = try #require(try FileManager.default.contentsOfDirectory(atPath: runs).filter { $0 != "leases" }.first)
+        let html = try await CLI.run(["report", run, "--runs-dir", runs, "--format", "html"]).stdout
+        let bars = html.components(separatedBy: "<g><title>").dropFirst()
+        #expect(bars.count > 10)
+        for bar in bars {
+            let group = bar.components(separatedBy: "</g>")[0]
+            #expect(group.contains("<rect") && group.contains("<text"), "a bar without a label: \(group.prefix(200))")
+        }
+        #expect(html.contains("time since the run started"))
+        #expect(html.contains("RTO target "))
+    }
+}
