@@ -24,27 +24,27 @@ struct ApprovalPromptTests {
         defer { try? FileManager.default.removeItem(atPath: runs) }
         let terminal = try PseudoTerminal.spawn(CLI.binary, Self.drill + ["--runs-dir", runs], environment: ["USER": "mallory", "LOGNAME": "mallory"])
         defer { terminal.close() }
-        _ = try terminal.read(until: "Approve? y = yes")
+        _ = try await terminal.read(until: "Approve? y = yes")
         try terminal.write("maybe\n")
-        _ = try terminal.read(until: "Please answer y, n or d")
+        _ = try await terminal.read(until: "Please answer y, n or d")
         try terminal.write("?\n")
-        _ = try terminal.read(until: "stop the run here without deciding")
+        _ = try await terminal.read(until: "stop the run here without deciding")
         try terminal.write("d\n")
-        let details = try terminal.read(until: "Approve? y = yes")
+        let details = try await terminal.read(until: "Approve? y = yes")
         #expect(details.contains("Commands this approval unlocks, per host") && details.contains("vim-cmd solo/registervm"), "\(details)")
         try terminal.write("y\n")
-        _ = try terminal.read(until: "Reason (optional")
+        _ = try await terminal.read(until: "Reason (optional")
         try terminal.write("checked the zoning\n")
         // The restore of scratch-01 (local disk), a manual step, is asked next as "done?": not done, and
         // an empty reason is not taken.
-        _ = try terminal.read(until: "Done? y = yes")
+        _ = try await terminal.read(until: "Done? y = yes")
         try terminal.write("n\n")
-        _ = try terminal.read(until: "Why can it not be done?")
+        _ = try await terminal.read(until: "Why can it not be done?")
         try terminal.write("\n")
-        _ = try terminal.read(until: "Why can it not be done?")
+        _ = try await terminal.read(until: "Why can it not be done?")
         try terminal.write("no backup of scratch-01 exists\n")
-        _ = try terminal.read(until: "DRILL ")
-        #expect(terminal.waitForExit() != 130)
+        _ = try await terminal.read(until: "DRILL ")
+        #expect(await terminal.waitForExit() != 130)
         let entries = try journal(in: runs)
         let account = OperatorIdentity.current.description
         let given = try #require(entries.first { $0["type"] as? String == "approval-given" })
@@ -72,13 +72,13 @@ struct ApprovalPromptTests {
         defer { try? FileManager.default.removeItem(atPath: runs) }
         let terminal = try PseudoTerminal.spawn(CLI.binary, Self.drill + ["--runs-dir", runs])
         defer { terminal.close() }
-        _ = try terminal.read(until: "Approve? y = yes")
+        _ = try await terminal.read(until: "Approve? y = yes")
         switch how {
         case "ctrl-c": kill(terminal.process.processIdentifier, SIGINT)
         case "sigterm": kill(terminal.process.processIdentifier, SIGTERM)
         default: try terminal.write("\u{04}")
         }
-        #expect(terminal.waitForExit() == (how == "sigterm" ? 143 : 130))
+        #expect(await terminal.waitForExit() == (how == "sigterm" ? 143 : 130))
         let entries = try journal(in: runs)
         #expect(!entries.contains { ["approval-given", "approval-denied", "approval-unanswered"].contains($0["type"] as? String ?? "") })
         #expect(entries.contains { $0["type"] as? String == "approval-interrupted" })
@@ -128,8 +128,8 @@ struct InheritedSignalTests {
         let setup = state == "blocked" ? "use POSIX; sigprocmask(SIG_BLOCK, POSIX::SigSet->new(SIGINT));" : "$SIG{INT} = 'IGNORE';"
         let terminal = try PseudoTerminal.spawn("/usr/bin/perl", ["-e", setup + " exec @ARGV or die", CLI.binary] + ApprovalPromptTests.drill + ["--runs-dir", runs])
         defer { terminal.close() }
-        _ = try terminal.read(until: "Approve? y = yes")
+        _ = try await terminal.read(until: "Approve? y = yes")
         kill(terminal.process.processIdentifier, SIGINT)
-        #expect(terminal.waitForExit() == 130)
+        #expect(await terminal.waitForExit() == 130)
     }
 }

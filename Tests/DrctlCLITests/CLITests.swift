@@ -248,3 +248,18 @@ struct ActionsCommandTests {
         #expect(register.stdout.contains("vim-cmd solo/registervm /vmfs/volumes/datastore1/app-01/app-01.vmx"), "\(register.stdout)")
     }
 }
+
+@Suite("drctl show")
+struct ShowCommandTests {
+    @Test("drctl show lists a runbook's params, steps and the approvals it asks; a broken runbook is exit 2 with file:line")
+    func show() async throws {
+        let shown = try await CLI.run(["show", "Runbooks/host-failure.yaml"])
+        #expect(shown.status == 0)
+        #expect(shown.stdout.contains("failed_host (host, required)"), "\(shown.stdout)")
+        #expect(shown.stdout.contains("register — ") && shown.stdout.contains("changes hosts"))
+        #expect(shown.stdout.contains("Approvals it asks") && shown.stdout.contains("restore-from-backup: ") && shown.stdout.contains("a manual step"))
+        let broken = try CLI.temporaryFile("broken.yaml", "runbook: r\nsteps:\n  - id: a\n    run: [\n")
+        let refused = try await CLI.run(["show", broken])
+        #expect(refused.status == 2 && refused.stderr.contains("broken.yaml:"), "\(refused.stderr)")
+    }
+}

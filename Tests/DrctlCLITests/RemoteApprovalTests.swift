@@ -48,17 +48,17 @@ struct RemoteApprovalTests {
         defer { try? FileManager.default.removeItem(atPath: runs) }
         let terminal = try PseudoTerminal.spawn(CLI.binary, ApprovalPromptTests.drill + ["--runs-dir", runs])
         defer { terminal.close() }
-        _ = try terminal.read(until: "Approve? y = yes")
+        _ = try await terminal.read(until: "Approve? y = yes")
         let approved = try await CLI.run(["approve", try lastRun(runs), "approve-recovery", "--runs-dir", runs, "--reason", "from the bridge call"])
         #expect(approved.status == 0, "\(approved.stderr)")
-        let shown = try terminal.read(until: "via drctl approve")
+        let shown = try await terminal.read(until: "via drctl approve")
         #expect(shown.contains("approve-recovery: approved by"))
         // The drill goes on to the next approval, answered here.
-        _ = try terminal.read(until: "Done? y = yes")
+        _ = try await terminal.read(until: "Done? y = yes")
         try terminal.write("n\n")
-        _ = try terminal.read(until: "Why can it not be done?")
+        _ = try await terminal.read(until: "Why can it not be done?")
         try terminal.write("no backup exists\n")
-        _ = try terminal.read(until: "DRILL ")
+        _ = try await terminal.read(until: "DRILL ")
         let given = try #require(try entries(runs, try lastRun(runs)).first { $0["type"] as? String == "approval-given" })
         #expect((given["by"] as? String ?? "").hasSuffix("via drctl approve") && given["reason"] as? String == "from the bridge call")
     }
@@ -79,19 +79,19 @@ struct RemoteApprovalTests {
         let inventory = try CLI.temporaryFile("site.yaml", "hosts:\n  - { name: esxi-01, address: 127.0.0.1, port: 1, auth: prompt }\n")
         let terminal = try PseudoTerminal.spawn(CLI.binary, ["run", runbook, "--inventory", inventory, "--runs-dir", runs])
         defer { terminal.close() }
-        let prompt = try terminal.read(until: "Approve? y = yes")
+        let prompt = try await terminal.read(until: "Approve? y = yes")
         #expect(prompt.contains("You cannot approve this here") && prompt.contains("distinct_from_operator"), "\(prompt)")
         try terminal.write("y\n")
-        _ = try terminal.read(until: "You cannot approve this here")
+        _ = try await terminal.read(until: "You cannot approve this here")
         let mine = try await CLI.run(["approve", try lastRun(runs), "second-person", "--runs-dir", runs])
         #expect(mine.status == 2 && mine.stderr.contains("started this run"), "\(mine.stderr)")
         let notListed = try await CLI.run(["approve", try lastRun(runs), "named", "--runs-dir", runs])
         #expect(notListed.status == 2 && notListed.stderr.contains("not among its approvers (alice-dr-lead)"), "\(notListed.stderr)")
         // Denying is always allowed.
         try terminal.write("n\n")
-        _ = try terminal.read(until: "Why deny?")
+        _ = try await terminal.read(until: "Why deny?")
         try terminal.write("no second person on call\n")
-        #expect(terminal.waitForExit() == 1)
+        #expect(await terminal.waitForExit() == 1)
     }
 }
 
@@ -103,7 +103,7 @@ struct LiveRunTests {
         defer { try? FileManager.default.removeItem(atPath: runs) }
         let terminal = try PseudoTerminal.spawn(CLI.binary, ApprovalPromptTests.drill, environment: ["DRCTL_RUNS_DIR": runs])
         defer { terminal.close() }
-        _ = try terminal.read(until: "Approve? y = yes")
+        _ = try await terminal.read(until: "Approve? y = yes")
         let run = try #require(try FileManager.default.contentsOfDirectory(atPath: runs).filter { $0 != "leases" }.first)
         #expect(run.range(of: #"^\d{8}-\d{6}-[0-9a-f]{8}$"#, options: .regularExpression) != nil, "\(run)")
         let listing = try await CLI.run(["runs", "--runs-dir", runs])
@@ -134,9 +134,9 @@ struct ApprovalTimeoutTests {
         let inventory = try CLI.temporaryFile("site.yaml", "hosts:\n  - { name: esxi-01, address: 127.0.0.1, port: 1, auth: prompt }\n")
         let terminal = try PseudoTerminal.spawn(CLI.binary, ["run", runbook, "--inventory", inventory, "--runs-dir", runs, "--approve", "after"])
         defer { terminal.close() }
-        _ = try terminal.read(until: "Approve? y = yes")
+        _ = try await terminal.read(until: "Approve? y = yes")
         // Nobody answers.
-        let status = terminal.waitForExit()
+        let status = await terminal.waitForExit()
         let run = try #require(try FileManager.default.contentsOfDirectory(atPath: runs).filter { $0 != "leases" }.first)
         let entries = try String(contentsOfFile: "\(runs)/\(run)/journal.jsonl", encoding: .utf8).split(separator: "\n")
             .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }

@@ -103,7 +103,7 @@ struct ResumeTests {
         let terminal = try PseudoTerminal.spawn(CLI.binary, ["drill", "Runbooks/host-failure.yaml", "--scenario", "Simulator/host-failure.yaml",
                                                              "--param", "failed_host=esxi-01", "--runs-dir", harness.runsDirectory])
         defer { terminal.close() }
-        _ = try terminal.read(until: "Approve? y = yes")
+        _ = try await terminal.read(until: "Approve? y = yes")
         let refused = try await harness.resume()
         let wasRunning = terminal.process.isRunning
         kill(terminal.process.processIdentifier, SIGKILL)

@@ -65,20 +65,21 @@ struct SimCommandTests {
         let scenario = try CLI.temporaryFile("scenario.yaml", cliScenario.replacingOccurrences(of: "VMS", with: "  - { name: web-01, datastore: ds1, host: esxi-02, power: on }"))
         let terminal = try PseudoTerminal.spawn(CLI.binary, ["sim", "shell", "--scenario", scenario, "--host", "esxi-02"])
         defer { terminal.close() }
-        let greeting = try terminal.read(until: "[root@esxi-02:~] ")
+        let greeting = try await terminal.read(until: "[root@esxi-02:~] ")
         #expect(greeting.contains("The time and date of this login have been sent to the system logs."))
         try terminal.write("vim-cmd vmsvc/getallvms\n")
-        let listing = try terminal.read(until: "[root@esxi-02:~] ")
+        let listing = try await terminal.read(until: "[root@esxi-02:~] ")
         #expect(listing.contains("web-01") && listing.contains("[ds1] web-01/web-01.vmx"))
         try terminal.write("vim-cmd vmsvc/power.getstate 1\n")
-        #expect(try terminal.read(until: "[root@esxi-02:~] ").contains("Powered on"))
+        #expect(try await terminal.read(until: "[root@esxi-02:~] ").contains("Powered on"))
         try terminal.write("exit\n")
-        #expect(terminal.waitForExit() == 0)
+        #expect(await terminal.waitForExit() == 0)
     }
 }
 
-/// Runs a program on a pseudo-terminal, as a person at a terminal would.
-final class PseudoTerminal {
+/// Runs a program on a pseudo-terminal, as a person at a terminal would. Reading and waiting
+/// block, so they run on threads of their own: a blocked cooperative pool stalls every other test.
+final class PseudoTerminal: @unchecked Sendable {
     let master: Int32
     let process: Process
 
@@ -109,7 +110,13 @@ final class PseudoTerminal {
 
     /// Reads until `marker` shows. The 60-second bound only keeps a broken build from hanging the
     /// suite; a loaded CI machine can take seconds to start a process.
-    func read(until marker: String) throws -> String {
+    func read(until marker: String) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try self.readBlocking(until: marker) }) }.start()
+        }
+    }
+
+    private func readBlocking(until marker: String) throws -> String {
         var text = ""
         let deadline = Date().addingTimeInterval(60)
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -124,9 +131,13 @@ final class PseudoTerminal {
         return text
     }
 
-    func waitForExit() -> Int32 {
-        process.waitUntilExit()
-        return process.terminationStatus
+    func waitForExit() async -> Int32 {
+        await withCheckedContinuation { continuation in
+            Thread {
+                self.process.waitUntilExit()
+                continuation.resume(returning: self.process.terminationStatus)
+            }.start()
+        }
     }
 
     func close() {

@@ -31,18 +31,18 @@ struct TerminalSafetyTests {
 
         let terminal = try PseudoTerminal.spawn(CLI.binary, ["drill", "Runbooks/host-failure.yaml", "--scenario", scenario, "--param", "failed_host=esxi-01",
                                                              "--runs-dir", runs])
-        let prompt = try terminal.read(until: "Approve? y = yes")
+        let prompt = try await terminal.read(until: "Approve? y = yes")
         #expect(prompt.contains(#"\e[1A\e[2Kevil\x07\e]52;c;ZWNobyBwd25lZA==\x07"#), "the name is shown, escaped: \(prompt.suffix(2_000))")
         #expect(Self.rawControls(in: prompt).filter { $0 != "U+000D" }.isEmpty, "raw controls in the prompt: \(Self.rawControls(in: prompt))")
         try terminal.write("y\n")
-        _ = try terminal.read(until: "recorded with your approval")
+        _ = try await terminal.read(until: "recorded with your approval")
         try terminal.write("\n")
         // The runbook then asks for the restore of scratch-01 (local disk): confirmed as done too.
-        var rest = try terminal.read(until: "Done? y = yes")
+        var rest = try await terminal.read(until: "Done? y = yes")
         try terminal.write("y\n")
-        rest += try terminal.read(until: "What was done (optional, recorded)")
+        rest += try await terminal.read(until: "What was done (optional, recorded)")
         try terminal.write("\n")
-        rest += try terminal.read(until: "DRILL ")
+        rest += try await terminal.read(until: "DRILL ")
         // The pty turns "\n" into "\r\n": carriage returns are the terminal's, not the name's.
         #expect(Self.rawControls(in: rest).filter { $0 != "U+000D" }.isEmpty, "raw controls on the console: \(Self.rawControls(in: rest))")
         #expect(rest.contains(#"\u{9b}2J\u{202e}mv\x01\x7f"#))
