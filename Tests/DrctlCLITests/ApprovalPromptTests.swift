@@ -29,6 +29,7 @@ struct ApprovalPromptTests {
         _ = try await terminal.read(until: "Please answer y, n or d")
         try terminal.write("?\n")
         _ = try await terminal.read(until: "stop the run here without deciding")
+        _ = try await terminal.read(until: "Approve? y = yes")
         try terminal.write("d\n")
         let details = try await terminal.read(until: "Approve? y = yes")
         #expect(details.contains("Commands this approval unlocks, per host") && details.contains("vim-cmd solo/registervm"), "\(details)")

@@ -116,8 +116,13 @@ final class PseudoTerminal: @unchecked Sendable {
         }
     }
 
+    /// What arrived after the marker of the last read: the next read starts with it, so output
+    /// that came in the same chunk as a marker is never lost.
+    private var unread = ""
+
     private func readBlocking(until marker: String) throws -> String {
-        var text = ""
+        var text = unread
+        unread = ""
         let deadline = Date().addingTimeInterval(60)
         var buffer = [UInt8](repeating: 0, count: 4096)
         while !text.contains(marker) {
@@ -128,7 +133,9 @@ final class PseudoTerminal: @unchecked Sendable {
             if count <= 0 { throw CLIError("the terminal closed; it showed:\n\(text)") }
             text += String(decoding: buffer[0..<count], as: UTF8.self)
         }
-        return text
+        let end = text.range(of: marker)!.upperBound
+        unread = String(text[end...])
+        return String(text[..<end])
     }
 
     func waitForExit() async -> Int32 {
