@@ -47,7 +47,8 @@ struct FailureTests {
         steps:
           - { id: slow, on: h1, run: "sleep", timeout: 100ms }
         """, transport: transport)
-        #expect(ContinuousClock.now - clock < .seconds(30), "the 60 s command was cut short")
+        // Only tells "cut short" from "waited the 60 s out": a loaded machine can stall the test pool for many seconds.
+        #expect(ContinuousClock.now - clock < .seconds(55), "the 60 s command was cut short")
         #expect(summary.status("slow") == .failed)
         #expect(summary.items(of: "slow")[0].outcome.reason?.contains("timed out after 100ms") == true)
     }
@@ -208,7 +209,7 @@ struct FailureTests {
         steps:
           - id: mounted
             on: h1
-            wait: { run: "check", until: "result.stdout contains 'mounted' and not (result.stdout contains 'missing')", interval: 20ms, timeout: 5s }
+            wait: { run: "check", until: "result.stdout contains 'mounted' and not (result.stdout contains 'missing')", interval: 20ms, timeout: 60s }
         """, transport: transport)
         #expect(summary.status("mounted") == .succeeded)
         #expect(await transport.commands.count == 3)
