@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/onevcat/Rainbow", from: "4.2.2"),
     ],
     targets: [
         // Shared vocabulary: template values, durations, shell quoting.
@@ -38,6 +39,7 @@ let package = Package(
         .target(name: "DrctlCLI", dependencies: [
             "DrctlCore", "ESXi", "RunbookFormat", "Engine", "Journal", "Simulator", "SSHTransport", "CProcessHardening",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Rainbow", package: "Rainbow"),
         ]),
         .executableTarget(name: "drctl", dependencies: ["DrctlCLI"]),
         // `make bench`: the engine's own overhead and validation speed, measured, not asserted.

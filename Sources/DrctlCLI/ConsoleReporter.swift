@@ -7,11 +7,13 @@ actor ConsoleReporter: RunObserver {
     private let verbose: Bool
     private let dryRun: Bool
     private let redactor: Redactor
+    private let style: Style
 
-    init(verbose: Bool, dryRun: Bool, redactor: Redactor) {
+    init(verbose: Bool, dryRun: Bool, redactor: Redactor, style: Style = .plain) {
         self.verbose = verbose
         self.dryRun = dryRun
         self.redactor = redactor
+        self.style = style
     }
 
     func record(_ event: RunEvent) async {
@@ -28,9 +30,13 @@ actor ConsoleReporter: RunObserver {
         case .inFlightSettled(let step, let item, let host, let detail):
             say("  ≟ \(step)\(itemText(item)) on \(host) was in flight when the run stopped: \(detail)")
         case .approvalRequested(let step, _, _, _) where !dryRun:
-            say("  ? \(step): waiting for approval")
+            say("  ? \(step): waiting for approval", mark: style.question)
+        case .probed(let step, let item, let target, let state, let detail) where verbose:
+            say("  ⌁ \(step)\(itemText(item)): \(target): \(state) (\(detail))")
+        case .waitChecked(let step, let item, let host, let check, let holds, let detail, _) where verbose:
+            say("  ⧗ \(step)\(itemText(item))\(host.map { " on \($0)" } ?? ""): check \(check) \(holds ? "holds" : "not yet: \(firstLine(detail))")")
         case .itemFinished(let step, let item, let outcome) where !dryRun:
-            say(line(step, item, outcome))
+            say(line(step, item, outcome), mark: mark(for: outcome.status))
         default:
             break
         }
@@ -55,8 +61,25 @@ actor ConsoleReporter: RunObserver {
         return text
     }
 
+    private func mark(for status: ItemOutcome.Status) -> (String) -> String {
+        switch status {
+        case .succeeded, .alreadyDone: return style.success
+        case .failed, .denied: return style.failure
+        case .failedContinued, .awaitingApproval: return style.warning
+        default: return { $0 }
+        }
+    }
+
     private func itemText(_ item: ItemRef) -> String { item.label.isEmpty ? "" : " [\(item.label)]" }
-    private func say(_ text: String) { print(redactor.redact(text)) }
+
+    /// One log line, its leading symbol coloured by `mark` on a terminal.
+    private func say(_ text: String, mark: (String) -> String = { $0 }) {
+        let visible = VisibleText.escape(redactor.redact(text))
+        let indent = visible.prefix { $0 == " " }
+        let rest = visible.dropFirst(indent.count)
+        let symbol = rest.prefix { $0 != " " }
+        Console.shared.writeLogLine(indent + mark(String(symbol)) + rest.dropFirst(symbol.count))
+    }
 }
 
 func firstLine(_ text: String) -> String {

@@ -35,6 +35,7 @@ struct DrillCommand: AsyncParsableCommand {
 
     func run() async throws {
         Interrupts.shared.install()
+        _ = common.output.prepareConsole()
         var loaded = try common.load(runbookPath: runbook, inventoryRequired: false)
         let world = try loadScenario(scenario, seed: seed)
         loaded.inventory = world.inventory
@@ -67,12 +68,12 @@ struct DrillCommand: AsyncParsableCommand {
             let journal = try await newJournal(loaded, runID: options.runID, runsDirectory: common.runsDir, redactor: redactor, drill: drillHeader,
                                                flags: common.approval.recorded, operatorGivenName: common.approval.givenName,
                                                signer: try common.signer())
-            let connections = ConnectionLog(echo: common.verbose, redactor: redactor)
+            let connections = ConnectionLog(echo: common.output.verbose, redactor: redactor)
             let ssh = SSHTransport(inventory: fleet.inventory, settings: .init(knownHostsPath: fleet.inventory.knownHosts!), redactor: redactor,
                                    report: { host, message in connections.add(host: host, message) })
             let transport = SimulatorOverSSH(ssh: ssh, fleet: fleet)
             print("drill \(loaded.runbook.name) against scenario \(world.name) (seed \(world.fleet.seed)), over SSH to a local sshd")
-            summary = try await execute(loaded, transport: transport, options: options, gate: gate, verbose: common.verbose,
+            summary = try await execute(loaded, transport: transport, options: options, gate: gate, output: common.output,
                                         journal: journal, redactor: redactor, connections: connections, observers: [transport],
                                         printSummary: dryRun)
             finalFleet = try fleet.state.read()
@@ -90,7 +91,7 @@ struct DrillCommand: AsyncParsableCommand {
             let simulator = FleetSimulator(fleet: world.fleet, connectTimeout: Self.connectTimeout, savingTo: stateFile)
             let transport = SimulatorTransport(simulator: simulator)
             print("drill \(loaded.runbook.name) against scenario \(world.name) (seed \(world.fleet.seed))")
-            summary = try await execute(loaded, transport: transport, options: options, gate: gate, verbose: common.verbose,
+            summary = try await execute(loaded, transport: transport, options: options, gate: gate, output: common.output,
                                         journal: journal, redactor: redactor, observers: [transport], printSummary: dryRun)
             finalFleet = await simulator.fleet
             faults = await simulator.faultsFired

@@ -27,7 +27,7 @@ struct ResumeCommand: AsyncParsableCommand {
     @Option(help: "Where runs are recorded.") var runsDir = defaultRunsDirectory
     @Flag(help: "Resume even though the runbook changed since the run started.") var allowChangedRunbook = false
     @OptionGroup var approval: ApprovalFlags
-    @Flag(name: .shortAndLong, help: "Print every command and its output.") var verbose = false
+    @OptionGroup var output: OutputFlags
     @Option(help: "Most commands running at once (default: the runbook's, else 32).") var maxParallel: Int?
     @Option(help: "Most commands running at once on one host (default: the runbook's, else 4).") var maxPerHost: Int?
     @Option(help: "How long to wait for a change the dead process sent to land, before sending it again (default: per action, e.g. 10s for vm.registervm).")
@@ -37,6 +37,7 @@ struct ResumeCommand: AsyncParsableCommand {
 
     func run() async throws {
         Interrupts.shared.install()
+        _ = output.prepareConsole()
         let directory: RunDirectory
         let lock: RunLock
         let repair: JournalRepair
@@ -112,7 +113,7 @@ struct ResumeCommand: AsyncParsableCommand {
             do { fleet = try stateFile.read() } catch { throw invalid("\(error)") }
             let simulator = FleetSimulator(fleet: fleet, connectTimeout: DrillCommand.connectTimeout, savingTo: stateFile)
             let transport = SimulatorTransport(simulator: simulator)
-            let summary = try await execute(loaded, transport: transport, options: options, gate: gate, verbose: verbose, journal: journal,
+            let summary = try await execute(loaded, transport: transport, options: options, gate: gate, output: output, journal: journal,
                                             redactor: redactor, observers: [transport], printSummary: false, resume: replay.state)
             throw ExitCode(DrillCommand.report(loaded.runbook, summary: summary, scenario: world, fleet: await simulator.fleet,
                                                faults: await simulator.faultsFired, redactor: redactor))
@@ -127,7 +128,7 @@ struct ResumeCommand: AsyncParsableCommand {
         let connections = ConnectionLog(echo: true, redactor: redactor)
         let summary = try await execute(loaded, transport: ssh.transport(for: loaded.inventory, events: connections, redactor: redactor,
                                                                                  outputDirectory: directory.outputs.path),
-                                        options: options, gate: gate, verbose: verbose, journal: journal, redactor: redactor,
+                                        options: options, gate: gate, output: output, journal: journal, redactor: redactor,
                                         connections: connections, resume: replay.state)
         if summary.outcome.isFinal { leases.release(run: runID) }
         throw ExitCode(summary.exitCode)

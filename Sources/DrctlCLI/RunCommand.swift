@@ -45,6 +45,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         Interrupts.shared.install()
+        _ = common.output.prepareConsole()
         let loaded = try common.load(runbookPath: runbook)
         let options = common.options(dryRun: dryRun, offline: offline)
         let gate = try common.approval.gate(for: loaded.runbook, drill: false, runID: options.runID, runsDirectory: common.runsDir)
@@ -67,7 +68,7 @@ struct RunCommand: AsyncParsableCommand {
         let journal = try await newJournal(loaded, runID: options.runID, runsDirectory: common.runsDir, redactor: redactor,
                                            flags: flags, operatorGivenName: common.approval.givenName, signer: try common.signer())
         let summary = try await execute(loaded, transport: transport, options: options,
-                                        gate: gate, verbose: common.verbose,
+                                        gate: gate, output: common.output,
                                         journal: journal, redactor: redactor, connections: connections)
         if summary.outcome.isFinal { leases.release(run: options.runID) }
         throw ExitCode(summary.exitCode)
@@ -90,8 +91,7 @@ struct RunFlags: ParsableArguments {
 
     @OptionGroup var approval: ApprovalFlags
 
-    @Flag(name: .shortAndLong, help: "Print every command and its output.")
-    var verbose = false
+    @OptionGroup var output: OutputFlags
 
     @Option(help: "Where runs are recorded: one directory per run, with its journal and full outputs.")
     var runsDir = defaultRunsDirectory
@@ -197,19 +197,26 @@ extension RunHeader.StepInfo {
 /// Runs the engine with console output, the run's journal, and Ctrl-C handling. With `resume`,
 /// it goes on with an interrupted run instead of starting one.
 @discardableResult
-func execute(_ loaded: RunFlags.Loaded, transport: any Transport, options: RunOptions, gate: any ApprovalGate, verbose: Bool,
+func execute(_ loaded: RunFlags.Loaded, transport: any Transport, options: RunOptions, gate: any ApprovalGate, output: OutputFlags,
              journal: JournalWriter, redactor: Redactor, connections: ConnectionLog? = nil, observers: [any RunObserver] = [],
              printSummary: Bool = true, resume: ResumeState? = nil) async throws -> RunSummary {
     connections?.record(into: journal)
+    let style = output.prepareConsole()
+    let progress = RunProgress(stepsTotal: loaded.runbook.steps.count, rto: loaded.runbook.rto, started: resume?.runStarted ?? Date())
+    let machines: [any RunObserver] = output.events == .json ? [EventStream(run: options.runID, redactor: redactor)] : []
     // The journal first: each event is on disk before anyone acts on it.
     let engine = Engine(runbook: loaded.runbook, inventory: loaded.inventory, params: loaded.params, transport: transport, gate: gate,
-                        observers: [journal, ConsoleReporter(verbose: verbose, dryRun: options.dryRun, redactor: redactor)] + observers,
+                        observers: [journal, ConsoleReporter(verbose: output.verbose, dryRun: options.dryRun, redactor: redactor, style: style), progress]
+                            + machines + observers,
                         options: options, resume: resume)
     let verb = resume != nil ? "resume" : options.dryRun ? "dry-run" : "run"
     print("drctl \(verb) \(loaded.runbook.name) (run \(options.runID), recorded in \(journal.directory.url.path))")
     Interrupts.shared.install()
     Interrupts.shared.attach { engine.requestStop() }
+    let live = LiveStatus(progress: progress, style: style, heartbeat: output.heartbeatInterval)
+    live.start()
     let summary = await engine.run()
+    live.stop()
     Interrupts.shared.detach()
     defer { if Interrupts.shared.terminated, summary.outcome == .interrupted { Foundation.exit(ExitStatus.terminated) } }
     if options.dryRun { print(redactor.redact(SummaryPrinter.plan(summary, offline: options.offline))) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DrctlCore
 import Engine
 import Foundation
 import Journal
@@ -46,7 +47,7 @@ final class ConnectionLog: @unchecked Sendable {
     }
 
     func add(host: String, _ message: String) {
-        if echo { print(redactor.redact("  ~ \(host): \(message)")) }
+        if echo { Console.shared.writeLogLine(VisibleText.escape(redactor.redact("  ~ \(host): \(message)"))) }
         if let journal = lock.withLock({ self.journal }) {
             Task { await journal.record(.connection(host: host, detail: message)) }
         }

@@ -3,34 +3,97 @@ import Foundation
 
 // Everything the CLI shows goes through here, so no surface can forget: names and outputs from
 // hosts, runbooks, inventories and scenarios are shown with their control characters made visible
-// (`VisibleText`). drctl writes no escape sequences of its own. This `print` shadows the standard
-// library's inside this module on purpose; the simulator's `sim exec`, which plays a host's shell,
-// writes raw bytes with FileHandle instead.
+// (`VisibleText`). The only escape sequences on screen are drctl's own: colour and the live status
+// area, on a terminal only. This `print` shadows the standard library's inside this module on
+// purpose; the simulator's `sim exec`, which plays a host's shell, writes raw bytes with
+// FileHandle instead.
 func print(_ items: Any..., separator: String = " ", terminator: String = "\n") {
     Console.shared.write(VisibleText.escape(items.map { "\($0)" }.joined(separator: separator)) + terminator)
 }
 
-/// Standard output, written a whole line at a time and flushed at once (a run piped into `tee`
-/// shows each line as it happens). While a question is open its lines wait (`TerminalPrompt`).
+/// What people read: standard output (standard error with `--events json`, which keeps standard
+/// output for machines), written a whole line at a time and flushed at once, so a run piped into
+/// `tee` shows each line as it happens. While a question is open its lines wait
+/// (`TerminalPrompt`). On a terminal a status area (`LiveStatus`) stays under the lines: it is
+/// erased before a line is written and drawn again after it, and it is not drawn while a question
+/// is open.
 final class Console: @unchecked Sendable {
     static let shared = Console()
     private let lock = NSLock()
     private var holding = false
     private var held: [String] = []
+    /// Lines of the status area now on screen, under the cursor's line.
+    private var footerLines = 0
+    private var output: Int32 = STDOUT_FILENO
+
+    /// Human lines go to standard error from now on (`--events json` owns standard output).
+    func sendHumanOutputToStandardError() {
+        lock.withLock { output = STDERR_FILENO }
+    }
+
+    /// Whether people read these lines on a terminal: then colour and the status area are used.
+    var isTerminal: Bool { lock.withLock { isatty(output) == 1 } }
+
+    /// The terminal's width in columns (80 when it cannot be told).
+    var columns: Int {
+        var size = winsize()
+        let descriptor = lock.withLock { output }
+        guard ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+        return Int(size.ws_col)
+    }
+
+    var rows: Int {
+        var size = winsize()
+        let descriptor = lock.withLock { output }
+        guard ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 0 else { return 24 }
+        return Int(size.ws_row)
+    }
 
     func write(_ text: String) {
         lock.withLock {
-            if holding { held.append(text) } else { emit(text) }
+            lastWrite = Date()
+            if holding { held.append(text) } else { emitAboveFooter(text) }
         }
     }
+
+    /// A line of a run's log. Through a pipe it starts with its UTC time, so a saved log tells
+    /// when each thing happened; on a terminal the status area tells the time.
+    func writeLogLine(_ text: String) {
+        guard !isTerminal else { return write(text + "\n") }
+        write(Self.stamp(Date()) + " " + text.replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: 21)) + "\n")
+    }
+
+    /// `2026-12-01T19:52:30Z`.
+    static func stamp(_ date: Date) -> String {
+        stampLock.withLock { stamps.string(from: date) }
+    }
+
+    private static let stampLock = NSLock()
+    /// Made once (building one costs more than the line); used under `stampLock` only.
+    nonisolated(unsafe) private static let stamps = ISO8601DateFormatter()
+
+    /// When a line was last written: heartbeats come only after a quiet spell.
+    var lastLineWritten: Date { lock.withLock { lastWrite } }
+    private var lastWrite = Date()
 
     /// A question's own text, written while the console is held.
     func writeHeld(_ text: String) {
         lock.withLock { emit(text) }
     }
 
+    /// Standard error, kept clear of the status area when both are the same terminal.
+    func writeError(_ text: String) {
+        lock.withLock {
+            eraseFooter()
+            FileHandle.standardError.write(Data(text.utf8))
+        }
+    }
+
     func hold() {
-        lock.withLock { holding = true }
+        lock.withLock {
+            eraseFooter()
+            holding = true
+        }
     }
 
     /// Ends a dialog: what other work printed meanwhile appears now, in order.
@@ -42,11 +105,63 @@ final class Console: @unchecked Sendable {
         }
     }
 
+    /// Draws the status area under the lines, replacing the one drawn before; not while a
+    /// question is open (it is drawn again after).
+    func drawFooter(_ lines: [String]) {
+        lock.withLock {
+            // Unchanged (the clock shows whole seconds): nothing to write.
+            guard lines != footer || footerLines == 0 else { return }
+            footer = lines
+            guard !holding else { return }
+            eraseFooter()
+            drawLastFooter()
+        }
+    }
+
+    func clearFooter() {
+        lock.withLock {
+            footer = []
+            eraseFooter()
+        }
+    }
+
+    /// The status area's text, drawn again after each line until the next redraw changes it.
+    private var footer: [String] = []
+
+    private func emitAboveFooter(_ text: String) {
+        guard footerLines > 0 else { return emit(text) }
+        // Erased, the line written, drawn again: the area never scrolls up into the log.
+        eraseFooter()
+        emit(text)
+        drawLastFooter()
+    }
+
+    private func drawLastFooter() {
+        guard !footer.isEmpty else { return }
+        emit(footer.joined(separator: "\n") + "\n")
+        footerLines = footer.count
+    }
+
+    private func eraseFooter() {
+        guard footerLines > 0 else { return }
+        // Up to the area's first line, then clear to the end of the screen.
+        emit("\u{1B}[\(footerLines)F\u{1B}[J")
+        footerLines = 0
+    }
+
     private func emit(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        let descriptor = output
+        Data(text.utf8).withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 { if errno == EINTR { continue } else { return } }
+                offset += written
+            }
+        }
     }
 }
 
 func writeToStandardError(_ text: String) {
-    FileHandle.standardError.write(Data(VisibleText.escape(text).utf8))
+    Console.shared.writeError(VisibleText.escape(text))
 }

@@ -61,7 +61,9 @@ public final class Engine: Sendable {
             var running = 0
             while true {
                 if !stop.isRequested {
-                    for launch in graph.launchable() {
+                    let launchable = graph.launchable()
+                    for (step, items) in graph.takeExpansions() { await events.emit(.stepExpanded(step: step, items: items)) }
+                    for launch in launchable {
                         running += 1
                         // Each item records its own start and end, so a fan-out's events reach the
                         // journal together (one fsync for many) instead of one after another. The

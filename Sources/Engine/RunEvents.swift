@@ -21,6 +21,8 @@ public enum RunEvent: Sendable {
     case runStarted(runbook: String, dryRun: Bool, params: [String: Value])
     /// A resume of an interrupted run: how many items it keeps, which were in flight.
     case runResumed(runbook: String, restored: Int, inFlight: [String])
+    /// A step's items became known (its fan-out list was read): how many it has.
+    case stepExpanded(step: String, items: Int)
     case itemStarted(step: String, item: ItemRef)
     case commandSent(step: String, item: ItemRef, host: String, command: String, mutates: Bool)
     case commandFinished(step: String, item: ItemRef, host: String, command: String, result: CommandResult)
@@ -29,6 +31,10 @@ public enum RunEvent: Sendable {
     case alreadyDone(step: String, item: ItemRef, host: String)
     /// How an item in flight when the run died was settled: by its verify check or the operator.
     case inFlightSettled(step: String, item: ItemRef, host: String, detail: String)
+    /// A probe from drctl itself (no host runs anything): what it found.
+    case probed(step: String, item: ItemRef, target: String, state: String, detail: String)
+    /// One check of a wait: whether `until` held, what the check gave, and the wait's deadline.
+    case waitChecked(step: String, item: ItemRef, host: String?, check: Int, holds: Bool, detail: String, deadline: Date)
     /// The question, with what the approver is shown (`label: value` lines of `show:`) and, per
     /// host, the commands the approval unlocks: the evidence, on record.
     case approvalRequested(step: String, prompt: String, shown: [String], unlocks: [String])

@@ -61,6 +61,17 @@ public final class StopSignal: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// Sleeps between a wait's checks or before a retry, but wakes within a tenth of a second
+    /// when the run is stopped: Ctrl-C does not sit out a 30-second interval.
+    func pause(for duration: Duration) async {
+        let end = ContinuousClock.now + duration
+        while !isRequested {
+            let left = end - ContinuousClock.now
+            guard left > .zero else { return }
+            try? await Task.sleep(for: min(left, .milliseconds(100)))
+        }
+    }
+
     public var isRequested: Bool {
         lock.lock()
         defer { lock.unlock() }

@@ -36,6 +36,8 @@ final class SchedulerState {
     private let ancestors: [String: Set<String>]
     private let dependents: [String: [String]]
     private var settled: [(String, ItemRef, ItemOutcome)] = []
+    /// Steps whose items became known since the last look, with how many: progress to show.
+    private var expansions: [(step: String, items: Int)] = []
     /// What changed since the last look: a whole step to re-examine, or one settled item.
     private var changes: [Change]
 
@@ -66,6 +68,11 @@ final class SchedulerState {
     func takeSettled() -> [(String, ItemRef, ItemOutcome)] {
         defer { settled = [] }
         return settled
+    }
+
+    func takeExpansions() -> [(step: String, items: Int)] {
+        defer { expansions = [] }
+        return expansions
     }
 
     func finish(_ stepID: String, _ index: Int, _ outcome: ItemOutcome) {
@@ -227,6 +234,7 @@ final class SchedulerState {
     }
 
     private func setItems(_ state: StepState, _ items: [Value]) {
+        expansions.append((state.step.id, items.count))
         state.items = items
         state.outcomes = Array(repeating: nil, count: items.count)
         state.refs = items.enumerated().map { index, item in

@@ -19,6 +19,7 @@ extension StepRunner {
         var skipped: [String] = []
         var continued = false
         var undecided: [String] = []
+        var interrupted: [String] = []
         for (index, result) in results.enumerated() {
             switch result {
             case .done(let outputs, let alreadyDone, let attempts):
@@ -40,6 +41,8 @@ extension StepRunner {
                 skipped.append(reason)
             case .undecided(let reason):
                 undecided.append(reason)
+            case .interrupted(let reason):
+                interrupted.append("\(hosts[index]): \(reason)")
             }
         }
         outcome.outputs = OutputAggregation.combine(perHostOutputs)
@@ -47,7 +50,10 @@ extension StepRunner {
             outcome.outputs["answered"] = .list(answered)
             outcome.outputs["unanswered"] = .list(unanswered)
         }
-        if !failures.isEmpty, tolerant, !answered.isEmpty, undecided.isEmpty {
+        if !interrupted.isEmpty {
+            outcome.status = .notStarted
+            outcome.reason = interrupted.joined(separator: "; ")
+        } else if !failures.isEmpty, tolerant, !answered.isEmpty, undecided.isEmpty {
             outcome.reason = "\(answered.count) of \(hosts.count) hosts answered; no answer from " + failures.joined(separator: "; ")
             outcome.evidence = evidence.isEmpty ? nil : evidence.joined(separator: "\n")
         } else if !failures.isEmpty {

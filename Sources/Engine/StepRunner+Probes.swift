@@ -53,6 +53,7 @@ extension StepRunner {
                                   events: events)
         }
         let result = await sendProbe(request)
+        await events.emit(.probed(step: work.step.id, item: work.item, target: description, state: result.state.rawValue, detail: result.detail))
         var outcome = ItemOutcome(status: .succeeded, hosts: [], started: nil, duration: .zero, attempts: 1, reason: nil, evidence: nil,
                                   outputs: probeOutputs(result))
         if result.state != probe.expect {
@@ -81,6 +82,8 @@ extension StepRunner {
             return failure("\(error)")
         }
         let deadline = ContinuousClock.now + timeout
+        let deadlineDate = Date().addingTimeInterval(timeout.seconds)
+        let target = "\(probe.method.rawValue) probe of \(request.address):\(request.port)"
         var attempts = 0
         while true {
             attempts += 1
@@ -88,18 +91,27 @@ extension StepRunner {
             var outputs = probeOutputs(result)
             var roots = work.roots
             roots["result"] = .map(outputs)
-            if (try? ExpressionEvaluator.condition(wait.until.expression, in: DictionaryScope(roots))) == true {
+            let holds = (try? ExpressionEvaluator.condition(wait.until.expression, in: DictionaryScope(roots))) == true
+            await events.emit(.probed(step: work.step.id, item: work.item, target: target, state: result.state.rawValue, detail: result.detail))
+            await events.emit(.waitChecked(step: work.step.id, item: work.item, host: nil, check: attempts, holds: holds,
+                                           detail: "\(result.state.rawValue): \(result.detail)", deadline: deadlineDate))
+            if holds {
                 outputs["attempts"] = .int(attempts)
                 return ItemOutcome(status: .succeeded, hosts: [], started: nil, duration: .zero, attempts: attempts, reason: nil, evidence: nil, outputs: outputs)
             }
             let now = ContinuousClock.now
-            if now >= deadline || stop.isRequested {
+            if stop.isRequested && now < deadline {
+                var outcome = failure("interrupted while waiting, after \(attempts) probe\(attempts == 1 ? "" : "s"): a resume waits again")
+                outcome.status = .notStarted
+                return outcome
+            }
+            if now >= deadline {
                 var outcome = failure("until \"\(wait.until.source)\" did not hold within \(DurationText.format(timeout)) (\(attempts) probes); last: \(result.detail)")
                 outcome.outputs = outputs
                 if work.step.onFailure == .continue { outcome.status = .failedContinued }
                 return outcome
             }
-            try? await Task.sleep(for: min(wait.interval, deadline - now))
+            await stop.pause(for: min(wait.interval, deadline - now))
         }
     }
 }

@@ -8,6 +8,7 @@ extension StepRunner {
     func runWait(_ wait: Wait, work: ItemWork, host: Inventory.Host, scope: DictionaryScope) async throws -> [String: Value] {
         let timeout = try waitTimeout(wait, scope)
         let deadline = ContinuousClock.now + timeout
+        let deadlineDate = Date().addingTimeInterval(timeout.seconds)
         var attempts = 0
         var lastProblem = ""
         while true {
@@ -25,6 +26,8 @@ extension StepRunner {
                 var roots = scope.roots
                 roots["result"] = .map(result)
                 if try ExpressionEvaluator.condition(wait.until.expression, in: DictionaryScope(roots)) == true {
+                    await events.emit(.waitChecked(step: work.step.id, item: work.item, host: host.name, check: attempts, holds: true,
+                                                   detail: describeOutputs(result), deadline: deadlineDate))
                     result["attempts"] = .int(attempts)
                     return result
                 }
@@ -32,11 +35,16 @@ extension StepRunner {
             } catch let failure as AttemptFailure {
                 lastProblem = failure.reason
             }
+            await events.emit(.waitChecked(step: work.step.id, item: work.item, host: host.name, check: attempts, holds: false,
+                                           detail: lastProblem, deadline: deadlineDate))
             let now = ContinuousClock.now
-            if now >= deadline || stop.isRequested {
+            if stop.isRequested && now < deadline {
+                throw AttemptFailure(reason: "interrupted while waiting, after \(attempts) check\(attempts == 1 ? "" : "s"): a resume waits again", interrupted: true)
+            }
+            if now >= deadline {
                 throw AttemptFailure(reason: "until \"\(wait.until.source)\" did not hold within \(DurationText.format(timeout)) (\(attempts) checks); \(lastProblem)")
             }
-            try await Task.sleep(for: min(wait.interval, deadline - now))
+            await stop.pause(for: min(wait.interval, deadline - now))
         }
     }
 

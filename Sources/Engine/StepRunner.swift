@@ -23,6 +23,8 @@ enum HostResult: Sendable {
     case skipped(reason: String)
     /// In flight when the run died, no verify check, nobody to ask: the run stops here.
     case undecided(reason: String)
+    /// A wait cut short by Ctrl-C: not decided either way, so a resume waits again.
+    case interrupted(reason: String)
 }
 
 /// Runs step items: conditions, hosts, retries, timeouts, verify checks, approvals, probes,
@@ -216,13 +218,15 @@ final class StepRunner: Sendable {
             switch result {
             case .success(let outputs):
                 return .done(outputs: tagged(outputs, host: host.name), alreadyDone: false, attempts: attempt)
+            case .failure(let failure) where failure.interrupted:
+                return .interrupted(reason: failure.reason)
             case .failure(let failure):
                 // With the record lost nothing is tried again: a retry would be a change off the record;
                 // nor while the last attempt still runs: two attempts never overlap on a host.
                 if attempt < step.retry.attempts && !stop.isRequested && !failure.stillRunning, await events.recordLost() == nil {
                     let delay = step.retry.delay(before: attempt + 1)
                     await events.emit(.retrying(step: step.id, item: work.item, nextAttempt: attempt + 1, delay: delay, reason: failure.reason))
-                    try? await Task.sleep(for: delay)
+                    await stop.pause(for: delay)
                     // The failed attempt may have made its change after all (a timeout, a dropped
                     // session, a late answer): the verify check decides before anything is sent again.
                     if step.mutates, let verified = await alreadyDone(work, host: host, scope: scope) {
@@ -278,6 +282,8 @@ final class StepRunner: Sendable {
         var uncertain = false
         /// It had not ended when given up on: another attempt would overlap it.
         var stillRunning = false
+        /// The run was stopped (Ctrl-C) while a wait still had time: nothing was decided.
+        var interrupted = false
     }
 
     func attemptOnce(_ work: ItemWork, host: Inventory.Host, scope: DictionaryScope) async -> Result<[String: Value], AttemptFailure> {

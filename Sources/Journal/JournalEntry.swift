@@ -12,6 +12,8 @@ enum JournalEntry {
         case .runResumed(let runbook, let restored, let inFlight):
             return ["type": "run-resumed", "run": run, "runbook": runbook, "restored_items": restored, "in_flight": inFlight,
                     "operator": operatorName, "machine": ProcessInfo.processInfo.hostName]
+        case .stepExpanded(let step, let items):
+            return ["type": "step-expanded", "step": step, "items": items]
         case .itemStarted(let step, let item):
             return ["type": "step-dispatched", "step": step, "item": item.label, "index": item.index]
         case .commandSent(let step, let item, let host, let command, let mutates):
@@ -30,6 +32,11 @@ enum JournalEntry {
             return ["type": "already-done", "step": step, "item": item.label, "index": item.index, "host": host]
         case .inFlightSettled(let step, let item, let host, let detail):
             return ["type": "in-flight-settled", "step": step, "item": item.label, "index": item.index, "host": host, "detail": detail]
+        case .probed(let step, let item, let target, let state, let detail):
+            return ["type": "probed", "step": step, "item": item.label, "index": item.index, "target": target, "state": state, "detail": detail]
+        case .waitChecked(let step, let item, let host, let check, let holds, let detail, let deadline):
+            return ["type": "wait-checked", "step": step, "item": item.label, "index": item.index, "host": host ?? "", "check": check,
+                    "holds": holds, "detail": detail, "deadline": timestamp(deadline)]
         case .approvalRequested(let step, let prompt, let shown, let unlocks):
             return ["type": "approval-asked", "step": step, "prompt": prompt, "shown": shown, "unlocks": unlocks]
         case .approvalDecided(let step, let decision):

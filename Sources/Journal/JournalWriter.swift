@@ -95,14 +95,7 @@ public actor JournalWriter: RunObserver {
     }
 
     /// Every text in the entry, masked, before anything reaches the disk.
-    private func redacted(_ value: Any) -> Any {
-        switch value {
-        case let text as String: return redactor.redact(text)
-        case let list as [Any]: return list.map(redacted)
-        case let map as [String: Any]: return map.mapValues(redacted)
-        default: return value
-        }
-    }
+    private func redacted(_ value: Any) -> Any { redactor.redactEverywhere(value) }
 
     /// Small output goes inline; large output goes to a file of its own, named in the entry.
     /// Output the transport already streamed to a file (masked as it arrived) is moved into

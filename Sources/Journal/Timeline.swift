@@ -40,7 +40,8 @@ public struct RecordedJournal {
         day.timeZone = timeZone
         let zone = ["UTC", "GMT"].contains(timeZone.identifier) ? "UTC" : timeZone.abbreviation() ?? timeZone.identifier
         var lines: [String] = start.map { ["Times in \(zone), from \(day.string(from: $0)); +seconds since the run started."] } ?? []
-        for entry in entries {
+        let unanswered = sentWithoutResult()
+        for (position, entry) in entries.enumerated() {
             guard let type = entry["type"] as? String else { continue }
             if let step, let entryStep = entry["step"] as? String, entryStep != step { continue }
             if step != nil, entry["step"] == nil, type != "connection" { continue }
@@ -62,6 +63,8 @@ public struct RecordedJournal {
                     let shown = fullOutput ? text : folded(text)
                     lines += shown.split(separator: "\n", omittingEmptySubsequences: false).map { "              " + (stream == "stderr" ? "! " : "| ") + $0 }
                 }
+            case "command-sent" where unanswered.contains(position):
+                lines.append(at + "\(where_): $ \(entry["command"] ?? "")  -> sent, no result recorded: in flight when the run stopped")
             case "command-failed":
                 lines.append(at + "\(where_): $ \(entry["command"] ?? "")  -> \(entry["error"] ?? "failed")")
             case "approval-given", "approval-denied":
@@ -72,6 +75,28 @@ public struct RecordedJournal {
                 lines += ((entry["shown"] as? [String]) ?? []).map { "              shown: " + $0 }
                 let unlocks = (entry["unlocks"] as? [String]) ?? []
                 if !unlocks.isEmpty { lines += ["              unlocks:"] + unlocks.map { "                " + $0 } }
+            case "run-resumed":
+                let inFlight = (entry["in_flight"] as? [String]) ?? []
+                lines.append(at + "run resumed by \(entry["operator"] ?? "") on \(entry["machine"] ?? ""): \(entry["restored_items"] ?? 0) finished item(s) kept"
+                             + (inFlight.isEmpty ? "" : "; in flight when it stopped: \(inFlight.joined(separator: ", "))"))
+            case "in-flight-settled":
+                lines.append(at + "\(where_): was in flight when the run stopped: \(entry["detail"] ?? "")")
+            case "already-done":
+                lines.append(at + "\(where_): already done (its verify check passed), nothing changed")
+            case "probed":
+                lines.append(at + "\(where_): \(entry["target"] ?? ""): \(entry["state"] ?? "") (\(entry["detail"] ?? ""))")
+            case "wait-checked":
+                let holds = (entry["holds"] as? Bool) == true
+                lines.append(at + "\(where_): check \(entry["check"] ?? "?") " + (holds ? "holds" : "not yet: \(entry["detail"] ?? "")")
+                             + (holds ? "" : " (deadline \((entry["deadline"] as? String).flatMap(parser.date(from:)).map(clock.string(from:)) ?? "?"))"))
+            case "approval-interrupted":
+                lines.append(at + "\(where_): approval question interrupted (Ctrl-C or end of input): nothing decided")
+            case "approval-unanswered":
+                lines.append(at + "\(where_): approval unanswered (no terminal): the run stops here until it is decided")
+            case "run-paused":
+                lines.append(at + "run paused (\(entry["reason"] ?? "")): \(entry["resume_with"] ?? "drctl resume") goes on")
+            case "run-abandoned":
+                lines.append(at + "run abandoned by \(entry["by"] ?? ""): \(entry["reason"] ?? "")")
             case "connection":
                 lines.append(at + "~ \(entry["host"] ?? ""): \(entry["detail"] ?? "")")
             case "planned":
@@ -91,6 +116,18 @@ public struct RecordedJournal {
         }
         if tornLastLine { lines.append("(the last journal line was cut off: the run was killed while writing it)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// Positions of `command-sent` lines no result was recorded for: what was in flight when the
+    /// process died (a resume settles those through verify checks).
+    private func sentWithoutResult() -> Set<Int> {
+        var open: [String: [Int]] = [:]
+        for (position, entry) in entries.enumerated() {
+            guard let type = entry["type"] as? String, ["command-sent", "command-finished", "command-failed"].contains(type) else { continue }
+            let key = ["step", "index", "host", "command"].map { "\(entry[$0] ?? "")" }.joined(separator: "\u{0}")
+            if type == "command-sent" { open[key, default: []].append(position) } else if !(open[key]?.isEmpty ?? true) { open[key]!.removeFirst() }
+        }
+        return Set(open.values.joined())
     }
 
     private func folded(_ text: String, keep: Int = 4) -> String {

@@ -10,6 +10,13 @@ struct TerminalSafetyTests {
     /// right-to-left override: what a hostile VM name would use to rewrite the prompt.
     static let hostileYAML = #"\e[1A\e[2Kevil\a\e]52;c;ZWNobyBwd25lZA==\a\e]0;title\x07\x9b2J\u202Emv\x01\x7f"#
 
+    /// drctl's own sequences on a terminal: colour (SGR) and the status area's cursor-to-line-start
+    /// and erase-below. The hostile name uses others (cursor up, erase line, OSC), so a name that
+    /// leaked raw would still show.
+    static func withoutOwnSequences(_ text: String) -> String {
+        text.replacingOccurrences(of: "\u{1B}\\[[0-9;]*[FJm]", with: "", options: .regularExpression)
+    }
+
     /// Every scalar that must never reach a terminal raw.
     static func rawControls(in text: String) -> [String] {
         text.unicodeScalars.filter { scalar in
@@ -33,7 +40,7 @@ struct TerminalSafetyTests {
                                                              "--runs-dir", runs])
         let prompt = try await terminal.read(until: "Approve? y = yes")
         #expect(prompt.contains(#"\e[1A\e[2Kevil\x07\e]52;c;ZWNobyBwd25lZA==\x07"#), "the name is shown, escaped: \(prompt.suffix(2_000))")
-        #expect(Self.rawControls(in: prompt).filter { $0 != "U+000D" }.isEmpty, "raw controls in the prompt: \(Self.rawControls(in: prompt))")
+        #expect(Self.rawControls(in: Self.withoutOwnSequences(prompt)).filter { $0 != "U+000D" }.isEmpty, "raw controls in the prompt: \(Self.rawControls(in: prompt))")
         try terminal.write("y\n")
         _ = try await terminal.read(until: "recorded with your approval")
         try terminal.write("\n")
@@ -44,7 +51,7 @@ struct TerminalSafetyTests {
         try terminal.write("\n")
         rest += try await terminal.read(until: "DRILL ")
         // The pty turns "\n" into "\r\n": carriage returns are the terminal's, not the name's.
-        #expect(Self.rawControls(in: rest).filter { $0 != "U+000D" }.isEmpty, "raw controls on the console: \(Self.rawControls(in: rest))")
+        #expect(Self.rawControls(in: Self.withoutOwnSequences(rest)).filter { $0 != "U+000D" }.isEmpty, "raw controls on the console: \(Self.rawControls(in: rest))")
         #expect(rest.contains(#"\u{9b}2J\u{202e}mv\x01\x7f"#))
 
         let run = try #require(try FileManager.default.contentsOfDirectory(atPath: runs).first { !$0.hasPrefix(".") && !$0.hasSuffix(".lock") })

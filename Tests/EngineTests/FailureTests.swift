@@ -227,4 +227,37 @@ struct FailureTests {
         let reason = try #require(summary.items(of: "w")[0].outcome.reason)
         #expect(reason.contains("did not hold within 100ms") && reason.contains("missing"))
     }
+
+    @Test("a wait stopped by Ctrl-C is not a failure: it ends not-started, so a resume waits again; each check is an event")
+    func waitInterrupted() async throws {
+        let transport = ScriptedTransport { _, _, _ in .init(stdout: "missing\n") }
+        let log = EventLog()
+        let runbook = try loadRunbook("""
+        runbook: wait
+        steps:
+          - { id: w, on: h1, on_failure: continue, wait: { run: "check", until: "result.stdout contains 'mounted'", interval: 30s, timeout: 10m } }
+        """)
+        let stopper = StopOnFirstCheck()
+        let engine = Engine(runbook: runbook, inventory: testInventory, params: [:], transport: transport, gate: AutoApproveGate(approver: "t"),
+                            observers: [log, stopper])
+        stopper.engine = engine
+        let summary = await engine.run()
+        let outcome = summary.items(of: "w")[0].outcome
+        #expect(outcome.status == .notStarted, "\(outcome)")
+        #expect(outcome.reason?.contains("interrupted while waiting, after 1 check") == true, "\(outcome.reason ?? "")")
+        #expect(!ResumeState.keeps(outcome))
+        let checks = await log.events.compactMap { event -> (Int, Bool)? in
+            if case .waitChecked(_, _, let host, let check, let holds, _, _) = event, host == "h1" { return (check, holds) } else { return nil }
+        }
+        #expect(checks.count == 1 && checks[0] == (1, false))
+    }
+}
+
+/// Stops the engine when a wait's first check is recorded: Ctrl-C in the middle of a 30 s interval.
+final class StopOnFirstCheck: RunObserver, @unchecked Sendable {
+    var engine: Engine?
+
+    func record(_ event: RunEvent) async {
+        if case .waitChecked = event { engine?.requestStop() }
+    }
 }
