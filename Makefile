@@ -42,10 +42,13 @@ soak: build
 	DRCTL_SITES=$${DRCTL_SITES:-2000} DRCTL_SITE_SEED=$${DRCTL_SITE_SEED:-10000} $(SWIFT) test --filter GeneratedSiteTests
 
 # A drill's HTML report rendered in headless Chromium, with a screenshot in .build/report-check/.
+# Also prints it to PDF (two A4 pages at most, counted with poppler's pdfinfo) and captures the
+# live display of a drill under tmux into .build/report-check/live-*.txt.
 report-check: build
-	@command -v chromium >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "Chromium is needed: sudo apt-get install -y chromium"; exit 1; fi; }
+	@for tool in chromium:chromium pdfinfo:poppler-utils tmux:tmux; do \
+	  command -v $${tool%%:*} >/dev/null && continue; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $${tool#*:} >/dev/null; \
+	  else echo "$${tool%%:*} is needed: sudo apt-get install -y $${tool#*:}"; exit 1; fi; done
 	.ci/report-check
 
 # libFuzzer on every target (runbooks, inventories, scenarios, templates, each ESXi output parser),

@@ -22,8 +22,8 @@ struct DrillCommand: AsyncParsableCommand {
         """
     )
 
-    @Argument(help: "The runbook file.") var runbook: String
-    @Option(help: "The scenario file (see Simulator/).") var scenario: String
+    @Argument(help: "The runbook file.", completion: Completion.yamlFile) var runbook: String
+    @Option(help: "The scenario file (see Simulator/).", completion: Completion.yamlFile) var scenario: String
     @Option(help: "Override the scenario's seed.") var seed: UInt64?
     @Flag(help: "Show the plan against the scenario's fleet; change nothing.") var dryRun = false
     @Flag(help: "Put the simulated fleet behind a local sshd and go through the SSH transport end to end.") var viaSSH = false
@@ -52,9 +52,9 @@ struct DrillCommand: AsyncParsableCommand {
         let redactor = Redactor(patterns: loaded.runbook.redact)
         let drillHeader = RunHeader.Drill(scenarioFile: absolutePath(scenario), scenarioSource: (try? String(contentsOfFile: scenario, encoding: .utf8)) ?? "",
                                           seed: world.fleet.seed, viaSSH: viaSSH)
-        let finalFleet: Fleet
-        let faults: [String]
         let summary: RunSummary
+        let report = Verdict()
+        let runbook = loaded.runbook
         if viaSSH {
             let fleet: FleetBehindSSHD
             do {
@@ -72,12 +72,14 @@ struct DrillCommand: AsyncParsableCommand {
             let ssh = SSHTransport(inventory: fleet.inventory, settings: .init(knownHostsPath: fleet.inventory.knownHosts!), redactor: redactor,
                                    report: { host, message in connections.add(host: host, message) })
             let transport = SimulatorOverSSH(ssh: ssh, fleet: fleet)
+            let settle: @Sendable (RunSummary, JournalWriter) async -> Void = { summary, journal in
+                guard let final = try? fleet.state.read() else { return }
+                await report.settle(Self.report(runbook, summary: summary, scenario: world, fleet: final), in: journal)
+            }
             print("drill \(loaded.runbook.name) against scenario \(world.name) (seed \(world.fleet.seed)), over SSH to a local sshd")
             summary = try await execute(loaded, transport: transport, options: options, gate: gate, output: common.output,
                                         journal: journal, redactor: redactor, connections: connections, observers: [transport],
-                                        printSummary: dryRun)
-            finalFleet = try fleet.state.read()
-            faults = finalFleet.faults.filter(\.fired).map { finalFleet.describe($0.effect) }
+                                        printSummary: dryRun, beforeClose: dryRun ? nil : settle)
         } else {
             let journal = try await newJournal(loaded, runID: options.runID, runsDirectory: common.runsDir, redactor: redactor, drill: drillHeader,
                                                flags: common.approval.recorded, operatorGivenName: common.approval.givenName,
@@ -90,26 +92,46 @@ struct DrillCommand: AsyncParsableCommand {
             }
             let simulator = FleetSimulator(fleet: world.fleet, connectTimeout: Self.connectTimeout, savingTo: stateFile)
             let transport = SimulatorTransport(simulator: simulator)
+            let settle: @Sendable (RunSummary, JournalWriter) async -> Void = { summary, journal in
+                await report.settle(Self.report(runbook, summary: summary, scenario: world, fleet: await simulator.fleet), in: journal)
+            }
             print("drill \(loaded.runbook.name) against scenario \(world.name) (seed \(world.fleet.seed))")
             summary = try await execute(loaded, transport: transport, options: options, gate: gate, output: common.output,
-                                        journal: journal, redactor: redactor, observers: [transport], printSummary: dryRun)
-            finalFleet = await simulator.fleet
-            faults = await simulator.faultsFired
+                                        journal: journal, redactor: redactor, observers: [transport], printSummary: dryRun,
+                                        beforeClose: dryRun ? nil : settle)
         }
         if dryRun { throw ExitCode(summary.exitCode) }
-        throw ExitCode(Self.report(loaded.runbook, summary: summary, scenario: world, fleet: finalFleet, faults: faults, redactor: redactor))
+        throw ExitCode(await report.print(redactor: redactor))
+    }
+
+    /// The drill's report, made once the run has ended: its verdict goes into the journal before
+    /// the journal closes, its text to the console after the run's own lines.
+    actor Verdict {
+        private var report: DrillReport?
+
+        func settle(_ report: DrillReport, in journal: JournalWriter) async {
+            self.report = report
+            await journal.record(report.record)
+        }
+
+        /// Prints the report; the drill's exit code (1 when no report could be made).
+        nonisolated func print(redactor: Redactor) async -> Int32 {
+            guard let report = await report else { return 1 }
+            DrctlCLI.print(redactor.redact(report.text))
+            return report.exitCode
+        }
     }
 
     /// How long a hung simulated host keeps drctl waiting for its banner.
     static let connectTimeout = Duration.seconds(2)
 
-    /// Prints the drill report; returns the drill's exit code.
-    static func report(_ runbook: Runbook, summary: RunSummary, scenario: Scenario, fleet: Fleet, faults: [String], redactor: Redactor) -> Int32 {
+    /// The drill report: the run against the scenario's checks of the end state.
+    static func report(_ runbook: Runbook, summary: RunSummary, scenario: Scenario, fleet: Fleet) -> DrillReport {
+        // Every fault in force: those from the start and those whose trigger came.
+        let faults = fleet.faults.filter(\.fired).map { fleet.describe($0.effect) }
         // A generated site has invariants (the outcome word among them) instead of fixed answers.
         let invariants = scenario.invariants?.check(scenario, final: fleet, outcome: summary.outcome.rawValue) ?? []
-        let report = DrillReport(runbook: runbook, summary: summary, scenario: scenario, verdicts: invariants + scenario.check(fleet), faults: faults)
-        print(redactor.redact(report.text))
-        return report.exitCode
+        return DrillReport(runbook: runbook, summary: summary, scenario: scenario, verdicts: invariants + scenario.check(fleet), faults: faults)
     }
 
     /// This binary, for sshd's ForceCommand.

@@ -1,6 +1,7 @@
 import DrctlCore
 import Engine
 import Foundation
+import Journal
 import RunbookFormat
 import Simulator
 
@@ -125,14 +126,25 @@ struct DrillReport {
         for verdict in verdicts { lines.append("  \(verdict.passed ? "✓" : "✗") \(verdict.expectation): \(verdict.detail)") }
         if verdicts.isEmpty { lines.append("  (the scenario declares none)") }
         lines.append("")
-        let held = verdicts.filter(\.passed).count
-        if [.awaitingApproval, .interrupted, .recordLost].contains(summary.outcome) {
-            lines.append("DRILL NOT FINISHED: run \(summary.outcome.rawValue); `drctl resume` goes on with it.")
-            return lines.joined(separator: "\n")
-        }
-        lines.append(exitCode == 0 ? "DRILL PASSED: \(held) of \(verdicts.count) checks hold. Run \(summary.outcome.rawValue), as expected."
-                     : "DRILL FAILED: \(held) of \(verdicts.count) checks hold. Run \(summary.outcome.rawValue)"
-                        + (outcomeAsExpected ? "." : ", but a correct runbook ends \(scenario.expectedOutcome) here."))
+        lines.append(verdictLine)
         return lines.joined(separator: "\n")
+    }
+
+    var isFinished: Bool { ![.awaitingApproval, .interrupted, .recordLost].contains(summary.outcome) }
+
+    /// The drill's verdict in one line: what the console ends with and the journal records.
+    var verdictLine: String {
+        let held = verdicts.filter(\.passed).count
+        guard isFinished else { return "DRILL NOT FINISHED: run \(summary.outcome.rawValue); `drctl resume` goes on with it." }
+        return exitCode == 0 ? "DRILL PASSED: \(held) of \(verdicts.count) checks hold. Run \(summary.outcome.rawValue), as expected."
+            : "DRILL FAILED: \(held) of \(verdicts.count) checks hold. Run \(summary.outcome.rawValue)"
+                + (outcomeAsExpected ? "." : ", but a correct runbook ends \(scenario.expectedOutcome) here.")
+    }
+
+    /// What the journal keeps of this verdict (`drill-verdict`).
+    var record: DrillVerdict {
+        DrillVerdict(verdict: !isFinished ? "not-finished" : exitCode == 0 ? "passed" : "failed", summary: verdictLine,
+                     outcome: summary.outcome.rawValue, expectedOutcome: scenario.invariants != nil ? "any the site's invariants allow" : scenario.expectedOutcome,
+                     checks: verdicts.map { DrillVerdict.Check(expectation: $0.expectation, passed: $0.passed, detail: $0.detail) }, faults: faults)
     }
 }

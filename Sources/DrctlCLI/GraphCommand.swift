@@ -17,7 +17,7 @@ struct GraphCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The runbook file.")
+    @Argument(help: "The runbook file.", completion: Completion.yamlFile)
     var runbook: String
 
     @Option(help: "dot or mermaid.")

@@ -8,10 +8,10 @@ import RunbookFormat
 /// What `drctl approve` and `drctl deny` share: the checks against the run's record and runbook,
 /// then the decision left in the run's inbox (`ApprovalInbox`).
 struct RemoteDecision: ParsableArguments {
-    @Argument(help: "The run id (see drctl runs).") var runID: String
+    @Argument(help: "The run id (see drctl runs).", completion: Completion.runID) var runID: String
     @Argument(help: "The approval step to decide.") var step: String
     @Option(name: .customLong("operator"), help: "Your name as you want it on record, beside your OS account.") var givenName: String?
-    @Option(help: "Where runs are recorded.") var runsDir = defaultRunsDirectory
+    @Option(help: "Where runs are recorded.", completion: .directory) var runsDir = defaultRunsDirectory
 
     func post(approve: Bool, reason: String) throws {
         let directory: RunDirectory

@@ -22,10 +22,10 @@ struct ReportCommand: ParsableCommand {
         case md, html
     }
 
-    @Argument(help: "The run id (see drctl runs).") var runID: String
+    @Argument(help: "The run id (see drctl runs).", completion: Completion.runID) var runID: String
     @Option(help: "md or html.") var format: Format = .md
-    @Option(name: .shortAndLong, help: "Write the report to this file instead of standard output.") var output: String?
-    @Option(help: "Where runs are recorded.") var runsDir = defaultRunsDirectory
+    @Option(name: .shortAndLong, help: "Write the report to this file instead of standard output.", completion: .file()) var output: String?
+    @Option(help: "Where runs are recorded.", completion: .directory) var runsDir = defaultRunsDirectory
 
     func run() throws {
         let report: RunReport

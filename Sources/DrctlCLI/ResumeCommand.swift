@@ -23,8 +23,8 @@ struct ResumeCommand: AsyncParsableCommand {
         """
     )
 
-    @Argument(help: "The run id (see drctl runs).") var runID: String
-    @Option(help: "Where runs are recorded.") var runsDir = defaultRunsDirectory
+    @Argument(help: "The run id (see drctl runs).", completion: Completion.runID) var runID: String
+    @Option(help: "Where runs are recorded.", completion: .directory) var runsDir = defaultRunsDirectory
     @Flag(help: "Resume even though the runbook changed since the run started.") var allowChangedRunbook = false
     @OptionGroup var approval: ApprovalFlags
     @OptionGroup var output: OutputFlags
@@ -113,10 +113,14 @@ struct ResumeCommand: AsyncParsableCommand {
             do { fleet = try stateFile.read() } catch { throw invalid("\(error)") }
             let simulator = FleetSimulator(fleet: fleet, connectTimeout: DrillCommand.connectTimeout, savingTo: stateFile)
             let transport = SimulatorTransport(simulator: simulator)
-            let summary = try await execute(loaded, transport: transport, options: options, gate: gate, output: output, journal: journal,
-                                            redactor: redactor, observers: [transport], printSummary: false, resume: replay.state)
-            throw ExitCode(DrillCommand.report(loaded.runbook, summary: summary, scenario: world, fleet: await simulator.fleet,
-                                               faults: await simulator.faultsFired, redactor: redactor))
+            let report = DrillCommand.Verdict()
+            let runbook = loaded.runbook
+            let settle: @Sendable (RunSummary, JournalWriter) async -> Void = { summary, journal in
+                await report.settle(DrillCommand.report(runbook, summary: summary, scenario: world, fleet: await simulator.fleet), in: journal)
+            }
+            _ = try await execute(loaded, transport: transport, options: options, gate: gate, output: output, journal: journal,
+                                  redactor: redactor, observers: [transport], printSummary: false, resume: replay.state, beforeClose: settle)
+            throw ExitCode(await report.print(redactor: redactor))
         }
         // Its leases stay its own while it goes on; another run holding a host refuses the resume.
         let leases = HostLeases(runsDirectory: runsDir)

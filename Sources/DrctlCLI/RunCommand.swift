@@ -22,7 +22,7 @@ struct RunCommand: AsyncParsableCommand {
         """
     )
 
-    @Argument(help: "The runbook file.")
+    @Argument(help: "The runbook file.", completion: Completion.yamlFile)
     var runbook: String
 
     @OptionGroup var common: RunFlags
@@ -77,7 +77,7 @@ struct RunCommand: AsyncParsableCommand {
 
 /// Flags shared by `run` and `drill`.
 struct RunFlags: ParsableArguments {
-    @Option(help: "The inventory file: hosts, datastores, VM priorities.")
+    @Option(help: "The inventory file: hosts, datastores, VM priorities.", completion: Completion.yamlFile)
     var inventory: String?
 
     @Option(name: .customLong("param"), help: "A runbook param as name=value (repeatable).")
@@ -93,10 +93,10 @@ struct RunFlags: ParsableArguments {
 
     @OptionGroup var output: OutputFlags
 
-    @Option(help: "Where runs are recorded: one directory per run, with its journal and full outputs.")
+    @Option(help: "Where runs are recorded: one directory per run, with its journal and full outputs.", completion: .directory)
     var runsDir = defaultRunsDirectory
 
-    @Option(help: "An ed25519 key file (drctl transcript keygen): sign the journal's checkpoints with it.")
+    @Option(help: "An ed25519 key file (drctl transcript keygen): sign the journal's checkpoints with it.", completion: .file())
     var signKey: String?
 
     /// The signer for `--sign-key`, or exit 2 naming what is wrong with the key.
@@ -199,10 +199,12 @@ extension RunHeader.StepInfo {
 @discardableResult
 func execute(_ loaded: RunFlags.Loaded, transport: any Transport, options: RunOptions, gate: any ApprovalGate, output: OutputFlags,
              journal: JournalWriter, redactor: Redactor, connections: ConnectionLog? = nil, observers: [any RunObserver] = [],
-             printSummary: Bool = true, resume: ResumeState? = nil) async throws -> RunSummary {
+             printSummary: Bool = true, resume: ResumeState? = nil,
+             beforeClose: (@Sendable (RunSummary, JournalWriter) async -> Void)? = nil) async throws -> RunSummary {
     connections?.record(into: journal)
     let style = output.prepareConsole()
-    let progress = RunProgress(stepsTotal: loaded.runbook.steps.count, rto: loaded.runbook.rto, started: resume?.runStarted ?? Date())
+    let progress = RunProgress(stepsTotal: loaded.runbook.steps.count, rto: loaded.runbook.rto, started: resume?.runStarted ?? Date(),
+                               redactor: redactor)
     let machines: [any RunObserver] = output.events == .json ? [EventStream(run: options.runID, redactor: redactor)] : []
     // The journal first: each event is on disk before anyone acts on it.
     let engine = Engine(runbook: loaded.runbook, inventory: loaded.inventory, params: loaded.params, transport: transport, gate: gate,
@@ -233,6 +235,8 @@ func execute(_ loaded: RunFlags.Loaded, transport: any Transport, options: RunOp
         }
         print("To go on from here: \(resumeCommand(journal.directory))")
     }
+    // What the run's last lines must say (a drill's verdict) is recorded before the head is taken.
+    if let beforeClose { await beforeClose(summary, journal) }
     await journal.close()
     if !options.dryRun {
         // An anchor outside the run's directory is what makes a rewritten record detectable.

@@ -1,3 +1,4 @@
+import DrctlCore
 import Engine
 import Foundation
 
@@ -7,7 +8,10 @@ final class RunProgress: RunObserver, @unchecked Sendable {
     struct RunningCommand: Equatable {
         var step: String
         var item: String
+        /// As sent: matches the command's end.
         var command: String
+        /// As shown: masked and made visible.
+        var shown: String
         var since: Date
     }
 
@@ -55,7 +59,12 @@ final class RunProgress: RunObserver, @unchecked Sendable {
     }
     private var approvals: [String] = []
 
-    init(stepsTotal: Int, rto: Duration?, started: Date = Date()) {
+    /// Commands and check results are shown as the console shows them: secrets masked, control
+    /// characters visible.
+    private let redactor: Redactor
+
+    init(stepsTotal: Int, rto: Duration?, started: Date = Date(), redactor: Redactor = Redactor()) {
+        self.redactor = redactor
         self.stepsTotal = stepsTotal
         self.rto = rto
         self.started = started
@@ -71,7 +80,7 @@ final class RunProgress: RunObserver, @unchecked Sendable {
                 itemsPerStep[step] = items
             case .commandSent(let step, let item, let host, let command, _):
                 if running[host] == nil, !hostOrder.contains(host) { hostOrder.append(host) }
-                running[host, default: []].append(RunningCommand(step: step, item: item.label, command: command, since: now))
+                running[host, default: []].append(RunningCommand(step: step, item: item.label, command: command, shown: shown(command), since: now))
             case .commandFinished(let step, let item, let host, let command, _), .commandFailed(let step, let item, let host, let command, _):
                 if let index = running[host]?.firstIndex(where: { $0.step == step && $0.item == item.label && $0.command == command }) {
                     running[host]?.remove(at: index)
@@ -79,7 +88,7 @@ final class RunProgress: RunObserver, @unchecked Sendable {
             case .waitChecked(let step, let item, let host, let check, let holds, let detail, let deadline):
                 let key = WaitKey(step: step, index: item.index, host: host)
                 if holds { waits[key] = nil } else {
-                    waits[key] = Waiting(step: step, item: item.label, host: host, checks: check, lastCheck: now, lastResult: detail, deadline: deadline)
+                    waits[key] = Waiting(step: step, item: item.label, host: host, checks: check, lastCheck: now, lastResult: shown(detail), deadline: deadline)
                 }
             case .approvalRequested(let step, _, _, _):
                 approvals.append(step)
@@ -94,6 +103,8 @@ final class RunProgress: RunObserver, @unchecked Sendable {
             }
         }
     }
+
+    private func shown(_ text: String) -> String { VisibleText.escape(redactor.redact(text)) }
 
     func snapshot() -> Snapshot {
         lock.withLock {

@@ -16,9 +16,9 @@ struct RunsAbandonCommand: AsyncParsableCommand {
         """
     )
 
-    @Argument(help: "The run to give up.") var runID: String
+    @Argument(help: "The run to give up.", completion: Completion.runID) var runID: String
     @Option(help: "Why (recorded in the run's journal).") var reason: String
-    @Option(help: "Where runs are recorded.") var runsDir = defaultRunsDirectory
+    @Option(help: "Where runs are recorded.", completion: .directory) var runsDir = defaultRunsDirectory
 
     func validate() throws {
         if reason.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--reason must say why the run is given up") }

@@ -20,7 +20,7 @@ struct RunsListCommand: ParsableCommand {
         discussion: "Example:\n  drctl runs list --runs-dir runs"
     )
 
-    @Option(help: "Where runs are recorded.") var runsDir = defaultRunsDirectory
+    @Option(help: "Where runs are recorded.", completion: .directory) var runsDir = defaultRunsDirectory
 
     func run() throws {
         let runs = RecordedRun.all(in: runsDir)
@@ -62,8 +62,8 @@ struct TranscriptVerifyCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The run id (a directory under --runs-dir).") var runID: String
-    @Option(help: "Where runs are recorded.") var runsDir = defaultRunsDirectory
+    @Argument(help: "The run id (a directory under --runs-dir).", completion: Completion.runID) var runID: String
+    @Option(help: "Where runs are recorded.", completion: .directory) var runsDir = defaultRunsDirectory
     @Option(help: "A journal head stored elsewhere (the incident ticket): the journal must still contain it.") var expect: String?
     @Option(help: "The public key (FILE.pub from keygen) whose signatures the checkpoints must carry.") var publicKey: String?
 
@@ -120,8 +120,8 @@ struct TranscriptShowCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The run id (a directory under --runs-dir).") var runID: String
-    @Option(help: "Where runs are recorded.") var runsDir = defaultRunsDirectory
+    @Argument(help: "The run id (a directory under --runs-dir).", completion: Completion.runID) var runID: String
+    @Option(help: "Where runs are recorded.", completion: .directory) var runsDir = defaultRunsDirectory
     @Option(help: "Show only this step, with its full output.") var step: String?
     @Flag(help: "Print the journal entries as JSON.") var json = false
     @Flag(help: "Show times in this machine's time zone instead of UTC.") var local = false

@@ -15,7 +15,7 @@ struct ShowCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The runbook file.") var runbook: String
+    @Argument(help: "The runbook file.", completion: Completion.yamlFile) var runbook: String
 
     func run() throws {
         let loaded: Runbook

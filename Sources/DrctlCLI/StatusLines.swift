@@ -11,10 +11,11 @@ enum StatusLines {
     static func area(_ progress: RunProgress.Snapshot, now: Date, columns: Int, style: Style = .plain) -> [String] {
         var lines = [style.dim("── ") + headline(progress, now: now, style: style)]
         for (index, entry) in progress.running.enumerated() where index < hostsShown {
-            let hostColumn = entry.host.padding(toLength: max(entry.host.count, 10), withPad: " ", startingAt: 0)
+            let host = VisibleText.escape(entry.host)
+            let hostColumn = host.padding(toLength: max(host.count, 10), withPad: " ", startingAt: 0)
             for (position, command) in entry.commands.prefix(commandsPerHost).enumerated() {
                 let lead = position == 0 ? hostColumn : String(repeating: " ", count: hostColumn.count)
-                lines.append("   \(lead)  \(elapsed(since: command.since, now: now).leftPadded(6))  \(where_(command.step, command.item)): \(command.command)")
+                lines.append("   \(lead)  \(elapsed(since: command.since, now: now).leftPadded(6))  \(where_(command.step, command.item)): \(command.shown)")
             }
             if entry.commands.count > commandsPerHost {
                 lines.append("   \(String(repeating: " ", count: hostColumn.count))  … \(entry.commands.count - commandsPerHost) more")
@@ -39,7 +40,7 @@ enum StatusLines {
         let commands = progress.running.flatMap { entry in entry.commands.map { (entry.host, $0) } }
         if let (host, longest) = commands.min(by: { $0.1.since < $1.1.since }) {
             parts.append("running \(commands.count) command\(commands.count == 1 ? "" : "s") on \(progress.running.count) host\(progress.running.count == 1 ? "" : "s")"
-                         + " (longest: \(where_(longest.step, longest.item)) on \(host), \(elapsed(since: longest.since, now: now)))")
+              + " (longest: \(where_(longest.step, longest.item)) on \(VisibleText.escape(host)), \(elapsed(since: longest.since, now: now)))")
         }
         for wait in progress.waits { parts.append("waiting: " + waitText(wait, now: now)) }
         for step in progress.approvals { parts.append("\(step) waits for approval") }
@@ -62,11 +63,12 @@ enum StatusLines {
     private static func waitText(_ wait: RunProgress.Waiting, now: Date) -> String {
         let left = max(0, wait.deadline.timeIntervalSince(now))
         let last = firstLine(wait.lastResult).replacingOccurrences(of: "the last check gave ", with: "")
-        return "\(where_(wait.step, wait.item))\(wait.host.map { " on \($0)" } ?? ""): check \(wait.checks) at \(clock(wait.lastCheck)) not yet;"
+        return "\(where_(wait.step, wait.item))\(wait.host.map { " on \(VisibleText.escape($0))" } ?? ""): check \(wait.checks) at \(clock(wait.lastCheck)) not yet;"
             + " deadline \(clock(wait.deadline)) (\(seconds(.milliseconds(Int64(left * 1000)))) left)" + (last.isEmpty ? "" : "; last: \(last)")
     }
 
-    private static func where_(_ step: String, _ item: String) -> String { item.isEmpty ? step : "\(step) [\(item)]" }
+    /// Step ids and item labels (VM names) come from runbooks and hosts: made visible, never obeyed.
+    private static func where_(_ step: String, _ item: String) -> String { VisibleText.escape(item.isEmpty ? step : "\(step) [\(item)]") }
 
     private static func elapsed(since: Date, now: Date) -> String {
         seconds(.milliseconds(Int64(max(0, now.timeIntervalSince(since)) * 1000)))

@@ -14,10 +14,10 @@ struct ValidateCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "Runbook files to check.")
+    @Argument(help: "Runbook files to check.", completion: Completion.yamlFile)
     var runbooks: [String]
 
-    @Option(help: "Also check this inventory file.")
+    @Option(help: "Also check this inventory file.", completion: Completion.yamlFile)
     var inventory: String?
 
     func run() throws {

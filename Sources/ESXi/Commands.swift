@@ -4,6 +4,22 @@ import DrctlCore
 public enum ESXiCommand {
     public static let getAllVMs = "vim-cmd vmsvc/getallvms"
 
+    /// Whether a command only reads: the reads a changing action makes around its change (the
+    /// power state before and after a power-on, the pending question) are not host changes in the
+    /// record, so a crash during one needs no settling and the report's table of changes lists
+    /// changes only. Unknown commands count as changes when their step says it changes hosts.
+    public static func onlyReads(_ command: String) -> Bool {
+        if readCommands.contains(command) { return true }
+        let words = command.split(separator: " ")
+        if words.count == 3, words[0] == "vim-cmd", ["vmsvc/power.getstate", "vmsvc/message", "vmsvc/get.guest", "vmsvc/get.summary"].contains(words[1]),
+           Int(words[2]) != nil { return true }
+        if words.count == 2, words[0].hasPrefix("/etc/init.d/"), words[1] == "status" { return true }
+        return command.hasPrefix("vmkping ") || command.hasPrefix("grep -H -i '^displayName' ") || command.hasPrefix("find '/vmfs/volumes/")
+    }
+
+    private static let readCommands: Set<String> = [getAllVMs, hostSummary, filesystemList, processList, applianceServiceStatus, pathList, deviceList,
+                                                    snapshotList, maintenanceModeGet, versionGet]
+
     public static func powerState(vmid: Int) -> String { "vim-cmd vmsvc/power.getstate \(vmid)" }
     public static func powerOn(vmid: Int) -> String { "vim-cmd vmsvc/power.on \(vmid)" }
     public static func powerOff(vmid: Int) -> String { "vim-cmd vmsvc/power.off \(vmid)" }

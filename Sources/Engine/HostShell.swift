@@ -32,9 +32,10 @@ final class HostShell: ESXiShell, @unchecked Sendable {
         if command.contains(Redactor.mask) {
             throw MaskedValue(step: step, command: command)
         }
-        await events.emit(.commandSent(step: step, item: item, host: host.name, command: command, mutates: mutates))
+        let changes = mutates && !ESXiCommand.onlyReads(command)
+        await events.emit(.commandSent(step: step, item: item, host: host.name, command: command, mutates: changes))
         // A change is sent only once its line is on disk: with the record lost, it is not sent at all.
-        if mutates, let lost = await events.recordLost() { throw RecordLost(reason: lost) }
+        if changes, let lost = await events.recordLost() { throw RecordLost(reason: lost) }
         let output: CommandResult
         do {
             // The transport ends the command at the attempt's deadline itself (SSH closes its channel).

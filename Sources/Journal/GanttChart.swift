@@ -20,7 +20,7 @@ struct GanttChart {
         let rowsPerLane = lanes.map { rows(in: $0, scale: scale).count }
         let height = top + Double(rowsPerLane.reduce(0, +)) * rowHeight + 42
         var parts: [String] = []
-        parts.append(##"<svg xmlns="http://www.w3.org/2000/svg" width="\##(Int(labelWidth + chartWidth + 20))" height="\##(Int(height))" role="img" aria-label="Timeline of the run: steps per host">"##)
+        parts.append(##"<svg xmlns="http://www.w3.org/2000/svg" width="\##(Int(labelWidth + chartWidth + 20))" height="\##(Int(height))" viewBox="0 0 \##(Int(labelWidth + chartWidth + 20)) \##(Int(height))" role="img" aria-label="Timeline of the run: steps per host">"##)
         parts.append(##"<style>text{font:11px sans-serif;fill:#222}.tick{fill:#666}</style>"##)
         for tick in ticks {
             let x = labelWidth + tick * scale

@@ -258,9 +258,14 @@ public actor JournalWriter: RunObserver {
 
     /// Records that an operator gave up an unfinished run: it is not resumed, and its host leases go.
     public func recordAbandoned(reason: String) async {
+        await recordExtra(["type": "run-abandoned", "run": directory.id, "reason": reason, "by": JournalEntry.operatorName,
+                           "machine": ProcessInfo.processInfo.hostName])
+    }
+
+    /// A line that is no engine event (a drill's verdict), masked and chained like the others.
+    func recordExtra(_ fields: [String: Any]) async {
         guard !closed, failure == nil else { return }
-        await onDisk(through: append(redacted(["type": "run-abandoned", "run": directory.id, "reason": reason, "by": JournalEntry.operatorName,
-                                               "machine": ProcessInfo.processInfo.hostName]) as? [String: Any] ?? [:]))
+        await onDisk(through: append(redacted(fields) as? [String: Any] ?? [:]))
     }
 
     /// The SHA-256 of the last line written: the journal's head.

@@ -7,6 +7,12 @@ extension RunReport {
     public var markdown: String {
         var lines = ["# Run report: \(runbook) (\(run))", ""]
         lines += summaryRows.map { "- **\($0.0)**: \($0.1)" }
+        if let drill = drillVerdict {
+            lines += ["", "## Drill verdict", "", "**\(drill.summary)**", "", "| | the scenario's check | found |", "|---|---|---|"]
+            lines += drill.checks.map { "| \($0.passed ? "✓" : "✗") | \(cell($0.expectation)) | \(cell($0.detail)) |" }
+            lines += ["", "Faults injected: " + (drill.faults.isEmpty ? "none fired." : drill.faults.map(cell).joined(separator: "; "))]
+        }
+        lines += ["", "## Journal integrity", "", chainSentence]
         lines += ["", "## Parameters", ""]
         lines += params.isEmpty ? ["(none)"] : ["| name | value |", "|---|---|"] + params.map { "| \(cell($0.0)) | \(cell($0.1)) |" }
         lines += ["", "## Approvals", ""]
@@ -23,6 +29,9 @@ extension RunReport {
             lines += ["", "| VM | host | powered on after |", "|---|---|---|"]
             lines += recoveries.map { "| \(cell($0.vm)) | \(cell($0.host)) | \(Self.seconds($0.after)) |" }
         }
+        lines += ["", "## Commands that changed hosts", ""]
+        lines += hostChanges.isEmpty ? ["(none)"] : ["| when (UTC) | host | step | command | run by | result |", "|---|---|---|---|---|---|"]
+            + hostChanges.map { "| \(Self.time($0.at)) | \(cell($0.host)) | \(cell(where_($0))) | `\(cell($0.command))` | \(cell($0.by)) | \(cell($0.result)) |" }
         lines += ["", "## Timeline", ""]
         lines += gaps.map { "Not running from +\(Self.seconds($0.start)) to +\(Self.seconds($0.end)): the run was stopped or killed, then resumed." }
         if !gaps.isEmpty { lines.append("") }
@@ -38,10 +47,10 @@ extension RunReport {
             if !failure.output.isEmpty { lines += ["```", failure.output.trimmingCharacters(in: .newlines), "```", ""] }
         }
         if !trend.isEmpty {
-            lines += ["", "## RTO trend (drills of \(runbook))", "", "| drill | started | RTO achieved | outcome |", "|---|---|---|---|"]
-            lines += trend.map { "| \($0.run == run ? "**\($0.run)** (this one)" : $0.run) | \(Self.clock($0.started)) | \(Self.seconds($0.rto)) | \($0.outcome) |" }
+            lines += ["", "## RTO trend (drills of \(runbook) against \(scenarioName))", "", "| drill | started | RTO achieved | outcome | drill verdict |", "|---|---|---|---|---|"]
+            lines += trend.map { "| \($0.run == run ? "**\($0.run)** (this one)" : $0.run) | \(Self.clock($0.started)) | \(Self.seconds($0.rto)) | \($0.outcome) | \(TrendChart.kind($0).rawValue) |" }
         }
-        lines += ["", "## Journal integrity", "", chainSentence, ""]
+        lines.append("")
         // Names and outputs came from hosts and input files: their control characters are shown, not obeyed.
         return VisibleText.escape(lines.joined(separator: "\n"))
     }
@@ -51,6 +60,12 @@ extension RunReport {
         body.append("<h1>Run report: \(escape(runbook)) <small>\(escape(run))</small></h1>")
         body.append("<p class=\"verdict \(outcomeClass)\">\(escape(outcome))</p>")
         body.append(table(["", ""], summaryRows.map { [$0.0, $0.1] }, header: false))
+        if let drill = drillVerdict {
+            body.append("<h2>Drill verdict</h2><p class=\"verdict \(drill.verdict == "passed" ? "good" : drill.verdict == "failed" ? "bad" : "pending")\">\(escape(drill.summary))</p>")
+            body.append(table(["", "the scenario's check", "found"], drill.checks.map { [$0.passed ? "✓" : "✗", $0.expectation, $0.detail] }))
+            body.append("<p>Faults injected: \(drill.faults.isEmpty ? "none fired." : escape(drill.faults.joined(separator: "; ")))</p>")
+        }
+        body.append("<h2>Journal integrity</h2><p class=\"\(chain.broken == nil ? "ok" : "bad")\">\(escape(chainSentence))</p>")
         body.append("<h2>Parameters</h2>" + (params.isEmpty ? "<p>(none)</p>" : table(["name", "value"], params.map { [$0.0, $0.1] })))
         body.append("<h2>Approvals</h2>" + (approvals.isEmpty ? "<p>(none asked)</p>" : table(["step", "decision", "by", "when", "why", "prompt"],
             approvals.map { [$0.step, $0.decision, $0.by, Self.clock($0.at), $0.reason, $0.prompt] })))
@@ -61,6 +76,9 @@ extension RunReport {
         }
         body.append("<h2>Time to recovery</h2><p>\(escape(rtoSentence))</p>")
         if !recoveries.isEmpty { body.append(table(["VM", "host", "powered on after"], recoveries.map { [$0.vm, $0.host, Self.seconds($0.after)] })) }
+        body.append("<h2>Commands that changed hosts</h2>" + (hostChanges.isEmpty ? "<p>(none)</p>"
+            : table(["when (UTC)", "host", "step", "command", "run by", "result"],
+                    hostChanges.map { [Self.time($0.at), $0.host, where_($0), $0.command, $0.by, $0.result] }, className: "changes")))
         body.append("<h2>Timeline</h2>")
         body.append("<figure>" + GanttChart(spans: spans, gaps: gaps, duration: duration, rto: rtoTarget).svg + "<figcaption>Steps per host; hover a bar for details. "
                     + GanttChart.colours.keys.sorted().map { "<span class=\"key\" style=\"background:\(GanttChart.colours[$0]!)\"></span>\($0)" }.joined(separator: " ")
@@ -73,11 +91,11 @@ extension RunReport {
             if !failure.output.isEmpty { body.append("<pre>\(escape(failure.output.trimmingCharacters(in: .newlines)))</pre>") }
         }
         if !trend.isEmpty {
-            body.append("<h2>RTO trend (drills of \(escape(runbook)))</h2>")
-            body.append(trendChart)
-            body.append(table(["drill", "started", "RTO achieved", "outcome"], trend.map { [$0.run + ($0.run == run ? " (this one)" : ""), Self.clock($0.started), Self.seconds($0.rto), $0.outcome] }))
+            body.append("<h2>RTO trend (drills of \(escape(runbook)) against \(escape(scenarioName)))</h2>")
+            body.append("<figure>" + TrendChart(points: trend, current: run, target: rtoTarget).svg + "</figure>")
+            body.append("<details><summary>Every drill</summary>" + table(["drill", "started", "RTO achieved", "outcome", "drill verdict"],
+                trend.map { [$0.run + ($0.run == run ? " (this one)" : ""), Self.clock($0.started), Self.seconds($0.rto), $0.outcome, TrendChart.kind($0).rawValue] }) + "</details>")
         }
-        body.append("<h2>Journal integrity</h2><p class=\"\(chain.broken == nil ? "ok" : "bad")\">\(escape(chainSentence))</p>")
         return """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>\(escape("drctl report: \(runbook) \(run)"))</title>
@@ -88,6 +106,11 @@ extension RunReport {
         th{background:#f5f5f5}pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px}
         .verdict{font-size:18px;font-weight:bold}.good,.ok{color:#2e7d32}.bad{color:#c62828}.pending{color:#ef6c00}
         .key{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px}figure{margin:0}figcaption{font-size:12px;color:#555}
+        svg{max-width:100%;height:auto}table.changes td{white-space:nowrap}table.changes td:nth-child(4){font-family:monospace;font-size:12px;white-space:normal;word-break:break-all}
+        @page{size:A4;margin:10mm}
+        @media print{body{font-size:9.5px;line-height:1.3;margin:0;max-width:none}h1{font-size:17px;margin:0 0 4px}h2{font-size:12.5px;margin:10px 0 3px;break-after:avoid}
+        td,th{padding:1px 5px}pre{font-size:8.5px;padding:4px;white-space:pre-wrap}.verdict{font-size:13px;margin:4px 0}figure,tr,svg{break-inside:avoid}
+        table.changes td:nth-child(4){font-size:8.5px}details{display:none}}
         </style></head>
         <body>
         \(body.joined(separator: "\n"))
@@ -98,6 +121,7 @@ extension RunReport {
     private var summaryRows: [(String, String)] {
         var rows: [(String, String)] = [("Outcome", outcome)]
         if let goal { rows.append(("Goal", goal)) }
+        if let drill = drillVerdict { rows.append(("Drill verdict", drill.summary)) }
         rows += [("Runbook", "\(runbook) (\(runbookFile), sha256 \(runbookSHA256.prefix(16))…)")]
         if let scenario { rows.append(("Drill", "against the simulated fleet of \(scenario)")) }
         if dryRun { rows.append(("Dry run", "yes: nothing was changed")) }
@@ -130,35 +154,8 @@ extension RunReport {
         outcome == "succeeded" ? "good" : outcome.hasPrefix("unfinished") || outcome.hasPrefix("stopped") || outcome == "interrupted" ? "pending" : "bad"
     }
 
-    /// The RTO of each drill of this runbook as bars, the target as a line.
-    private var trendChart: String {
-        let width = 760.0, height = 160.0, left = 50.0, bottom = 140.0
-        let longest = max(trend.map(\.rto).max() ?? 1, 0.001)
-        // A far-off target would flatten the bars: then it is named, not drawn.
-        let drawTarget = rtoTarget.map { $0 <= longest * 3 } ?? false
-        let top = max(longest, drawTarget ? rtoTarget! : 0) * 1.1
-        let barWidth = min(40, (width - left) / Double(max(trend.count, 1)) - 6)
-        var parts = [#"<svg xmlns="http://www.w3.org/2000/svg" width="760" height="170" role="img" aria-label="RTO of each drill of this runbook"><style>text{font:11px sans-serif;fill:#444}</style>"#]
-        func number(_ value: Double) -> String { String(format: "%.1f", value) }
-        for (index, point) in trend.enumerated() {
-            let barHeight = point.rto / top * (bottom - 10)
-            let x = left + Double(index) * (barWidth + 6)
-            let fill = point.run == run ? "#1565c0" : point.outcome == "succeeded" ? "#90caf9" : "#ef9a9a"
-            parts.append(##"<rect x="\##(number(x))" y="\##(number(bottom - barHeight))" width="\##(number(barWidth))" height="\##(number(barHeight))" fill="\##(fill)"><title>\##(escape("\(point.run): \(Self.seconds(point.rto)), \(point.outcome)"))</title></rect>"##)
-        }
-        if let target = rtoTarget, !drawTarget {
-            parts.append(##"<text x="\##(number(width - 200))" y="12">target \##(escape(Self.seconds(target))) (far above)</text>"##)
-        }
-        if let target = rtoTarget, drawTarget {
-            let y = bottom - target / top * (bottom - 10)
-            parts.append(##"<line x1="\##(number(left))" y1="\##(number(y))" x2="\##(number(width))" y2="\##(number(y))" stroke="#c62828" stroke-dasharray="4 3"/><text x="2" y="\##(number(y + 4))">target</text>"##)
-        }
-        parts.append(##"<text x="2" y="12">\##(escape(Self.seconds(top)))</text><line x1="\##(number(left))" y1="\##(number(bottom))" x2="\##(number(width))" y2="\##(number(bottom))" stroke="#999"/></svg>"##)
-        return parts.joined(separator: "\n")
-    }
-
-    private func table(_ headers: [String], _ rows: [[String]], header: Bool = true) -> String {
-        var html = "<table>"
+    private func table(_ headers: [String], _ rows: [[String]], header: Bool = true, className: String? = nil) -> String {
+        var html = className.map { "<table class=\"\($0)\">" } ?? "<table>"
         if header { html += "<tr>" + headers.map { "<th>\(escape($0))</th>" }.joined() + "</tr>" }
         for row in rows { html += "<tr>" + row.map { "<td>\(escape($0))</td>" }.joined() + "</tr>" }
         return html + "</table>"
@@ -170,6 +167,19 @@ extension RunReport {
 
     static func seconds(_ interval: TimeInterval) -> String {
         DurationText.format(.milliseconds(Int64((interval * 1000).rounded())))
+    }
+
+    private func where_(_ change: HostChange) -> String { change.item.isEmpty ? change.step : "\(change.step) [\(change.item)]" }
+
+    /// The scenario's file name, for headings.
+    private var scenarioName: String { scenario.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? "" }
+
+    /// `20:29:02.914`: commands a few milliseconds apart stay in order.
+    static func time(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm:ss.SSS"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: date)
     }
 
     static func clock(_ date: Date) -> String {

@@ -58,6 +58,8 @@ public struct RunReport {
         public var started: Date
         public var rto: TimeInterval
         public var outcome: String
+        /// The drill's verdict (`passed`, `failed`), nil for drills recorded before verdicts were.
+        public var verdict: String?
     }
 
     public var run: String
@@ -81,6 +83,10 @@ public struct RunReport {
     public var failures: [Failure]
     public var chain: JournalChain.Verdict
     public var trend: [TrendPoint]
+    /// Every command that changed a host, in the order sent.
+    public var hostChanges: [HostChange]
+    /// A drill's own verdict: its scenario's checks and the faults it injected.
+    public var drillVerdict: DrillVerdict?
 
     /// The RTO achieved: until the last VM was powered on, or the whole run when none was.
     public var rtoAchieved: TimeInterval { recoveries.map(\.after).max() ?? duration }
@@ -99,7 +105,7 @@ public struct RunReport {
         }
         let data = FileManager.default.contents(atPath: journal.directory.appendingPathComponent("journal.jsonl").path) ?? Data()
         try self.init(journal: journal, chain: JournalChain.verify(data, directory: journal.directory))
-        if scenario != nil { trend = Self.trend(of: runbook, in: runsDirectory) }
+        if let scenario { trend = Self.trend(of: runbook, against: scenario, in: runsDirectory) }
     }
 
     init(journal: RecordedJournal, chain: JournalChain.Verdict) throws {
@@ -119,6 +125,8 @@ public struct RunReport {
         self.chain = chain
         started = startTime
         trend = []
+        hostChanges = HostChange.all(in: entries)
+        drillVerdict = entries.last { $0["type"] as? String == "drill-verdict" }.flatMap(DrillVerdict.init(entry:))
         let powerOnSteps = Set(((start["steps"] as? [[String: Any]]) ?? []).filter { $0["action"] as? String == "vm.power.on" }.compactMap { $0["id"] as? String })
 
         var attempts: [Attempt] = []
@@ -221,14 +229,16 @@ public struct RunReport {
         return parser
     }()
 
-    /// Every finished drill of this runbook under the runs directory, oldest first.
-    static func trend(of runbook: String, in runsDirectory: String) -> [TrendPoint] {
-        RecordedRun.all(in: runsDirectory).filter { $0.runbook == runbook && $0.status != "unfinished" }.compactMap { recorded in
+    /// Every drill of this runbook against the same scenario under the runs directory, oldest
+    /// first: a trend compares like with like. Drills that failed or stopped are in it, marked.
+    static func trend(of runbook: String, against scenario: String, in runsDirectory: String) -> [TrendPoint] {
+        RecordedRun.all(in: runsDirectory).filter { $0.runbook == runbook }.compactMap { recorded in
             guard let journal = RecordedJournal.load(run: recorded.id, in: runsDirectory),
                   let start = journal.entries.first(where: { $0["type"] as? String == "run-started" }),
-                  start["drill"] != nil, start["dry_run"] as? Bool != true,
+                  (start["drill"] as? [String: Any])?["scenario_file"] as? String == scenario, start["dry_run"] as? Bool != true,
                   let report = try? RunReport(journal: journal, chain: JournalChain.Verdict(intact: 0, broken: nil, tornLastLine: false)) else { return nil }
-            return TrendPoint(run: recorded.id, started: report.started, rto: report.rtoAchieved, outcome: report.outcome)
+            return TrendPoint(run: recorded.id, started: report.started, rto: report.rtoAchieved, outcome: report.outcome,
+                              verdict: report.drillVerdict?.verdict)
         }.sorted { $0.started < $1.started }
     }
 }

@@ -75,6 +75,19 @@ struct LiveProgressTests {
                 + " · approve-power-on waits for approval")
     }
 
+    @Test("the status area masks secrets and shows control characters in names and commands as escapes")
+    func masksAndEscapes() {
+        let redactor = Redactor()
+        redactor.register("hunter2-long-secret")
+        let progress = RunProgress(stepsTotal: 1, rto: nil, started: Self.start, redactor: redactor)
+        progress.take(.commandSent(step: "login", item: ItemRef(index: 0, label: "evil\u{1B}[2J"), host: "esxi-01",
+                                   command: "echo hunter2-long-secret | vim-cmd x", mutates: true), at: Self.start)
+        let text = StatusLines.area(progress.snapshot(), now: Self.start.addingTimeInterval(1), columns: 200).joined(separator: "\n")
+            + StatusLines.heartbeat(progress.snapshot(), now: Self.start.addingTimeInterval(1))
+        #expect(!text.contains("hunter2-long-secret") && text.contains("echo [redacted] | vim-cmd x"), "\(text)")
+        #expect(!text.contains("\u{1B}") && text.contains(#"evil\e[2J"#), "\(text)")
+    }
+
     @Test("a wait that holds, and a finished item, leave the status area")
     func waitsEnd() {
         let progress = Self.busyRun()
@@ -106,12 +119,13 @@ struct LiveDrillProgressTests {
         process.standardError = FileHandle.nullDevice
         try process.run()
         // Read while the run is alive: what is read before the test stops it proves lines are
-        // not held back until exit. Stopped by the test once a heartbeat came.
+        // not held back until exit. Stopped by the test once a heartbeat came during the wait (on
+        // a loaded machine another may come earlier, between steps).
         let seen: String = await withCheckedContinuation { continuation in
             Thread {
                 var text = ""
                 let handle = output.fileHandleForReading
-                while !text.contains("Z … ") || !text.hasSuffix("\n") {
+                while !text.contains("waiting: rescan on esxi-0") || !text.hasSuffix("\n") {
                     let chunk = handle.availableData
                     if chunk.isEmpty { break }
                     text += String(decoding: chunk, as: UTF8.self)
@@ -131,7 +145,7 @@ struct LiveDrillProgressTests {
         for line in logLines {
             #expect(line.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (  )?[✓→?…!✗=~]"#, options: .regularExpression) != nil, "\(line)")
         }
-        let beat = try #require(seen.split(separator: "\n").first { $0.contains(" … ") })
+        let beat = try #require(seen.split(separator: "\n").first { $0.contains(" … ") && $0.contains("waiting:") })
         #expect(beat.contains("elapsed · RTO 45m"), "\(beat)")
         #expect(beat.contains("waiting: rescan on esxi-0"), "\(beat)")
         #expect(beat.contains("deadline"), "\(beat)")

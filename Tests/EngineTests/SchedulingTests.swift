@@ -150,7 +150,11 @@ struct SchedulingTests {
 
     @Test("per-host limit: never more than max_per_host on one host, and it is reached")
     func perHostLimit() async throws {
-        let transport = ScriptedTransport { _, _, _ in .init(delay: .milliseconds(40)) }
+        // h1's commands hold until h2's first has started: the overlap is decided by that order,
+        // not by how fast a loaded machine runs 40 ms sleeps.
+        let transport = ScriptedTransport { _, command, _ in
+            command.hasPrefix("work") ? .init(delay: .milliseconds(40), until: "other 1") : .init(delay: .milliseconds(40))
+        }
         let summary = try await runEngine("""
         runbook: limits
         limits: { max_per_host: 2 }
