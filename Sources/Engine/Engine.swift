@@ -47,8 +47,9 @@ public final class Engine: Sendable {
 
     public func run() async -> RunSummary {
         // A resumed run's recovery time counts from its first start, the interruption included.
-        let started = resume?.runStarted ?? Date()
-        let clock = ContinuousClock.now - .milliseconds(Int64(Date().timeIntervalSince(started) * 1000))
+        let clock = options.clock
+        let started = resume?.runStarted ?? clock.date()
+        let begun = clock.elapsed - .milliseconds(Int64(clock.date().timeIntervalSince(started) * 1000))
         if let resume {
             let inFlight = resume.inFlight.map { key, label in key.step + (label.isEmpty ? "" : " [\(label)]") }.sorted()
             await events.emit(.runResumed(runbook: runbook.name, restored: resume.finished.count, inFlight: inFlight))
@@ -102,7 +103,7 @@ public final class Engine: Sendable {
             outcome = goal!.outcome
         }
         var summary = RunSummary(runbook: runbook.name, outcome: outcome, steps: graph.results(), approvals: await records.approvals,
-                                 plan: await records.plan, started: started, duration: ContinuousClock.now - clock, rto: runbook.rto)
+                                 plan: await records.plan, started: started, duration: clock.elapsed - begun, rto: runbook.rto)
         summary.goal = goal
         summary.recordLost = lostRecord
         if summary.outcome == .interrupted || summary.outcome == .awaitingApproval || summary.outcome == .recordLost {

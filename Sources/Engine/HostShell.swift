@@ -39,7 +39,7 @@ final class HostShell: ESXiShell, @unchecked Sendable {
         let output: CommandResult
         do {
             // The transport ends the command at the attempt's deadline itself (SSH closes its channel).
-            let result = try await transport.execute(command, on: host, timeout: AttemptDeadline.current.map { max(.zero, $0 - ContinuousClock.now) })
+            let result = try await transport.execute(command, on: host, timeout: AttemptDeadline.current.map { max(.zero, $0.at - $0.clock.elapsed) })
             await events.emit(.commandFinished(step: step, item: item, host: host.name, command: command, result: result))
             note("$ \(command)\n\(result.stdout)\(result.stderr)")
             output = result
@@ -71,8 +71,12 @@ final class HostShell: ESXiShell, @unchecked Sendable {
 }
 
 /// When the attempt running this task gives up: commands are sent with what is left of it.
-enum AttemptDeadline {
-    @TaskLocal static var current: ContinuousClock.Instant?
+struct AttemptDeadline: Sendable {
+    /// On the run's clock.
+    var at: Duration
+    var clock: any RunClock
+
+    @TaskLocal static var current: AttemptDeadline?
 }
 
 /// Delivers events to every observer, in order, before the caller goes on.

@@ -16,6 +16,8 @@ public struct RunOptions: Sendable {
     /// again (nil: each action's own settle time; 10 s for run steps). Drills use a short one:
     /// their simulated hosts land late work by commands, not by time.
     public var settle: Duration?
+    /// What the engine measures time with: real time unless a drill says otherwise.
+    public var clock: any RunClock = SystemClock()
 
     public static let defaultMaxParallel = 32
     /// ESXi's sshd accepts 10 unauthenticated connections at once (MaxStartups 10:30:100); stay well under.
@@ -63,12 +65,12 @@ public final class StopSignal: @unchecked Sendable {
 
     /// Sleeps between a wait's checks or before a retry, but wakes within a tenth of a second
     /// when the run is stopped: Ctrl-C does not sit out a 30-second interval.
-    func pause(for duration: Duration) async {
-        let end = ContinuousClock.now + duration
+    func pause(for duration: Duration, on clock: any RunClock) async {
+        let end = clock.elapsed + duration
         while !isRequested {
-            let left = end - ContinuousClock.now
+            let left = end - clock.elapsed
             guard left > .zero else { return }
-            try? await Task.sleep(for: min(left, .milliseconds(100)))
+            try? await clock.sleep(for: min(left, .milliseconds(100)))
         }
     }
 
@@ -88,7 +90,8 @@ struct TimeoutError: Error {
 ///
 /// On timeout the work is cancelled and waited for, up to `grace`, so that a retry never overlaps
 /// the attempt before it; `TimeoutError.stillRunning` says when it did not end within that.
-func withTimeout<T: Sendable>(_ limit: Duration, grace: Duration = .seconds(10), _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+func withTimeout<T: Sendable>(_ limit: Duration, grace: Duration = .seconds(10), on clock: any RunClock,
+                              _ body: @escaping @Sendable () async throws -> T) async throws -> T {
     let gate = ResumeOnce()
     let ended = EndSignal()
     let work = Task {
@@ -105,7 +108,7 @@ func withTimeout<T: Sendable>(_ limit: Duration, grace: Duration = .seconds(10),
             }
         }
         let timer = Task {
-            try? await Task.sleep(for: limit)
+            try? await clock.sleep(for: limit)
             if gate.claim() {
                 work.cancel()
                 continuation.resume(returning: .failure(TimeoutError()))
@@ -114,7 +117,7 @@ func withTimeout<T: Sendable>(_ limit: Duration, grace: Duration = .seconds(10),
         gate.onClaim { timer.cancel() }
     }
     if case .failure(let error) = outcome, error is TimeoutError {
-        throw TimeoutError(stillRunning: !(await ended.wait(upTo: grace)))
+        throw TimeoutError(stillRunning: !(await ended.wait(upTo: grace, on: clock)))
     }
     return try outcome.get()
 }
@@ -135,7 +138,7 @@ private final class EndSignal: @unchecked Sendable {
     }
 
     /// True when it fired within `limit`.
-    func wait(upTo limit: Duration) async -> Bool {
+    func wait(upTo limit: Duration, on clock: any RunClock) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 await withCheckedContinuation { continuation in
@@ -151,7 +154,7 @@ private final class EndSignal: @unchecked Sendable {
                 return true
             }
             group.addTask {
-                try? await Task.sleep(for: limit)
+                try? await clock.sleep(for: limit)
                 return false
             }
             let first = await group.next() ?? false

@@ -24,7 +24,7 @@ extension StepRunner {
                                       isManualStep: work.step.handOff != nil)
         let decision = await decide(request, within: approval.timeout, then: approval.onTimeout)
         await events.emit(.approvalDecided(step: work.step.id, decision: decision))
-        await records.addApproval(RunSummary.ApprovalRecord(step: work.step.id, prompt: prompt, decision: decision, at: Date()))
+        await records.addApproval(RunSummary.ApprovalRecord(step: work.step.id, prompt: prompt, decision: decision, at: options.clock.date()))
         switch decision {
         case .approved(let by, let reason):
             var outputs: [String: Value] = ["approved_by": .string(by), "reason": .string(reason)]
@@ -54,7 +54,7 @@ extension StepRunner {
         let decision = await withTaskGroup(of: ApprovalDecision?.self) { group in
             group.addTask { await gate.decide(request) }
             group.addTask {
-                try? await Task.sleep(for: timeout)
+                try? await self.options.clock.sleep(for: timeout)
                 return nil
             }
             let first = await group.next() ?? nil

@@ -81,8 +81,8 @@ extension StepRunner {
         } catch {
             return failure("\(error)")
         }
-        let deadline = ContinuousClock.now + timeout
-        let deadlineDate = Date().addingTimeInterval(timeout.seconds)
+        let deadline = options.clock.elapsed + timeout
+        let deadlineDate = options.clock.date(at: deadline)
         let target = "\(probe.method.rawValue) probe of \(request.address):\(request.port)"
         var attempts = 0
         while true {
@@ -99,7 +99,7 @@ extension StepRunner {
                 outputs["attempts"] = .int(attempts)
                 return ItemOutcome(status: .succeeded, hosts: [], started: nil, duration: .zero, attempts: attempts, reason: nil, evidence: nil, outputs: outputs)
             }
-            let now = ContinuousClock.now
+            let now = options.clock.elapsed
             if stop.isRequested && now < deadline {
                 var outcome = failure("interrupted while waiting, after \(attempts) probe\(attempts == 1 ? "" : "s"): a resume waits again")
                 outcome.status = .notStarted
@@ -111,7 +111,7 @@ extension StepRunner {
                 if work.step.onFailure == .continue { outcome.status = .failedContinued }
                 return outcome
             }
-            await stop.pause(for: min(wait.interval, deadline - now))
+            await stop.pause(for: min(wait.interval, deadline - now), on: options.clock)
         }
     }
 }

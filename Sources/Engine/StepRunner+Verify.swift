@@ -52,7 +52,7 @@ extension StepRunner {
             if settle > .zero {
                 await events.emit(.inFlightSettled(step: step.id, item: work.item, host: host.name,
                                                    detail: "its verify check shows the change not done yet: waiting \(DurationText.format(settle)) for it to land"))
-                try? await Task.sleep(for: settle)
+                try? await options.clock.sleep(for: settle)
                 if let verified = await alreadyDone(work, host: host, scope: scope) {
                     await events.emit(.inFlightSettled(step: step.id, item: work.item, host: host.name,
                                                        detail: "its verify check shows the change landed late: not sent again"))

@@ -7,19 +7,22 @@ import RunbookFormat
 extension StepRunner {
     func runWait(_ wait: Wait, work: ItemWork, host: Inventory.Host, scope: DictionaryScope) async throws -> [String: Value] {
         let timeout = try waitTimeout(wait, scope)
-        let deadline = ContinuousClock.now + timeout
-        let deadlineDate = Date().addingTimeInterval(timeout.seconds)
+        let deadline = options.clock.elapsed + timeout
+        let deadlineDate = options.clock.date(at: deadline)
         var attempts = 0
         var lastProblem = ""
         while true {
             attempts += 1
             var result: [String: Value] = [:]
             do {
+                let limit = work.step.timeout ?? options.defaultTimeout
                 switch wait.check {
                 case .run(let template):
-                    result = try await runCommand(template, expectation: .anyExit, captures: work.step.captures, work: work, host: host, scope: scope)
+                    result = try await withinLimit(limit) {
+                        try await self.runCommand(template, expectation: .anyExit, captures: work.step.captures, work: work, host: host, scope: scope)
+                    }
                 case .action(let call):
-                    result = try await runAction(call, work: work, host: host, scope: scope)
+                    result = try await withinLimit(limit) { try await self.runAction(call, work: work, host: host, scope: scope) }
                 case .probe:
                     return [:]  // probe waits run without a host: waitForProbe
                 }
@@ -37,14 +40,14 @@ extension StepRunner {
             }
             await events.emit(.waitChecked(step: work.step.id, item: work.item, host: host.name, check: attempts, holds: false,
                                            detail: lastProblem, deadline: deadlineDate))
-            let now = ContinuousClock.now
+            let now = options.clock.elapsed
             if stop.isRequested && now < deadline {
                 throw AttemptFailure(reason: "interrupted while waiting, after \(attempts) check\(attempts == 1 ? "" : "s"): a resume waits again", interrupted: true)
             }
             if now >= deadline {
                 throw AttemptFailure(reason: "until \"\(wait.until.source)\" did not hold within \(DurationText.format(timeout)) (\(attempts) checks); \(lastProblem)")
             }
-            await stop.pause(for: min(wait.interval, deadline - now))
+            await stop.pause(for: min(wait.interval, deadline - now), on: options.clock)
         }
     }
 

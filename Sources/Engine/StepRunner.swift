@@ -56,8 +56,8 @@ final class StepRunner: Sendable {
     }
 
     func run(_ work: ItemWork) async -> ItemOutcome {
-        let started = Date()
-        let clock = ContinuousClock.now
+        let started = options.clock.date()
+        let begun = options.clock.elapsed
         var outcome: ItemOutcome
         if let skipped = skippedByCondition(work) {
             outcome = skipped
@@ -65,7 +65,7 @@ final class StepRunner: Sendable {
             outcome = await runKind(work)
         }
         outcome.started = started
-        outcome.duration = ContinuousClock.now - clock
+        outcome.duration = options.clock.elapsed - begun
         outcome.outputs["status"] = .string(outcome.status.rawValue)
         if !work.step.set.isEmpty, outcome.isSuccess || outcome.status == .planned { computeSet(work, into: &outcome) }
         return outcome
@@ -226,7 +226,7 @@ final class StepRunner: Sendable {
                 if attempt < step.retry.attempts && !stop.isRequested && !failure.stillRunning, await events.recordLost() == nil {
                     let delay = step.retry.delay(before: attempt + 1)
                     await events.emit(.retrying(step: step.id, item: work.item, nextAttempt: attempt + 1, delay: delay, reason: failure.reason))
-                    await stop.pause(for: delay)
+                    await stop.pause(for: delay, on: options.clock)
                     // The failed attempt may have made its change after all (a timeout, a dropped
                     // session, a late answer): the verify check decides before anything is sent again.
                     if step.mutates, let verified = await alreadyDone(work, host: host, scope: scope) {
@@ -290,10 +290,9 @@ final class StepRunner: Sendable {
         let limit = work.step.timeout ?? options.defaultTimeout
         do {
             let outputs = try await limits.withSlot(host: host.name) {
-                // The transport ends its command at the limit; drctl stops waiting a moment later.
-                try await AttemptDeadline.$current.withValue(ContinuousClock.now + limit) {
-                    try await withTimeout(limit + .seconds(2)) { try await self.perform(work, host: host, scope: scope) }
-                }
+                // A wait lasts as long as its own timeout says; the step's limit bounds each check.
+                if case .wait = work.step.kind { return try await self.perform(work, host: host, scope: scope) }
+                return try await self.withinLimit(limit) { try await self.perform(work, host: host, scope: scope) }
             }
             return .success(outputs)
         } catch let timeout as TimeoutError {
@@ -308,6 +307,14 @@ final class StepRunner: Sendable {
             return .failure(AttemptFailure(reason: "\(error)", uncertain: [.sessionDropped, .commandTimedOut].contains(error.kind) && work.step.mutates))
         } catch {
             return .failure(AttemptFailure(reason: "\(error)"))
+        }
+    }
+
+    /// Runs an attempt, or one check of a wait, within the step's per-attempt limit: the transport
+    /// ends its command at the limit; drctl stops waiting a moment later.
+    func withinLimit<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await AttemptDeadline.$current.withValue(AttemptDeadline(at: options.clock.elapsed + limit, clock: options.clock)) {
+            try await withTimeout(limit + .seconds(2), on: options.clock, body)
         }
     }
 

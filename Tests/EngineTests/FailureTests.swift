@@ -228,6 +228,18 @@ struct FailureTests {
         #expect(reason.contains("did not hold within 100ms") && reason.contains("missing"))
     }
 
+    @Test("a step's timeout bounds each check of a wait, not the wait: a wait longer than it runs to its own timeout")
+    func waitLongerThanStepTimeout() async throws {
+        let transport = ScriptedTransport { _, _, _ in .init(stdout: "missing\n") }
+        let summary = try await runEngine("""
+        runbook: wait
+        steps:
+          - { id: w, on: h1, timeout: 1s, wait: { run: "check", until: "result.stdout contains 'mounted'", interval: 500ms, timeout: 4s } }
+        """, transport: transport)
+        let reason = try #require(summary.items(of: "w")[0].outcome.reason)
+        #expect(reason.contains("did not hold within 4s"), "\(reason)")
+    }
+
     @Test("a wait stopped by Ctrl-C is not a failure: it ends not-started, so a resume waits again; each check is an event")
     func waitInterrupted() async throws {
         let transport = ScriptedTransport { _, _, _ in .init(stdout: "missing\n") }
