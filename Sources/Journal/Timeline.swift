@@ -95,6 +95,13 @@ public struct RecordedJournal {
                 lines.append(at + "\(where_): approval unanswered (no terminal): the run stops here until it is decided")
             case "run-paused":
                 lines.append(at + "run paused (\(entry["reason"] ?? "")): \(entry["resume_with"] ?? "drctl resume") goes on")
+            case "drill-verdict":
+                lines.append(at + "drill verdict: \(entry["summary"] ?? entry["verdict"] ?? "")")
+                lines += ((entry["checks"] as? [[String: Any]]) ?? []).map {
+                    "              \(($0["passed"] as? Bool) == true ? "✓" : "✗") \($0["expectation"] ?? ""): \($0["detail"] ?? "")"
+                }
+                let faults = (entry["faults"] as? [String]) ?? []
+                if !faults.isEmpty { lines.append("              faults in force: " + faults.joined(separator: "; ")) }
             case "run-abandoned":
                 lines.append(at + "run abandoned by \(entry["by"] ?? ""): \(entry["reason"] ?? "")")
             case "connection":

@@ -25,6 +25,7 @@ struct TimelineTests {
             #"{"type":"run-resumed","run":"r1","runbook":"rb","restored_items":1,"in_flight":["register [db-01]"],"operator":"bob","machine":"m2","time":"2026-12-01T10:05:00.000Z"}"#,
             #"{"type":"in-flight-settled","step":"register","item":"db-01","index":1,"host":"esxi-03","detail":"its verify check shows the change happened: not sent again","time":"2026-12-01T10:05:00.100Z"}"#,
             #"{"type":"run-paused","reason":"interrupted","resume_with":"drctl resume r1","time":"2026-12-01T10:06:00.000Z"}"#,
+            #"{"type":"drill-verdict","verdict":"passed","summary":"DRILL PASSED: 1 of 1 checks hold.","checks":[{"expectation":"vm db-01 powered on","passed":true,"detail":"powered on, on esxi-03"}],"faults":["host esxi-03 is down"],"time":"2026-12-01T10:07:00.000Z"}"#,
         ]).timeline()
         let lines = timeline.split(separator: "\n").map(String.init)
         #expect(lines.contains { $0.contains("ssh-down: ssh probe of esxi-01:22, expect down: down (connection refused)") }, "\(timeline)")
@@ -36,5 +37,8 @@ struct TimelineTests {
         #expect(lines.contains { $0.contains("register [db-01] on esxi-03: was in flight when the run stopped: its verify check shows the change happened") })
         #expect(lines.contains { $0.contains("run paused (interrupted): drctl resume r1 goes on") })
         #expect(lines.firstIndex { $0.contains("sent, no result") }! < lines.firstIndex { $0.contains("run resumed") }!)
+        #expect(lines.contains { $0.contains("drill verdict: DRILL PASSED: 1 of 1 checks hold.") })
+        #expect(lines.contains { $0.contains("✓ vm db-01 powered on: powered on, on esxi-03") })
+        #expect(lines.contains { $0.contains("faults in force: host esxi-03 is down") })
     }
 }
