@@ -26,7 +26,9 @@ struct DrillCommand: AsyncParsableCommand {
     @Option(help: "The scenario file (see Simulator/).", completion: Completion.yamlFile) var scenario: String
     @Option(help: "Override the scenario's seed.") var seed: UInt64?
     @Flag(help: "Show the plan against the scenario's fleet; change nothing.") var dryRun = false
-    @Flag(help: "Put the simulated fleet behind a local sshd and go through the SSH transport end to end.") var viaSSH = false
+    @Flag(help: "Put the simulated fleet behind a local sshd and go through the SSH transport end to end (real time).") var viaSSH = false
+    @Flag(help: "Run at the pace of a real recovery (waits last their real time), for training; by default a drill runs in virtual time.")
+    var realTime = false
     @OptionGroup var common: RunFlags
 
     func validate() throws {
@@ -48,6 +50,10 @@ struct DrillCommand: AsyncParsableCommand {
         }
         var options = common.options(dryRun: dryRun, offline: false)
         options.probeTimeout = .seconds(2)
+        // Virtual time: waits, latencies and timeouts pass as soon as all work waits on them, so a
+        // 40-minute recovery is drilled in seconds and its report says how long it would take.
+        let clock: any RunClock = realTime || viaSSH || dryRun ? SystemClock() : VirtualClock()
+        options.clock = clock
         let gate = try common.approval.gate(for: loaded.runbook, drill: true, runID: options.runID, runsDirectory: common.runsDir)
         let redactor = Redactor(patterns: loaded.runbook.redact)
         let drillHeader = RunHeader.Drill(scenarioFile: absolutePath(scenario), scenarioSource: (try? String(contentsOfFile: scenario, encoding: .utf8)) ?? "",
@@ -90,12 +96,14 @@ struct DrillCommand: AsyncParsableCommand {
             } catch {
                 throw failInvalidInput(["drctl drill: \(error)"])
             }
-            let simulator = FleetSimulator(fleet: world.fleet, connectTimeout: Self.connectTimeout, savingTo: stateFile)
+            await journal.stamp(with: clock)
+            let simulator = FleetSimulator(fleet: world.fleet, connectTimeout: Self.connectTimeout, savingTo: stateFile, clock: clock)
             let transport = SimulatorTransport(simulator: simulator)
             let settle: @Sendable (RunSummary, JournalWriter) async -> Void = { summary, journal in
                 await report.settle(Self.report(runbook, summary: summary, scenario: world, fleet: await simulator.fleet), in: journal)
             }
-            print("drill \(loaded.runbook.name) against scenario \(world.name) (seed \(world.fleet.seed))")
+            print("drill \(loaded.runbook.name) against scenario \(world.name) (seed \(world.fleet.seed))"
+                  + (clock.isVirtual ? ", in virtual time: waits and host latencies pass at once; times shown are what they would take" : ""))
             summary = try await execute(loaded, transport: transport, options: options, gate: gate, output: common.output,
                                         journal: journal, redactor: redactor, observers: [transport], printSummary: dryRun,
                                         beforeClose: dryRun ? nil : settle)

@@ -111,7 +111,12 @@ struct ResumeCommand: AsyncParsableCommand {
             let stateFile = StateFile(path: directory.fleetState.path)
             let fleet: Fleet
             do { fleet = try stateFile.read() } catch { throw invalid("\(error)") }
-            let simulator = FleetSimulator(fleet: fleet, connectTimeout: DrillCommand.connectTimeout, savingTo: stateFile)
+            // A drill in virtual time goes on in virtual time, from where its record ends.
+            if let recorded = RecordedJournal.load(run: runID, in: runsDir), let clock = recorded.virtualClockContinuing() {
+                options.clock = clock
+                await journal.stamp(with: clock)
+            }
+            let simulator = FleetSimulator(fleet: fleet, connectTimeout: DrillCommand.connectTimeout, savingTo: stateFile, clock: options.clock)
             let transport = SimulatorTransport(simulator: simulator)
             let report = DrillCommand.Verdict()
             let runbook = loaded.runbook

@@ -20,6 +20,12 @@ public struct ShellOutput: Sendable, Equatable {
 /// simulator provide their own.
 public protocol ESXiShell: Sendable {
     func run(_ command: String) async throws -> ShellOutput
+    /// The run's clock: an action that polls sleeps on it (virtual time in drills).
+    var clock: any RunClock { get }
+}
+
+extension ESXiShell {
+    public var clock: any RunClock { SystemClock() }
 }
 
 /// An error after which an action must stop at once rather than poll on (the run's record can no

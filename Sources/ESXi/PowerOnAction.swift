@@ -41,24 +41,23 @@ enum PowerOnAction {
         let poll = arguments.optionalText("poll").flatMap(DurationText.parse) ?? .seconds(1)
         if let answer, let pending = try await answerPendingQuestion(vmid: vmid, answer: answer, shell) { return pending }
 
-        let (powerOnOutput, answeredWhileRunning) = try await withThrowingTaskGroup(of: PowerOnEvent.self) { group in
-            group.addTask { .finished(try await shell.run(ESXiCommand.powerOn(vmid: vmid))) }
-            if let answer {
-                group.addTask { .answered(try await watchForQuestion(vmid: vmid, answer: answer, poll: poll, shell)) }
-            }
-            var output: ShellOutput?
-            var answered = ""
-            while let event = try await group.next() {
-                switch event {
-                case .finished(let result):
-                    output = result
-                    group.cancelAll()
-                case .answered(let label):
-                    answered = label
-                }
-            }
-            return (output!, answered)
+        // The power-on and the watch for its question run side by side; the watch ends when the
+        // power-on returns. Each works under a clock token of its own (virtual time in drills).
+        let powerOn: @Sendable () async -> PowerOnEvent = { .finished(await outcome { try await shell.run(ESXiCommand.powerOn(vmid: vmid)) }) }
+        var sides = [powerOn]
+        if let answer {
+            sides.append { .answered(await outcome { try await watchForQuestion(vmid: vmid, answer: answer, poll: poll, shell) }) }
         }
+        var output: ShellOutput?
+        var answeredWhileRunning = ""
+        let powerOnReturned: @Sendable (PowerOnEvent) -> Bool = { if case .finished = $0 { return true } else { return false } }
+        for event in await shell.clock.gather(sides, stopsTheRest: powerOnReturned) {
+            switch event {
+            case .finished(let result): output = try result.get()
+            case .answered(let result): answeredWhileRunning = try result.get()
+            }
+        }
+        let powerOnOutput = output!
         do {
             try PowerCommandParser.check(powerOnOutput.combined)
         } catch let fault as ESXiFault where fault.type == "InvalidPowerState" && fault.members["existingState"] == "poweredOn" {
@@ -96,9 +95,13 @@ enum PowerOnAction {
         return ["state": .string(state.rawValue), "answered": .string(answered)]
     }
 
+    private static func outcome<T>(_ body: () async throws -> T) async -> Result<T, any Error> {
+        do { return .success(try await body()) } catch { return .failure(error) }
+    }
+
     private enum PowerOnEvent: Sendable {
-        case finished(ShellOutput)
-        case answered(String)
+        case finished(Result<ShellOutput, any Error>)
+        case answered(Result<String, any Error>)
     }
 
     /// Polls `vmsvc/message` until a question shows, then answers it. Ends when cancelled.
@@ -106,7 +109,7 @@ enum PowerOnAction {
         // Look early: the question shows within moments of the power-on.
         var delay = min(poll, .milliseconds(50))
         while !Task.isCancelled {
-            try? await Task.sleep(for: delay)
+            try? await shell.clock.sleep(for: delay)
             if Task.isCancelled { break }
             delay = poll
             let output: ShellOutput

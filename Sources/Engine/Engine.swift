@@ -66,6 +66,7 @@ public final class Engine: Sendable {
                     for (step, items) in graph.takeExpansions() { await events.emit(.stepExpanded(step: step, items: items)) }
                     for launch in launchable {
                         running += 1
+                        clock.enter()  // the item's own token (virtual time: see VirtualClock)
                         // Each item records its own start and end, so a fan-out's events reach the
                         // journal together (one fsync for many) instead of one after another. The
                         // end is recorded before the scheduler lets anything that needs it start.
@@ -80,7 +81,10 @@ public final class Engine: Sendable {
                 for (step, item, outcome) in graph.takeSettled() {
                     await events.emit(.itemFinished(step: step, item: item, outcome: outcome))
                 }
-                guard running > 0, let (stepID, index, outcome) = await group.next() else { break }
+                guard running > 0 else { break }
+                // This task waits, its items work: it takes over the token of the one that ends.
+                clock.leave()
+                guard let (stepID, index, outcome) = await group.next() else { break }
                 running -= 1
                 graph.finish(stepID, index, outcome)
                 // No record, no more work: what runs may end, nothing new starts.

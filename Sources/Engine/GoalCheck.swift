@@ -72,20 +72,15 @@ struct GoalCheck {
         }
         var scope = roots
         var steps = roots["steps"]?.mapValue ?? [:]
-        let reads = await withTaskGroup(of: (String, ItemOutcome).self) { group in
-            for step in goal.read {
-                group.addTask {
-                    let work = ItemWork(step: step, item: .single, roots: roots, behindApprovals: [])
-                    await events.emit(.itemStarted(step: step.id, item: .single))
-                    let outcome = await runner.run(work)
-                    await events.emit(.itemFinished(step: step.id, item: .single, outcome: outcome))
-                    return (step.id, outcome)
-                }
+        let reads = await runner.options.clock.gather(goal.read.map { step in
+            { @Sendable () async -> (String, ItemOutcome) in
+                let work = ItemWork(step: step, item: .single, roots: roots, behindApprovals: [])
+                await events.emit(.itemStarted(step: step.id, item: .single))
+                let outcome = await runner.run(work)
+                await events.emit(.itemFinished(step: step.id, item: .single, outcome: outcome))
+                return (step.id, outcome)
             }
-            var collected: [(String, ItemOutcome)] = []
-            for await read in group { collected.append(read) }
-            return collected
-        }
+        })
         for (id, outcome) in reads {
             var outputs = outcome.outputs
             outputs["status"] = .string(outcome.status.rawValue)

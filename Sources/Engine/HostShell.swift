@@ -1,3 +1,4 @@
+import DrctlCore
 import ESXi
 import Foundation
 import RunbookFormat
@@ -26,6 +27,8 @@ final class HostShell: ESXiShell, @unchecked Sendable {
         self.mutates = mutates
         self.events = events
     }
+
+    var clock: any RunClock { AttemptDeadline.current?.clock ?? SystemClock() }
 
     func run(_ command: String) async throws -> ShellOutput {
         // A secret masked in the journal cannot be read back: the mask is never sent as if it were the value.

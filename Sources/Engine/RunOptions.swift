@@ -1,3 +1,4 @@
+import DrctlCore
 import Foundation
 
 /// How a run behaves, from the CLI's flags.
@@ -66,6 +67,11 @@ public final class StopSignal: @unchecked Sendable {
     /// Sleeps between a wait's checks or before a retry, but wakes within a tenth of a second
     /// when the run is stopped: Ctrl-C does not sit out a 30-second interval.
     func pause(for duration: Duration, on clock: any RunClock) async {
+        // Virtual time passes only when everything sleeps: one sleep, however long.
+        if clock.isVirtual {
+            try? await clock.sleep(for: duration)
+            return
+        }
         let end = clock.elapsed + duration
         while !isRequested {
             let left = end - clock.elapsed
@@ -92,6 +98,9 @@ struct TimeoutError: Error {
 /// the attempt before it; `TimeoutError.stillRunning` says when it did not end within that.
 func withTimeout<T: Sendable>(_ limit: Duration, grace: Duration = .seconds(10), on clock: any RunClock,
                               _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    // Simulated hosts know how long each command takes in virtual time and end it at the
+    // attempt's deadline themselves (`AttemptDeadline`).
+    if clock.isVirtual { return try await body() }
     let gate = ResumeOnce()
     let ended = EndSignal()
     let work = Task {

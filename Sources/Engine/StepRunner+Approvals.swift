@@ -51,16 +51,15 @@ extension StepRunner {
     func decide(_ request: ApprovalRequest, within timeout: Duration?, then onTimeout: Approval.OnTimeout) async -> ApprovalDecision {
         guard let timeout else { return await gate.decide(request) }
         let gate = self.gate
-        let decision = await withTaskGroup(of: ApprovalDecision?.self) { group in
-            group.addTask { await gate.decide(request) }
-            group.addTask {
-                try? await self.options.clock.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
+        // In a drill's virtual time the clock stands still while a person decides: the timer fires
+        // only when nobody is being asked (the gate holds its token while it waits for an answer).
+        let clock = options.clock
+        let asked: @Sendable () async -> ApprovalDecision? = { await gate.decide(request) }
+        let timer: @Sendable () async -> ApprovalDecision? = {
+            try? await clock.sleep(for: timeout)
+            return nil
         }
+        let decision = await clock.gather([asked, timer], stopsTheRest: { _ in true }).first ?? nil
         // Without a terminal the gate answers "unavailable" at once: the run pauses (exit 3) as for
         // any approval, and the timeout starts again on resume.
         if let decision { return decision }

@@ -128,14 +128,11 @@ final class StepRunner: Sendable {
             return failure("\(error)")
         }
         if work.step.fallback { return await runOnFirstThatSucceeds(work, hosts: hosts) }
-        let results = await withTaskGroup(of: (Int, HostResult).self) { group in
-            for (index, host) in hosts.enumerated() {
-                group.addTask { (index, await self.runOnHost(work, host: host)) }
-            }
-            var collected = [HostResult?](repeating: nil, count: hosts.count)
-            for await (index, result) in group { collected[index] = result }
-            return collected.map { $0! }
+        var collected = [HostResult?](repeating: nil, count: hosts.count)
+        for (index, result) in await options.clock.gather(hosts.enumerated().map { index, host in { (index, await self.runOnHost(work, host: host)) } }) {
+            collected[index] = result
         }
+        let results = collected.map { $0! }
         return combine(results, hosts: hosts.map(\.name), tolerant: readsOnly(work.step))
     }
 

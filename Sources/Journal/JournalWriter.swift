@@ -78,6 +78,12 @@ public actor JournalWriter: RunObserver {
 
     public func sign(with signer: JournalSigner) { self.signer = signer }
 
+    /// A drill in virtual time: each line's `time` is the drill's simulated time and `wall_time`
+    /// when it was written; the first line of each attempt says `clock: virtual`.
+    private var clock: (any RunClock)?
+
+    public func stamp(with clock: any RunClock) { self.clock = clock }
+
     public func record(_ event: RunEvent) async {
         guard !closed, failure == nil else { return }
         var fields = JournalEntry.fields(for: event, run: directory.id)
@@ -169,7 +175,13 @@ public actor JournalWriter: RunObserver {
     private func append(_ fields: [String: Any]) -> Int {
         var entry = fields
         entry["seq"] = sequence + 1
-        entry["time"] = timestamps.string(from: Date())
+        if let clock, clock.isVirtual {
+            entry["time"] = timestamps.string(from: clock.date())
+            entry["wall_time"] = timestamps.string(from: Date())
+            if ["run-started", "run-resumed"].contains(fields["type"] as? String ?? "") { entry["clock"] = "virtual" }
+        } else {
+            entry["time"] = timestamps.string(from: Date())
+        }
         entry["prev"] = previousHash
         // A checkpoint names the head of the chain before it (what an operator may anchor).
         if ["run-ended", "run-paused"].contains(fields["type"] as? String ?? "") {

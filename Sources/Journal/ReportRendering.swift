@@ -122,6 +122,10 @@ extension RunReport {
         var rows: [(String, String)] = [("Outcome", outcome)]
         if let goal { rows.append(("Goal", goal)) }
         if let drill = drillVerdict { rows.append(("Drill verdict", drill.summary)) }
+        if virtualTime {
+            rows.append(("Clock", "virtual: the drill ran as a discrete-event simulation; every time and duration here is what the recovery "
+                         + "would take, not how long the drill took (wall_time in the journal)"))
+        }
         rows += [("Runbook", "\(runbook) (\(runbookFile), sha256 \(runbookSHA256.prefix(16))…)")]
         if let scenario { rows.append(("Drill", "against the simulated fleet of \(scenario)")) }
         if dryRun { rows.append(("Dry run", "yes: nothing was changed")) }

@@ -87,6 +87,8 @@ public struct RunReport {
     public var hostChanges: [HostChange]
     /// A drill's own verdict: its scenario's checks and the faults it injected.
     public var drillVerdict: DrillVerdict?
+    /// A drill in virtual time: every time in the report is the drill's simulated time.
+    public var virtualTime: Bool
 
     /// The RTO achieved: until the last VM was powered on, or the whole run when none was.
     public var rtoAchieved: TimeInterval { recoveries.map(\.after).max() ?? duration }
@@ -126,6 +128,7 @@ public struct RunReport {
         started = startTime
         trend = []
         hostChanges = HostChange.all(in: entries)
+        virtualTime = start["clock"] as? String == "virtual"
         drillVerdict = entries.last { $0["type"] as? String == "drill-verdict" }.flatMap(DrillVerdict.init(entry:))
         let powerOnSteps = Set(((start["steps"] as? [[String: Any]]) ?? []).filter { $0["action"] as? String == "vm.power.on" }.compactMap { $0["id"] as? String })
 

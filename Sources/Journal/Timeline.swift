@@ -1,3 +1,5 @@
+import DrctlCore
+import Engine
 import Foundation
 
 /// A recorded run read back from its journal, tolerating a last line cut off by a crash.
@@ -15,6 +17,20 @@ public struct RecordedJournal {
             if let entry = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] { entries.append(entry) } else { torn = true }
         }
         return RecordedJournal(directory: directory, entries: entries, tornLastLine: torn)
+    }
+
+    /// Whether the run is a drill in virtual time (its first line says `clock: virtual`).
+    public var isVirtualTime: Bool {
+        entries.first { $0["type"] as? String == "run-started" }?["clock"] as? String == "virtual"
+    }
+
+    /// For resuming a drill in virtual time: a virtual clock that starts where the record ends.
+    public func virtualClockContinuing() -> VirtualClock? {
+        guard isVirtualTime else { return nil }
+        let parser = ISO8601DateFormatter()
+        parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let last = entries.reversed().lazy.compactMap { ($0["time"] as? String).flatMap(parser.date(from:)) }.first
+        return VirtualClock(origin: last ?? Date())
     }
 
     /// The full text of an output, inline or from its file in `outputs/`.
@@ -39,7 +55,8 @@ public struct RecordedJournal {
         day.dateFormat = "yyyy-MM-dd"
         day.timeZone = timeZone
         let zone = ["UTC", "GMT"].contains(timeZone.identifier) ? "UTC" : timeZone.abbreviation() ?? timeZone.identifier
-        var lines: [String] = start.map { ["Times in \(zone), from \(day.string(from: $0)); +seconds since the run started."] } ?? []
+        var lines: [String] = start.map { ["Times in \(zone), from \(day.string(from: $0)); +seconds since the run started."
+                                           + (isVirtualTime ? " A drill in virtual time: these are the times the recovery would take (wall_time in the journal: when each line was written)." : "")] } ?? []
         let unanswered = sentWithoutResult()
         for (position, entry) in entries.enumerated() {
             guard let type = entry["type"] as? String else { continue }

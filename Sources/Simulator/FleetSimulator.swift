@@ -13,11 +13,15 @@ public actor FleetSimulator {
     /// Where the fleet is saved after every command, so a drill killed at any instant can be
     /// resumed against the world exactly as its hosts left it.
     private let stateFile: StateFile?
+    /// The drill's clock: in virtual time a command's latency, a hung host's silence and a
+    /// blocked command's wait pass only when all else waits (`VirtualClock`).
+    private let clock: any RunClock
 
-    public init(fleet: Fleet, connectTimeout: Duration = .seconds(5), savingTo stateFile: StateFile? = nil) {
+    public init(fleet: Fleet, connectTimeout: Duration = .seconds(5), savingTo stateFile: StateFile? = nil, clock: any RunClock = SystemClock()) {
         self.fleet = fleet
         self.connectTimeout = connectTimeout
         self.stateFile = stateFile
+        self.clock = clock
     }
 
     /// Saves the fleet as the hosts now are. A change is saved before its command answers, as a
@@ -30,17 +34,29 @@ public actor FleetSimulator {
 
     /// Runs a command as `host` would answer it, with latency, faults and blocking.
     public func execute(_ command: String, on host: String, timeout: Duration?) async throws -> CommandResult {
-        let started = Date()
-        let clock = ContinuousClock.now
+        let started = clock.date()
+        let begun = clock.elapsed
+        // Past the attempt's deadline the command is ended, as the SSH transport ends it.
+        func timedOut() -> TransportError {
+            TransportError(.commandTimedOut, host: host, detail: "`\(command)` did not finish within \(DurationText.format(timeout ?? .zero))",
+                           hint: "it may still take effect on the host")
+        }
         try await reach(host)
-        if let delay = latency(for: command, on: host) { try? await Task.sleep(for: delay) }
+        if let delay = latency(for: command, on: host) {
+            if let timeout, delay > timeout {
+                try? await clock.sleep(for: timeout)
+                throw timedOut()
+            }
+            try? await clock.sleep(for: delay)
+        }
         let changesBefore = fleet.changeLog.count
         var outcome = Interpreter.run(command, on: host, fleet: &fleet)
         noteFired(fleet.fireDueFaults())
         try save(changesBefore: changesBefore)
         while case .waiting(let wait) = outcome {
             // Like ESXi, the command blocks until something else (an answer) changes the VM.
-            try await Task.sleep(for: .milliseconds(5))
+            try await clock.sleep(for: .milliseconds(5))
+            if let timeout, clock.elapsed - begun >= timeout { throw timedOut() }
             if let index = fleet.hostIndex(host), fleet.hosts[index].state != .up {
                 throw TransportError(.sessionDropped, host: host, detail: "the host went \(fleet.hosts[index].state.rawValue) while `\(command)` ran")
             }
@@ -51,7 +67,7 @@ public actor FleetSimulator {
                                  hint: "the command may or may not have taken effect; check before repeating it")
         }
         return CommandResult(stdout: output.stdout, stderr: output.stderr, exitStatus: output.exitStatus, started: started,
-                             duration: ContinuousClock.now - clock)
+                             duration: clock.elapsed - begun)
     }
 
     /// Fails like a real connection would when the host is down, hung or unknown.
@@ -70,7 +86,7 @@ public actor FleetSimulator {
         case .up: return
         case .down: throw TransportError(.refused, host: host, detail: "the host is down", hint: "check the host's power and management network")
         case .hung:
-            try await Task.sleep(for: connectTimeout)
+            try await clock.sleep(for: connectTimeout)
             throw TransportError(.timedOut, host: host, detail: "the host accepted TCP but sent no SSH banner within \(connectTimeout)",
                                  hint: "the host is hung; check its console")
         }
@@ -85,7 +101,7 @@ public actor FleetSimulator {
 
     public func probe(_ request: ProbeRequest) async -> ProbeResult {
         let answer = SimulatedProbe.answer(request, fleet: fleet, connectTimeout: connectTimeout)
-        if let wait = answer.after { try? await Task.sleep(for: wait) }
+        if let wait = answer.after { try? await clock.sleep(for: wait) }
         return answer.result
     }
 

@@ -192,7 +192,8 @@ struct InterruptTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.binary)
         let runs = CrashHarness().runsDirectory
-        process.arguments = ["drill", "Runbooks/host-failure.yaml", "--scenario", scenario, "--param", "failed_host=esxi-01", "--auto-approve", "--runs-dir", runs]
+        // In real time: each command's 400 ms is what leaves room for the Ctrl-C.
+        process.arguments = ["drill", "Runbooks/host-failure.yaml", "--scenario", scenario, "--param", "failed_host=esxi-01", "--auto-approve", "--real-time", "--runs-dir", runs]
         process.currentDirectoryURL = CLI.root
         let output = Pipe()
         process.standardOutput = output

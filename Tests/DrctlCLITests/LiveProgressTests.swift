@@ -102,10 +102,10 @@ struct LiveProgressTests {
 
 @Suite("live progress of a drill")
 struct LiveDrillProgressTests {
-    /// The datastore never returns and its wait allows 10 minutes: the run is alive and quiet
-    /// between checks (every 5 s) until the test stops it.
+    /// The datastore never returns and its wait allows 10 minutes: in real time, the run is alive
+    /// and quiet between checks (every 5 s) until the test stops it.
     static let neverReturns = ["drill", "Runbooks/datastore-failure.yaml", "--scenario", "Simulator/datastore-never-returns.yaml",
-                               "--param", "datastore=ds-gold", "--param", "return_timeout=10m", "--auto-approve"]
+                               "--param", "datastore=ds-gold", "--param", "return_timeout=10m", "--auto-approve", "--real-time"]
 
     @Test("through a pipe: each line arrives as it happens, with its UTC time, and a heartbeat comes during a long wait")
     func pipedLines() async throws {

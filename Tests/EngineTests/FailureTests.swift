@@ -228,16 +228,19 @@ struct FailureTests {
         #expect(reason.contains("did not hold within 100ms") && reason.contains("missing"))
     }
 
-    @Test("a step's timeout bounds each check of a wait, not the wait: a wait longer than it runs to its own timeout")
+    @Test("a step's timeout bounds each check of a wait, not the wait: every check gets the whole of it, and the wait runs to its own timeout")
     func waitLongerThanStepTimeout() async throws {
         let transport = ScriptedTransport { _, _, _ in .init(stdout: "missing\n") }
+        var options = RunOptions()
+        options.clock = ClockTests.SkippingClock()
         let summary = try await runEngine("""
         runbook: wait
         steps:
-          - { id: w, on: h1, timeout: 1s, wait: { run: "check", until: "result.stdout contains 'mounted'", interval: 500ms, timeout: 4s } }
-        """, transport: transport)
+          - { id: w, on: h1, timeout: 2m, wait: { run: "check", until: "result.stdout contains 'mounted'", interval: 1m, timeout: 5m } }
+        """, transport: transport, options: options)
         let reason = try #require(summary.items(of: "w")[0].outcome.reason)
-        #expect(reason.contains("did not hold within 4s"), "\(reason)")
+        #expect(reason.contains("did not hold within 5m00s (6 checks)"), "\(reason)")
+        #expect(await transport.timeouts == Array(repeating: .seconds(120), count: 6), "each check has the step's 2 minutes, not what is left of them")
     }
 
     @Test("a wait stopped by Ctrl-C is not a failure: it ends not-started, so a resume waits again; each check is an event")

@@ -47,7 +47,11 @@ actor ScriptedTransport: Transport {
 
     func setProbe(_ host: String, _ state: Probe.State) { probeStates[host] = state }
 
+    /// The time each command was given (what was left of its attempt), in order.
+    private(set) var timeouts: [Duration?] = []
+
     func execute(_ command: String, on host: Inventory.Host, timeout: Duration?) async throws -> CommandResult {
+        timeouts.append(timeout)
         callsPerCommand[command, default: 0] += 1
         let answer = reply(host.name, command, callsPerCommand[command]!)
         let start = ContinuousClock.now
