@@ -80,7 +80,7 @@ struct DrillCommand: AsyncParsableCommand {
             let transport = SimulatorOverSSH(ssh: ssh, fleet: fleet)
             let settle: @Sendable (RunSummary, JournalWriter) async -> Void = { summary, journal in
                 guard let final = try? fleet.state.read() else { return }
-                await report.settle(Self.report(runbook, summary: summary, scenario: world, fleet: final), in: journal)
+                await report.settle(Self.report(runbook, summary: summary, scenario: world, fleet: final, virtualTime: false), in: journal)
             }
             print("drill \(loaded.runbook.name) against scenario \(world.name) (seed \(world.fleet.seed)), over SSH to a local sshd")
             summary = try await execute(loaded, transport: transport, options: options, gate: gate, output: common.output,
@@ -100,7 +100,8 @@ struct DrillCommand: AsyncParsableCommand {
             let simulator = FleetSimulator(fleet: world.fleet, connectTimeout: Self.connectTimeout, savingTo: stateFile, clock: clock)
             let transport = SimulatorTransport(simulator: simulator)
             let settle: @Sendable (RunSummary, JournalWriter) async -> Void = { summary, journal in
-                await report.settle(Self.report(runbook, summary: summary, scenario: world, fleet: await simulator.fleet), in: journal)
+                await report.settle(Self.report(runbook, summary: summary, scenario: world, fleet: await simulator.fleet, virtualTime: clock.isVirtual),
+                                    in: journal)
             }
             print("drill \(loaded.runbook.name) against scenario \(world.name) (seed \(world.fleet.seed))"
                   + (clock.isVirtual ? ", in virtual time: waits and host latencies pass at once; times shown are what they would take" : ""))
@@ -134,12 +135,13 @@ struct DrillCommand: AsyncParsableCommand {
     static let connectTimeout = Duration.seconds(2)
 
     /// The drill report: the run against the scenario's checks of the end state.
-    static func report(_ runbook: Runbook, summary: RunSummary, scenario: Scenario, fleet: Fleet) -> DrillReport {
+    static func report(_ runbook: Runbook, summary: RunSummary, scenario: Scenario, fleet: Fleet, virtualTime: Bool) -> DrillReport {
         // Every fault in force: those from the start and those whose trigger came.
         let faults = fleet.faults.filter(\.fired).map { fleet.describe($0.effect) }
         // A generated site has invariants (the outcome word among them) instead of fixed answers.
         let invariants = scenario.invariants?.check(scenario, final: fleet, outcome: summary.outcome.rawValue) ?? []
-        return DrillReport(runbook: runbook, summary: summary, scenario: scenario, verdicts: invariants + scenario.check(fleet), faults: faults)
+        return DrillReport(runbook: runbook, summary: summary, scenario: scenario, verdicts: invariants + scenario.check(fleet), faults: faults,
+                           virtualTime: virtualTime)
     }
 
     /// This binary, for sshd's ForceCommand.

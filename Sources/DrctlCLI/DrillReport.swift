@@ -12,6 +12,8 @@ struct DrillReport {
     let scenario: Scenario
     let verdicts: [Scenario.Verdict]
     let faults: [String]
+    /// Ran in virtual time: its times are what the recovery would take.
+    var virtualTime = false
 
     struct VMRecovery {
         var name: String
@@ -77,7 +79,7 @@ struct DrillReport {
             "\(DurationText.format(summary.duration)) against a target of \(DurationText.format(target)): "
                 + (summary.rtoMet == true ? "met" : summary.outcome == .succeeded ? "MISSED" : "not met (the run ended \(summary.outcome.rawValue), so the goal does not hold)")
         } ?? "\(DurationText.format(summary.duration)) (the runbook sets no rto)"
-        lines.append("Run: \(summary.outcome.rawValue); recovery took \(rto)")
+        lines.append("Run: \(summary.outcome.rawValue); recovery took \(rto)" + (virtualTime ? " (virtual time: what it would take on these hosts)" : ""))
         lines += SummaryPrinter.goalLines(summary).filter { !$0.hasPrefix("  RTO") }
         lines.append("")
         lines.append("VMs:")

@@ -15,7 +15,7 @@ struct GanttChart {
 
     var svg: String {
         let lanes = orderedLanes
-        let labelWidth = 110.0, chartWidth = 760.0, rowHeight = 22.0, barHeight = 14.0, top = 24.0
+        let labelWidth = 110.0, chartWidth = 760.0, rowHeight = 17.0, barHeight = 13.0, top = 24.0
         let scale = chartWidth / max(duration, 0.001)
         let rowsPerLane = lanes.map { rows(in: $0, scale: scale).count }
         let height = top + Double(rowsPerLane.reduce(0, +)) * rowHeight + 42

@@ -110,7 +110,7 @@ extension RunReport {
         @page{size:A4;margin:10mm}
         @media print{body{font-size:9.5px;line-height:1.3;margin:0;max-width:none}h1{font-size:17px;margin:0 0 4px}h2{font-size:12.5px;margin:10px 0 3px;break-after:avoid}
         td,th{padding:1px 5px}pre{font-size:8.5px;padding:4px;white-space:pre-wrap}.verdict{font-size:13px;margin:4px 0}figure,tr,svg{break-inside:avoid}
-        table.changes td:nth-child(4){font-size:8.5px}details{display:none}}
+        table.changes td:nth-child(4){font-size:7.5px}details{display:none}figcaption{font-size:8.5px}}
         </style></head>
         <body>
         \(body.joined(separator: "\n"))

@@ -34,7 +34,7 @@ struct TrendChart {
 
     var svg: String {
         let shownPoints = Array(points.suffix(Self.shown))
-        let width = 760.0, left = 58.0, right = 10.0, top = 16.0, bottom = 150.0
+        let width = 760.0, left = 58.0, right = 10.0, top = 16.0, bottom = 110.0
         let longest = max(shownPoints.map(\.rto).max() ?? 1, 0.001)
         // A far-off target would flatten the bars: then it is named, not drawn.
         let drawTarget = target.map { $0 <= longest * 3 } ?? false
@@ -43,7 +43,7 @@ struct TrendChart {
         let barWidth = min(40, slot - 6)
         func y(_ value: TimeInterval) -> Double { bottom - value / ceiling * (bottom - top) }
         func number(_ value: Double) -> String { String(format: "%.1f", value) }
-        var parts = [#"<svg xmlns="http://www.w3.org/2000/svg" width="760" height="215" viewBox="0 0 760 215" role="img" aria-label="RTO achieved by each drill of this runbook against this scenario"><style>text{font:11px sans-serif;fill:#444}</style>"#]
+        var parts = [#"<svg xmlns="http://www.w3.org/2000/svg" width="760" height="175" viewBox="0 0 760 175" role="img" aria-label="RTO achieved by each drill of this runbook against this scenario"><style>text{font:11px sans-serif;fill:#444}</style>"#]
         // The y axis: RTO achieved, with zero, half and the top.
         for fraction in [0.0, 0.5, 1.0] {
             let value = ceiling / 1.1 * fraction

@@ -29,6 +29,7 @@ struct VirtualTimeDrillTests {
         #expect(result.stdout.contains("in virtual time"))
         #expect(result.stdout.contains("did not hold within 15m00s (181 checks)"), "a check every 5 s for 15 minutes")
         #expect(result.stdout.contains("recovery took 15m00s against a target of 45m00s"), "\(result.stdout.suffix(1500))")
+        #expect(result.stdout.contains("(virtual time: what it would take on these hosts)"))
         let entries = try Self.entries(runs)
         #expect(entries.first?["clock"] as? String == "virtual")
         #expect(entries.allSatisfy { $0["wall_time"] is String })
