@@ -14,7 +14,7 @@ struct DeadSessionTests {
 
     @Test("the next command after the sshd child is stopped succeeds on a new session; it was never sent on the dead one")
     func nextCommandMovesToNewSession() async throws {
-        let sshd = try SSHD.start()
+        let sshd = try await SSHD.launch()
         defer { sshd.stop() }
         let events = EventRecorder()
         let ssh = try helpers.transport(sshd, timeouts: timeouts, events: events)
@@ -32,7 +32,7 @@ struct DeadSessionTests {
 
     @Test("a command running when the host stops answering fails as dropped (may or may not have taken effect); later commands run")
     func runningCommandFails() async throws {
-        let sshd = try SSHD.start()
+        let sshd = try await SSHD.launch()
         defer { sshd.stop() }
         let events = EventRecorder()
         let ssh = try helpers.transport(sshd, timeouts: timeouts, events: events)
@@ -56,7 +56,7 @@ struct DeadSessionTests {
 
     @Test("a command that times out gets its session probed at once; a frozen session is closed before the next command comes")
     func probedAfterTimeout() async throws {
-        let sshd = try SSHD.start()
+        let sshd = try await SSHD.launch()
         defer { sshd.stop() }
         let events = EventRecorder()
         // The keepalive alone would take an hour: only the probe after the timeout can find the session dead.
@@ -80,7 +80,7 @@ struct DeadSessionTests {
 
     @Test("a live session with a long silent command is probed and kept: the command finishes on it")
     func silentCommandKept() async throws {
-        let sshd = try SSHD.start()
+        let sshd = try await SSHD.launch()
         defer { sshd.stop() }
         let events = EventRecorder()
         let ssh = try helpers.transport(sshd, timeouts: SSHTimeouts(keepalive: .milliseconds(200), probe: .seconds(5)), events: events)

@@ -113,24 +113,24 @@ struct KnownHostsSSHDTests {
     }
 
     /// The server's own line, and a line for the same name with an ECDSA key it does not have.
-    func lines(_ sshd: SSHD) throws -> (own: String, otherType: String) {
+    func lines(_ sshd: SSHD) async throws -> (own: String, otherType: String) {
         let name = "[127.0.0.1]:\(sshd.port)"
         let own = try String(contentsOfFile: sshd.directory.appendingPathComponent("host_key.pub").path, encoding: .utf8).split(separator: " ")
         let other = sshd.directory.appendingPathComponent("other_ecdsa").path
-        _ = try SSHD.shell("ssh-keygen -q -t ecdsa -b 256 -N '' -f \(other)")
+        _ = try await SSHD.run("ssh-keygen -q -t ecdsa -b 256 -N '' -f \(other)")
         let otherKey = try String(contentsOfFile: other + ".pub", encoding: .utf8).split(separator: " ")
         return ("\(name) \(own[0]) \(own[1])\n", "\(name) \(otherKey[0]) \(otherKey[1])\n")
     }
 
     @Test("a known host offering a key of another type is refused as changed, plain and hashed, even with --accept-new-host-keys")
     func otherKeyTypeRefused() async throws {
-        let sshd = try SSHD.start()
+        let sshd = try await SSHD.launch()
         defer { sshd.stop() }
-        let (_, otherType) = try lines(sshd)
+        let (_, otherType) = try await lines(sshd)
         for hashed in [false, true] {
             let path = sshd.directory.appendingPathComponent("known_hosts_other_\(hashed)").path
             try otherType.write(toFile: path, atomically: true, encoding: .utf8)
-            if hashed { _ = try SSHD.shell("ssh-keygen -H -f \(path) 2>&1 && rm -f \(path).old") }
+            if hashed { _ = try await SSHD.run("ssh-keygen -H -f \(path) 2>&1 && rm -f \(path).old") }
             #expect(try String(contentsOfFile: path, encoding: .utf8).hasPrefix(hashed ? "|1|" : "["))
             do {
                 _ = try await connect(sshd, knownHosts: path, acceptNew: true)
@@ -145,19 +145,19 @@ struct KnownHostsSSHDTests {
 
     @Test("a host known with several key types is accepted with the one it offers, hashed entries first in the file")
     func severalKeyTypes() async throws {
-        let sshd = try SSHD.start()
+        let sshd = try await SSHD.launch()
         defer { sshd.stop() }
-        let (own, otherType) = try lines(sshd)
+        let (own, otherType) = try await lines(sshd)
         let path = sshd.directory.appendingPathComponent("known_hosts_both").path
         try (otherType + own).write(toFile: path, atomically: true, encoding: .utf8)
         #expect(try await connect(sshd, knownHosts: path) == "ok\n")
-        _ = try SSHD.shell("ssh-keygen -H -f \(path) >/dev/null 2>&1 && rm -f \(path).old")
+        _ = try await SSHD.run("ssh-keygen -H -f \(path) >/dev/null 2>&1 && rm -f \(path).old")
         #expect(try await connect(sshd, knownHosts: path) == "ok\n")
     }
 
     @Test("8 parallel sessions accepting new keys into a 3,000-line known_hosts, 20 times: every line kept, all 8 land")
     func parallelAccepts() async throws {
-        let sshd = try SSHD.start(SSHD.Options(extraPorts: 7))
+        let sshd = try await SSHD.launch(SSHD.Options(extraPorts: 7))
         defer { sshd.stop() }
         let ports = [sshd.port] + sshd.extraPorts
         let key = try String(contentsOfFile: sshd.directory.appendingPathComponent("host_key.pub").path, encoding: .utf8).split(separator: " ")

@@ -13,7 +13,7 @@ struct LargeOutputTests {
 
     @Test("5 MB past a 1 MB limit lands whole in one file of outputs/, masked, its SHA-256 in the journal; memory holds only the head")
     func spooledOnce() async throws {
-        let sshd = try SSHD.start()
+        let sshd = try await SSHD.launch()
         defer { sshd.stop() }
         let runs = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-spool-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: runs) }
@@ -47,7 +47,7 @@ struct LargeOutputTests {
 
     @Test("output under the limit stays in memory; nothing is written")
     func smallStaysInMemory() async throws {
-        let sshd = try SSHD.start()
+        let sshd = try await SSHD.launch()
         defer { sshd.stop() }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-spool-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

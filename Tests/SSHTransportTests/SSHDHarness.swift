@@ -30,6 +30,14 @@ final class SSHD: @unchecked Sendable {
         var extraPorts = 0
     }
 
+    /// Starts a server from a test: key generation and the wait for the port run on a thread of
+    /// their own, never on Swift's cooperative pool, which the other tests share.
+    static func launch(_ options: Options = Options()) async throws -> SSHD {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try start(options) }) }.start()
+        }
+    }
+
     static func start(_ options: Options = Options()) throws -> SSHD {
         try ensureUser()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-sshd-\(UUID().uuidString.prefix(8))")
@@ -203,6 +211,13 @@ final class SSHD: @unchecked Sendable {
     }
 
     @discardableResult
+    /// `shell` from a test, on a thread of its own.
+    static func run(_ command: String) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try shell(command) }) }.start()
+        }
+    }
+
     static func shell(_ command: String) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")

@@ -22,7 +22,7 @@ struct SSHTransportTests {
 
     @Test("publickey with an ed25519 key; the fingerprint used is reported")
     func publicKey() async throws {
-        let sshd = try SSHD.start()
+        let sshd = try await SSHD.launch()
         defer { sshd.stop() }
         let events = EventRecorder()
         let ssh = try transport(sshd, events: events)
@@ -33,7 +33,7 @@ struct SSHTransportTests {
 
     @Test("publickey with an ECDSA key protected by a passphrase from the environment")
     func encryptedKey() async throws {
-        let sshd = try SSHD.start()
+        let sshd = try await SSHD.launch()
         defer { sshd.stop() }
         setenv("DRCTL_TEST_PASSPHRASE", "key-passphrase", 1)
         let ssh = try transport(sshd)
@@ -43,7 +43,7 @@ struct SSHTransportTests {
 
     @Test("password authentication, from an environment variable")
     func password() async throws {
-        let sshd = try SSHD.start(SSHD.Options(authentication: .passwords))
+        let sshd = try await SSHD.launch(SSHD.Options(authentication: .passwords))
         defer { sshd.stop() }
         setenv("DRCTL_TEST_PASSWORD", SSHD.password, 1)
         let info = try await transport(sshd).check(host(sshd, auth: .passwordEnvironment("DRCTL_TEST_PASSWORD")))
@@ -52,7 +52,7 @@ struct SSHTransportTests {
 
     @Test("keyboard-interactive when the server offers no password method, as ESXi; the password from a file")
     func keyboardInteractive() async throws {
-        let sshd = try SSHD.start(SSHD.Options(authentication: .keyboardInteractiveOnly))
+        let sshd = try await SSHD.launch(SSHD.Options(authentication: .keyboardInteractiveOnly))
         defer { sshd.stop() }
         let file = sshd.directory.appendingPathComponent("password").path
         try "\(SSHD.password)\n".write(toFile: file, atomically: true, encoding: .utf8)
@@ -64,7 +64,7 @@ struct SSHTransportTests {
 
     @Test("a wrong password is refused, naming the methods offered, never the password")
     func wrongPassword() async throws {
-        let sshd = try SSHD.start(SSHD.Options(authentication: .keyboardInteractiveOnly))
+        let sshd = try await SSHD.launch(SSHD.Options(authentication: .keyboardInteractiveOnly))
         defer { sshd.stop() }
         setenv("DRCTL_TEST_WRONG", "not-the-password", 1)
         do {
@@ -79,7 +79,7 @@ struct SSHTransportTests {
 
     @Test("a server asking \"Verification code: \" (a second factor, through PAM) gets no password; the failure quotes the prompt")
     func verificationCodePrompt() async throws {
-        let sshd = try SSHD.start(SSHD.Options(authentication: .oneTimeCode))
+        let sshd = try await SSHD.launch(SSHD.Options(authentication: .oneTimeCode))
         defer { sshd.stop() }
         // Were the password sent as the code, this one would pass: it is never sent.
         setenv("DRCTL_TEST_CODE_PASSWORD", "123456", 1)
@@ -95,7 +95,7 @@ struct SSHTransportTests {
 
     @Test("an unknown host key is refused with its fingerprint; accept-new records it; a mismatch is always refused")
     func hostKeys() async throws {
-        let sshd = try SSHD.start()
+        let sshd = try await SSHD.launch()
         defer { sshd.stop() }
         let empty = sshd.directory.appendingPathComponent("empty_known_hosts").path
         do {
@@ -111,7 +111,7 @@ struct SSHTransportTests {
         #expect(events.all.contains { $0.contains("accepted and recorded") })
         _ = try await transport(sshd, knownHosts: empty).execute("true", on: host(sshd), timeout: .seconds(10))
 
-        let other = try SSHD.start()
+        let other = try await SSHD.launch()
         defer { other.stop() }
         // The first server's recorded key, presented at the second server's port.
         let forged = sshd.directory.appendingPathComponent("forged_known_hosts").path
@@ -134,7 +134,7 @@ struct SSHTransportTests {
 
     @Test("a closed port is refused; a host that never speaks times out; probes say which")
     func refusedAndHung() async throws {
-        let sshd = try SSHD.start()
+        let sshd = try await SSHD.launch()
         defer { sshd.stop() }
         let closed = LocalSSHD.freePort()
         do {
@@ -162,7 +162,7 @@ struct SSHTransportTests {
 
     @Test("a session dropped mid-command fails that command, and the next one reconnects and says so")
     func droppedSession() async throws {
-        let sshd = try SSHD.start()
+        let sshd = try await SSHD.launch()
         defer { sshd.stop() }
         let events = EventRecorder()
         let ssh = try transport(sshd, events: events)
@@ -185,7 +185,7 @@ struct SSHTransportTests {
 
     @Test("10 MB interleaved on stdout and stderr arrive whole, without deadlock")
     func largeInterleavedOutput() async throws {
-        let sshd = try SSHD.start()
+        let sshd = try await SSHD.launch()
         defer { sshd.stop() }
         let command = "i=0; while [ $i -lt 80 ]; do head -c 65536 /dev/zero | tr '\\000' o; head -c 65536 /dev/zero | tr '\\000' e >&2; i=$((i+1)); done"
         let result = try await transport(sshd).execute(command, on: host(sshd), timeout: .seconds(60))
@@ -196,7 +196,7 @@ struct SSHTransportTests {
 
     @Test("exit codes and exit signals")
     func exitCodesAndSignals() async throws {
-        let sshd = try SSHD.start()
+        let sshd = try await SSHD.launch()
         defer { sshd.stop() }
         let ssh = try transport(sshd)
         #expect(try await ssh.execute("exit 42", on: host(sshd), timeout: .seconds(10)).exitStatus == 42)
@@ -207,7 +207,7 @@ struct SSHTransportTests {
 
     @Test("a command past its timeout is answered as timed out")
     func commandTimeout() async throws {
-        let sshd = try SSHD.start()
+        let sshd = try await SSHD.launch()
         defer { sshd.stop() }
         let ssh = try transport(sshd)
         do {
@@ -221,7 +221,7 @@ struct SSHTransportTests {
 
     @Test("a command drctl gave up on is stopped on the host (TERM to its process group), not left to make its change")
     func timedOutCommandIsStopped() async throws {
-        let sshd = try SSHD.start()
+        let sshd = try await SSHD.launch()
         defer { sshd.stop() }
         let ssh = try transport(sshd)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-stop-\(UUID().uuidString.prefix(8))").path
@@ -240,7 +240,7 @@ struct SSHTransportTests {
 
     @Test("50 concurrent commands share one session")
     func concurrentCommands() async throws {
-        let sshd = try SSHD.start()
+        let sshd = try await SSHD.launch()
         defer { sshd.stop() }
         let ssh = try transport(sshd)
         let target = host(sshd)
@@ -266,7 +266,7 @@ final class EventRecorder: @unchecked Sendable {
 struct SecretTests {
     @Test("a password from the environment never shows in any process's argv, in errors, in events, or in the run directory")
     func passwordNotInProcessList() async throws {
-        let sshd = try SSHD.start(SSHD.Options(authentication: .keyboardInteractiveOnly))
+        let sshd = try await SSHD.launch(SSHD.Options(authentication: .keyboardInteractiveOnly))
         defer { sshd.stop() }
         setenv("DRCTL_SECRET_PASSWORD", SSHD.password, 1)
         let events = EventRecorder()
@@ -274,7 +274,7 @@ struct SecretTests {
         let host = Inventory.Host(name: "esxi-test", address: "127.0.0.1", port: sshd.port, user: SSHD.user, auth: .passwordEnvironment("DRCTL_SECRET_PASSWORD"))
         async let running = ssh.execute("sleep 1; echo done", on: host, timeout: .seconds(10))
         try await Task.sleep(for: .milliseconds(400))
-        let processes = try SSHD.shell("ps -eo args")
+        let processes = try await SSHD.run("ps -eo args")
         #expect(try await running.stdout == "done\n")
         #expect(!processes.contains(SSHD.password))
         #expect(!events.all.joined().contains(SSHD.password))
@@ -288,9 +288,9 @@ struct SecretTests {
                                    observers: [journal]).run()
         await journal.close()
         #expect(summary.outcome == .succeeded, "\((try? String(contentsOfFile: run.url.path + "/journal.jsonl", encoding: .utf8)) ?? "")")
-        let everything = try SSHD.shell("cat \(run.url.path)/journal.jsonl \(run.url.path)/outputs/* 2>/dev/null || true")
+        let everything = try await SSHD.run("cat \(run.url.path)/journal.jsonl \(run.url.path)/outputs/* 2>/dev/null || true")
         #expect(everything.contains("hello") && !everything.contains(SSHD.password))
-        #expect(try SSHD.shell("grep -r -l -F -- '\(SSHD.password)' \(run.url.path) || true").isEmpty)
+        #expect(try await SSHD.run("grep -r -l -F -- '\(SSHD.password)' \(run.url.path) || true").isEmpty)
 
         setenv("DRCTL_SECRET_PASSWORD", SSHD.password + "-wrong", 1)
         let other = SSHTransport(inventory: Inventory(), settings: .init(knownHostsPath: try sshd.knownHosts()))
