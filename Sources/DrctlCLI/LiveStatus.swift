@@ -41,12 +41,13 @@ final class LiveStatus: @unchecked Sendable {
     private func drawArea() {
         let console = Console.shared
         // Room for the lines above: never more than a third of the screen.
-        let lines = StatusLines.area(progress.snapshot(), now: Date(), columns: console.columns, style: style)
+        let lines = StatusLines.area(progress.snapshot(), now: progress.clock.date(), columns: console.columns, style: style)
         console.drawFooter(Array(lines.prefix(max(2, console.rows / 3))))
     }
 
     private func beatIfQuiet() {
+        // A quiet spell in the log is wall time, whatever the run's clock.
         guard Date().timeIntervalSince(Console.shared.lastLineWritten) >= heartbeat.seconds else { return }
-        Console.shared.writeLogLine(StatusLines.heartbeat(progress.snapshot(), now: Date()))
+        Console.shared.writeLogLine(StatusLines.heartbeat(progress.snapshot(), now: progress.clock.date()))
     }
 }

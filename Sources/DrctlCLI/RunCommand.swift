@@ -203,8 +203,8 @@ func execute(_ loaded: RunFlags.Loaded, transport: any Transport, options: RunOp
              beforeClose: (@Sendable (RunSummary, JournalWriter) async -> Void)? = nil) async throws -> RunSummary {
     connections?.record(into: journal)
     let style = output.prepareConsole()
-    let progress = RunProgress(stepsTotal: loaded.runbook.steps.count, rto: loaded.runbook.rto, started: resume?.runStarted ?? Date(),
-                               redactor: redactor)
+    let progress = RunProgress(stepsTotal: loaded.runbook.steps.count, rto: loaded.runbook.rto, started: resume?.runStarted ?? options.clock.date(),
+                               clock: options.clock, redactor: redactor)
     let machines: [any RunObserver] = output.events == .json ? [EventStream(run: options.runID, redactor: redactor)] : []
     // The journal first: each event is on disk before anyone acts on it.
     let engine = Engine(runbook: loaded.runbook, inventory: loaded.inventory, params: loaded.params, transport: transport, gate: gate,

@@ -43,7 +43,9 @@ final class RunProgress: RunObserver, @unchecked Sendable {
     private let lock = NSLock()
     private let stepsTotal: Int
     private let rto: Duration?
-    private var started = Date()
+    private let started: Date
+    /// The run's clock: in a drill's virtual time, commands run and waits end by it, not by the wall.
+    let clock: any RunClock
     private var itemsPerStep: [String: Int] = [:]
     private var finishedPerStep: [String: Int] = [:]
     private var failed = 0
@@ -63,17 +65,18 @@ final class RunProgress: RunObserver, @unchecked Sendable {
     /// characters visible.
     private let redactor: Redactor
 
-    init(stepsTotal: Int, rto: Duration?, started: Date = Date(), redactor: Redactor = Redactor()) {
+    init(stepsTotal: Int, rto: Duration?, started: Date, clock: any RunClock = SystemClock(), redactor: Redactor = Redactor()) {
         self.redactor = redactor
+        self.clock = clock
         self.stepsTotal = stepsTotal
         self.rto = rto
         self.started = started
     }
 
-    func record(_ event: RunEvent) async { take(event) }
+    func record(_ event: RunEvent) async { take(event, at: clock.date()) }
 
     /// Synchronous, for tests that feed events in a chosen order.
-    func take(_ event: RunEvent, at now: Date = Date()) {
+    func take(_ event: RunEvent, at now: Date) {
         lock.withLock {
             switch event {
             case .stepExpanded(let step, let items):

@@ -25,28 +25,28 @@ final class Console: @unchecked Sendable {
     /// Lines of the status area now on screen, under the cursor's line.
     private var footerLines = 0
     private var output: Int32 = STDOUT_FILENO
+    private var outputIsTerminal = isatty(STDOUT_FILENO) == 1
 
     /// Human lines go to standard error from now on (`--events json` owns standard output).
     func sendHumanOutputToStandardError() {
-        lock.withLock { output = STDERR_FILENO }
+        lock.withLock {
+            output = STDERR_FILENO
+            outputIsTerminal = isatty(STDERR_FILENO) == 1
+        }
     }
 
     /// Whether people read these lines on a terminal: then colour and the status area are used.
-    var isTerminal: Bool { lock.withLock { isatty(output) == 1 } }
+    var isTerminal: Bool { lock.withLock { outputIsTerminal } }
 
     /// The terminal's width in columns (80 when it cannot be told).
-    var columns: Int {
-        var size = winsize()
-        let descriptor = lock.withLock { output }
-        guard ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
-        return Int(size.ws_col)
-    }
+    var columns: Int { windowSize.map { Int($0.ws_col) } ?? 80 }
+    var rows: Int { windowSize.map { Int($0.ws_row) } ?? 24 }
 
-    var rows: Int {
+    private var windowSize: winsize? {
         var size = winsize()
         let descriptor = lock.withLock { output }
-        guard ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 0 else { return 24 }
-        return Int(size.ws_row)
+        guard ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0, size.ws_row > 0 else { return nil }
+        return size
     }
 
     func write(_ text: String) {

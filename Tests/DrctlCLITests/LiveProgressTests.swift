@@ -1,4 +1,5 @@
 @testable import DrctlCLI
+import DrctlCore
 import Engine
 import Foundation
 import Testing
@@ -88,12 +89,22 @@ struct LiveProgressTests {
         #expect(!text.contains("\u{1B}") && text.contains(#"evil\e[2J"#), "\(text)")
     }
 
+    @Test("times in the status area are the run's clock: in a drill's virtual time, a command starts at the virtual instant")
+    func runsClock() async {
+        let clock = VirtualClock(origin: Self.start)
+        let progress = RunProgress(stepsTotal: 1, rto: .seconds(60), started: Self.start, clock: clock)
+        await progress.record(.commandSent(step: "power-on", item: .single, host: "esxi-01", command: "vim-cmd vmsvc/power.on 1", mutates: true))
+        let lines = StatusLines.area(progress.snapshot(), now: clock.date(), columns: 200)
+        #expect(lines[0].hasPrefix("── 0s elapsed · RTO 1m: 1m left"), "\(lines)")
+        #expect(lines[1].contains("0s  power-on: vim-cmd vmsvc/power.on 1"), "\(lines)")
+    }
+
     @Test("a wait that holds, and a finished item, leave the status area")
     func waitsEnd() {
         let progress = Self.busyRun()
         progress.take(.waitChecked(step: "lun-back", item: ItemRef(index: 0, label: "ds-gold"), host: "esxi-04", check: 6, holds: true,
-                                   detail: "", deadline: Self.start.addingTimeInterval(900)))
-        progress.take(.approvalDecided(step: "approve-power-on", decision: .approved(by: "alice", reason: "")))
+                                   detail: "", deadline: Self.start.addingTimeInterval(900)), at: Self.start.addingTimeInterval(240))
+        progress.take(.approvalDecided(step: "approve-power-on", decision: .approved(by: "alice", reason: "")), at: Self.start.addingTimeInterval(240))
         let snapshot = progress.snapshot()
         #expect(snapshot.waits.isEmpty)
         #expect(snapshot.approvals.isEmpty)
