@@ -33,7 +33,7 @@ drill: build
 	$(BIN) drill Runbooks/host-failure.yaml --scenario Simulator/host-failure.yaml --param failed_host=esxi-01 --auto-approve
 
 # 300 more SIGKILL-and-resume points than `make test` runs (set DRCTL_CRASH_POINTS, DRCTL_CRASH_SEED),
-# and a failed write of the run's record at every write point of a drill, not every 9th.
+# and a failed write of the run's record at every write point of a drill, not every 15th.
 crash-test: build
 	DRCTL_CRASH_POINTS=$${DRCTL_CRASH_POINTS:-351} DRCTL_WRITE_POINTS=all $(SWIFT) test --filter "CrashTests|WriteFailureTests"
 

@@ -17,7 +17,7 @@ public struct Drctl: AsyncParsableCommand {
           drctl run Runbooks/host-failure.yaml --inventory site.yaml --dry-run
         """,
         version: version,
-        subcommands: [ValidateCommand.self, ShowCommand.self, RunCommand.self, GraphCommand.self, ActionsCommand.self, DrillCommand.self, SSHCheckCommand.self, RunsCommand.self, ResumeCommand.self, ApproveCommand.self, DenyCommand.self, ReportCommand.self, TranscriptCommand.self, SimCommand.self]
+        subcommands: [ValidateCommand.self, ShowCommand.self, RunCommand.self, GraphCommand.self, ActionsCommand.self, DrillCommand.self, WhatIfCommand.self, SSHCheckCommand.self, RunsCommand.self, ResumeCommand.self, ApproveCommand.self, DenyCommand.self, ReportCommand.self, TranscriptCommand.self, SimCommand.self]
     )
 
     public init() {}

@@ -91,13 +91,16 @@ struct DrillCommand: AsyncParsableCommand {
                                                flags: common.approval.recorded, operatorGivenName: common.approval.givenName,
                                                signer: try common.signer())
             let stateFile = StateFile(path: journal.directory.fleetState.path)
+            // ESXi's durations cost nothing in virtual time; in real time they would make a drill sit through boots.
+            var fleet = world.fleet
+            if clock.isVirtual { fleet.timing = world.durations }
             do {
-                try stateFile.create(world.fleet)
+                try stateFile.create(fleet)
             } catch {
                 throw failInvalidInput(["drctl drill: \(error)"])
             }
             await journal.stamp(with: clock)
-            let simulator = FleetSimulator(fleet: world.fleet, connectTimeout: Self.connectTimeout, savingTo: stateFile, clock: clock)
+            let simulator = FleetSimulator(fleet: fleet, connectTimeout: Self.connectTimeout, savingTo: stateFile, clock: clock)
             let transport = SimulatorTransport(simulator: simulator)
             let settle: @Sendable (RunSummary, JournalWriter) async -> Void = { summary, journal in
                 await report.settle(Self.report(runbook, summary: summary, scenario: world, fleet: await simulator.fleet, virtualTime: clock.isVirtual),

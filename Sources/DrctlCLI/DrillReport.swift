@@ -27,6 +27,8 @@ struct DrillReport {
 
     var passed: Bool { verdicts.allSatisfy(\.passed) }
 
+    var prediction: RecoveryPrediction { RecoveryPrediction(runbook: runbook, summary: summary, inventory: scenario.inventory) }
+
     /// Whether the run reported what a correct runbook reports here: `succeeded` normally, or the
     /// outcome a fault variant declares (a drill that expects `partial` fails on `succeeded`).
     var outcomeAsExpected: Bool { scenario.invariants != nil || summary.outcome.rawValue == scenario.expectedOutcome }
@@ -57,7 +59,7 @@ struct DrillReport {
                 }
                 recoveries[item.label] = VMRecovery(name: item.label, recovered: outcome.isSuccess, host: outcome.hosts.first,
                                                     poweredOnAfter: outcome.isSuccess ? finished.map { .milliseconds(Int64($0 * 1000)) } : nil,
-                                                    note: outcome.isSuccess ? (outcome.status == .alreadyDone ? "was already on" : "powered on")
+                                                    note: outcome.isSuccess ? (outcome.status == .alreadyDone ? "was already on" : "powered on") + Self.guestNote(outcome)
                                                         : (outcome.reason ?? outcome.status.rawValue))
             }
         }
@@ -71,6 +73,12 @@ struct DrillReport {
         }
         // Earliest power-on first, then the VMs that did not come back.
         return order.map { recoveries[$0]! }.sorted { ($0.poweredOnAfter ?? .seconds(1_000_000)) < ($1.poweredOnAfter ?? .seconds(1_000_000)) }
+    }
+
+    /// What the wait for VMware Tools found, when the runbook waited.
+    static func guestNote(_ outcome: ItemOutcome) -> String {
+        guard case .string(let tools) = outcome.outputs["tools"] ?? .null, tools != "not waited for" else { return "" }
+        return "; VMware Tools " + tools
     }
 
     var text: String {
@@ -90,6 +98,11 @@ struct DrillReport {
             lines.append("  \(vm.leftAlone ? "-" : vm.recovered ? "✓" : "✗") \(vm.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(vm.host.map { "on \($0)" } ?? "")\(time)  \(vm.note)")
         }
         if recoveries.isEmpty { lines.append("  (no VM was powered on or checked)") }
+        if virtualTime {
+            lines.append("")
+            lines.append("Predicted recovery (virtual time, with ESXi's durations; docs/simulator.md):")
+            lines += prediction.lines
+        }
         lines.append("")
         lines.append("Approvals:")
         for approval in summary.approvals {

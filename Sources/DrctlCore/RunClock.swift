@@ -23,6 +23,9 @@ extension RunClock {
     /// The calendar date now, by this clock.
     public func date() -> Date { date(at: elapsed) }
 
+    /// Whole milliseconds since the clock started.
+    public var milliseconds: Int { Int(elapsed.components.seconds * 1_000 + elapsed.components.attoseconds / 1_000_000_000_000_000) }
+
     /// Runs `bodies` concurrently and returns their results in the order they finish. Each child
     /// works under a token of its own; the caller gives up its token while it waits and takes
     /// over each finisher's, so virtual time moves only when every one of them sleeps. Once a

@@ -25,6 +25,7 @@ public enum ESXiCommand {
     public static func powerOff(vmid: Int) -> String { "vim-cmd vmsvc/power.off \(vmid)" }
     public static func unregister(vmid: Int) -> String { "vim-cmd vmsvc/unregister \(vmid)" }
     public static func message(vmid: Int) -> String { "vim-cmd vmsvc/message \(vmid)" }
+    public static func guestInfo(vmid: Int) -> String { "vim-cmd vmsvc/get.guest \(vmid)" }
 
     public static func answer(vmid: Int, questionID: String, choice: Int) -> String {
         "vim-cmd vmsvc/message \(vmid) \(ShellQuote.quote(questionID)) \(choice)"

@@ -12,8 +12,11 @@ enum PowerOnAction {
         parameters: [VMActions.vmid,
                      ActionParameter("answer", .choice(UUIDAlteredAnswer.allCases.map(\.rawValue) + ["none"]), required: false,
                                      "answer msg.uuid.altered with this choice (default: moved)"),
-                     ActionParameter("poll", .duration, required: false, "how often to look for a question (default 1s)")],
-        mutates: true, outputs: ["state", "answered"],
+                     ActionParameter("poll", .duration, required: false, "how often to look for a question (default 1s)"),
+                     ActionParameter("wait_for_tools", .duration, required: false,
+                                     "then wait up to this long for VMware Tools to run in the guest, as SRM does (its default is 5m); a guest whose Tools do not start is reported in `tools`, not failed"),
+                     ActionParameter("tools_poll", .duration, required: false, "how often to read the guest's Tools status (default 5s)")],
+        mutates: true, outputs: ["state", "answered", "tools", "guest_ready"],
         plan: { arguments in
             let vmid = try arguments.integer("vmid")
             let answer = arguments.optionalText("answer") ?? "moved"
@@ -23,13 +26,52 @@ enum PowerOnAction {
                 commands.append("\(ESXiCommand.message(vmid: vmid))  # answer msg.uuid.altered: '\(answer)'")
             }
             commands.append(ESXiCommand.powerState(vmid: vmid))
+            if let limit = toolsLimit(arguments) {
+                commands.append("\(ESXiCommand.guestInfo(vmid: vmid))  # until toolsRunningStatus is guestToolsRunning, at most \(DurationText.format(limit))")
+            }
             return commands
         },
-        perform: { arguments, shell in try await powerOn(arguments, shell) },
+        perform: { arguments, shell in try await waitForGuest(after: try await powerOn(arguments, shell), arguments, shell) },
+        // A VM already on (a resumed run) still has its guest waited for: its dependants need it.
         verify: { arguments, shell in
-            try await VMActions.readPowerState(vmid: try arguments.integer("vmid"), shell) == .poweredOn
-                ? ["state": .string(PowerState.poweredOn.rawValue), "answered": ""] : nil
+            guard try await VMActions.readPowerState(vmid: try arguments.integer("vmid"), shell) == .poweredOn else { return nil }
+            return try await waitForGuest(after: ["state": .string(PowerState.poweredOn.rawValue), "answered": ""], arguments, shell)
         })
+
+    static func toolsLimit(_ arguments: ActionArguments) -> Duration? {
+        guard let limit = arguments.optionalText("wait_for_tools").flatMap(DurationText.parse), limit > .zero else { return nil }
+        return limit
+    }
+
+    /// With `wait_for_tools`, reads `get.guest` until the guest runs VMware Tools or the limit
+    /// passes. A guest that never starts them (no Tools installed, a hung boot) is reported in
+    /// `tools` and `guest_ready: false`, and the power-on stands: SRM goes on the same way.
+    static func waitForGuest(after outputs: ESXiAction.Outputs, _ arguments: ActionArguments, _ shell: any ESXiShell) async throws -> ESXiAction.Outputs {
+        var outputs = outputs
+        guard let limit = toolsLimit(arguments) else {
+            outputs["tools"] = "not waited for"
+            outputs["guest_ready"] = .null
+            return outputs
+        }
+        let vmid = try arguments.integer("vmid")
+        let poll = arguments.optionalText("tools_poll").flatMap(DurationText.parse) ?? .seconds(5)
+        let start = shell.clock.elapsed
+        while true {
+            let guest = try GuestInfoParser.parse(try await shell.checked(ESXiCommand.guestInfo(vmid: vmid)).stdout)
+            let waited = shell.clock.elapsed - start
+            if guest.toolsRunning {
+                outputs["tools"] = .string("running after \(DurationText.format(waited))")
+                outputs["guest_ready"] = true
+                return outputs
+            }
+            if waited >= limit {
+                outputs["tools"] = .string("not running after \(DurationText.format(limit)) (\(guest.toolsStatus)); the dependants started without it")
+                outputs["guest_ready"] = false
+                return outputs
+            }
+            try await shell.clock.sleep(for: min(poll, limit - waited))
+        }
+    }
 
     static func powerOn(_ arguments: ActionArguments, _ shell: any ESXiShell) async throws -> ESXiAction.Outputs {
         let vmid = try arguments.integer("vmid")

@@ -1,13 +1,20 @@
+import DrctlCore
 import Foundation
 
 /// A counting semaphore for async code: callers beyond the limit wait in FIFO order.
+///
+/// A waiter gives up its clock token while it waits, and the releaser takes one for it before
+/// handing over the slot: in virtual time, the clock moves on while items queue for a host whose
+/// slots are all busy with commands sleeping on the clock (else time would stand still for good).
 actor AsyncLimiter {
     private let limit: Int
+    private let clock: any RunClock
     private var inUse = 0
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
-    init(limit: Int) {
+    init(limit: Int, clock: any RunClock) {
         self.limit = max(1, limit)
+        self.clock = clock
     }
 
     func acquire() async {
@@ -15,6 +22,7 @@ actor AsyncLimiter {
             inUse += 1
             return
         }
+        clock.leave()
         await withCheckedContinuation { waiters.append($0) }
     }
 
@@ -22,7 +30,8 @@ actor AsyncLimiter {
         if waiters.isEmpty {
             inUse -= 1
         } else {
-            // The slot passes straight to the next waiter.
+            // The slot passes straight to the next waiter, with a clock token for it.
+            clock.enter()
             waiters.removeFirst().resume()
         }
     }
@@ -34,10 +43,10 @@ final class ConcurrencyLimits: Sendable {
     private let perHost: [String: AsyncLimiter]
     private let fallback: AsyncLimiter
 
-    init(maxParallel: Int, maxPerHost: Int, hosts: [String]) {
-        global = AsyncLimiter(limit: maxParallel)
-        perHost = Dictionary(uniqueKeysWithValues: Set(hosts).map { ($0, AsyncLimiter(limit: maxPerHost)) })
-        fallback = AsyncLimiter(limit: maxPerHost)
+    init(maxParallel: Int, maxPerHost: Int, hosts: [String], clock: any RunClock = SystemClock()) {
+        global = AsyncLimiter(limit: maxParallel, clock: clock)
+        perHost = Dictionary(uniqueKeysWithValues: Set(hosts).map { ($0, AsyncLimiter(limit: maxPerHost, clock: clock)) })
+        fallback = AsyncLimiter(limit: maxPerHost, clock: clock)
     }
 
     /// Runs `body` holding a slot on `host` (when given) and a global slot. Host first, then

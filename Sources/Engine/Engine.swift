@@ -37,7 +37,7 @@ public final class Engine: Sendable {
         self.records = records
         let limits = ConcurrencyLimits(maxParallel: options.maxParallel ?? runbook.limits.maxParallel ?? RunOptions.defaultMaxParallel,
                                        maxPerHost: options.maxPerHost ?? runbook.limits.maxPerHost ?? RunOptions.defaultMaxPerHost,
-                                       hosts: inventory.hosts.map(\.name))
+                                       hosts: inventory.hosts.map(\.name), clock: options.clock)
         runner = StepRunner(runbook: runbook, inventory: inventory, transport: transport, gate: gate, events: events, limits: limits, options: options,
                             stop: stop, records: records, inFlight: Set(resume.map { Array($0.inFlight.keys) } ?? []))
     }

@@ -18,8 +18,10 @@ final class HostShell: ESXiShell, @unchecked Sendable {
     private let lock = NSLock()
     private var transcript: [String] = []
 
-    init(transport: any Transport, host: Inventory.Host, step: String, item: ItemRef, mutates: Bool, events: EventSink, parsesOutput: Bool = true) {
+    init(transport: any Transport, host: Inventory.Host, step: String, item: ItemRef, mutates: Bool, events: EventSink, clock: any RunClock,
+         parsesOutput: Bool = true) {
         self.parsesOutput = parsesOutput
+        self.clock = clock
         self.transport = transport
         self.host = host
         self.step = step
@@ -28,7 +30,9 @@ final class HostShell: ESXiShell, @unchecked Sendable {
         self.events = events
     }
 
-    var clock: any RunClock { AttemptDeadline.current?.clock ?? SystemClock() }
+    /// The run's clock, also outside an attempt (a resumed run's verify reads): an action that
+    /// polls sleeps on it.
+    let clock: any RunClock
 
     func run(_ command: String) async throws -> ShellOutput {
         // A secret masked in the journal cannot be read back: the mask is never sent as if it were the value.

@@ -8,7 +8,7 @@ extension StepRunner {
     /// Runs the step's verify check; the outputs when its effect already exists, else nil.
     func alreadyDone(_ work: ItemWork, host: Inventory.Host, scope: DictionaryScope) async -> [String: Value]? {
         guard let verify = work.step.verify else { return nil }
-        let shell = HostShell(transport: transport, host: host, step: work.step.id, item: work.item, mutates: false, events: events)
+        let shell = HostShell(transport: transport, host: host, step: work.step.id, item: work.item, mutates: false, events: events, clock: options.clock)
         do {
             return try await limits.withSlot(host: host.name) { () -> [String: Value]? in
                 switch verify {

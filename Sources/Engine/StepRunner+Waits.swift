@@ -73,7 +73,7 @@ extension StepRunner {
     /// already holds, so the change is not made again for nothing.
     func waitAlreadySatisfied(_ work: ItemWork, _ wait: Wait, host: Inventory.Host, scope: DictionaryScope) async -> HostResult? {
         guard case .action(let call) = wait.check, let verify = ActionCatalog.action(named: call.name)?.verify else { return nil }
-        let shell = HostShell(transport: transport, host: host, step: work.step.id, item: work.item, mutates: false, events: events)
+        let shell = HostShell(transport: transport, host: host, step: work.step.id, item: work.item, mutates: false, events: events, clock: options.clock)
         guard let outputs = try? await verify(try actionArguments(call, scope), shell) else { return nil }
         var roots = scope.roots
         roots["result"] = .map(outputs)

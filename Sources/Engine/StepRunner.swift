@@ -332,7 +332,7 @@ final class StepRunner: Sendable {
                             host: Inventory.Host, scope: DictionaryScope) async throws -> [String: Value] {
         let command = try template.template.shellCommand(in: scope)
         guard command.isComplete else { throw AttemptFailure(reason: "the command still holds values known only at run time: \(command.text)") }
-        let shell = HostShell(transport: transport, host: host, step: work.step.id, item: work.item, mutates: work.step.mutates, events: events,
+        let shell = HostShell(transport: transport, host: host, step: work.step.id, item: work.item, mutates: work.step.mutates, events: events, clock: options.clock,
                               parsesOutput: false)
         let output = try await shell.run(command.text)
         var outputs: [String: Value] = ["stdout": .string(output.stdout), "stderr": .string(output.stderr), "exit_status": .int(Int(output.exitStatus))]
@@ -350,7 +350,7 @@ final class StepRunner: Sendable {
     func runAction(_ call: ActionCall, work: ItemWork, host: Inventory.Host, scope: DictionaryScope) async throws -> [String: Value] {
         guard let action = ActionCatalog.action(named: call.name) else { throw AttemptFailure(reason: "unknown action \(call.name)") }
         let arguments = try actionArguments(call, scope)
-        let shell = HostShell(transport: transport, host: host, step: work.step.id, item: work.item, mutates: action.mutates, events: events)
+        let shell = HostShell(transport: transport, host: host, step: work.step.id, item: work.item, mutates: action.mutates, events: events, clock: options.clock)
         do {
             let outputs = try await action.perform(arguments, shell)
             if case .action = work.step.kind, let problem = try ExpectationCheck.problem(work.step.expect, outputs: outputs, scope: scope) {

@@ -36,6 +36,8 @@ public struct Inventory: Sendable {
         public var hostKey: String?
         /// VMkernel interfaces, for vmkping checks between hosts.
         public var interfaces: [Interface]
+        /// Memory, for what-if placement (`drctl whatif`); nil: not known.
+        public var memoryMB: Int?
         /// Where the host was written, for messages about it.
         public var location: SourceLocation?
 
@@ -103,6 +105,9 @@ public struct Inventory: Sendable {
         public var antiAffinity: String?
         /// Whether recovery powers it on (false: it was meant to be off).
         public var powerOn: Bool = true
+        /// For what-if predictions: the guest (its boot time) and whether it runs VMware Tools.
+        public var guestOS: String?
+        public var tools: Bool?
         public var location: SourceLocation?
 
         public init(name: String, priority: Int = 3, dependsOn: [String] = [], host: String? = nil, datastore: String? = nil,

@@ -5,7 +5,7 @@ import Yams
 /// Reads an inventory file, refusing literal secrets and checking names, roles, priorities and
 /// VM dependencies.
 public enum InventoryLoader {
-    static let hostKeys = ["name", "address", "port", "user", "role", "auth", "host_key", "interfaces"]
+    static let hostKeys = ["name", "address", "port", "user", "role", "auth", "host_key", "interfaces", "memory_mb"]
     static let secretKeys = ["password", "passphrase", "secret", "private_key"]
 
     public static func load(path: String) throws -> Inventory {
@@ -43,6 +43,7 @@ public enum InventoryLoader {
             case "name": host.name = reader.string(value, "name") ?? ""
             case "address": host.address = reader.string(value, "address") ?? ""
             case "port": host.port = reader.integer(value, "port", range: 1...65535) ?? 22
+            case "memory_mb": host.memoryMB = reader.integer(value, "memory_mb", range: 1...Int(Int32.max))
             case "user": host.user = reader.string(value, "user") ?? "root"
             case "role":
                 let text = reader.string(value, "role") ?? ""
@@ -116,7 +117,8 @@ public enum InventoryLoader {
     }
 
     static func parseVM(_ node: Node, _ reader: YAMLReader) -> Inventory.VM? {
-        guard let pairs = reader.mapping(node, "a vm", allowed: ["name", "priority", "depends_on", "host", "datastore", "vmx", "memory_mb", "anti_affinity", "power_on"]) else { return nil }
+        guard let pairs = reader.mapping(node, "a vm", allowed: ["name", "priority", "depends_on", "host", "datastore", "vmx", "memory_mb", "anti_affinity", "power_on",
+                                                                 "guest_os", "tools"]) else { return nil }
         var vm = Inventory.VM(name: "", priority: 3, dependsOn: [], host: nil, datastore: nil, vmx: nil, memoryMB: nil, antiAffinity: nil,
                               location: reader.location(node))
         for (key, _, value) in pairs {
@@ -133,6 +135,8 @@ public enum InventoryLoader {
             case "memory_mb": vm.memoryMB = reader.integer(value, "memory_mb", range: 1...Int(Int32.max))
             case "anti_affinity": vm.antiAffinity = reader.string(value, "anti_affinity")
             case "power_on": vm.powerOn = reader.boolean(value, "power_on") ?? true
+            case "guest_os": vm.guestOS = reader.string(value, "guest_os")
+            case "tools": vm.tools = reader.boolean(value, "tools")
             default: break
             }
         }

@@ -18,6 +18,11 @@ public struct Fleet: Codable, Sendable, Equatable {
     public var changeLog: [String] = []
     /// Registrations accepted by a host whose client never heard back, landing later.
     public var pendingLandings: [Landing]?
+    /// How long commands, boots and guests take: set only in virtual time, where they cost no
+    /// wall time (a drill in real time would sit through minutes of boots). Nil: no durations.
+    public var timing: CommandDurations?
+    /// The simulator's time, in milliseconds since the drill started (drives boots and guests).
+    public var now = 0
 
     public struct Landing: Codable, Sendable, Equatable {
         public var vm: String
@@ -71,6 +76,30 @@ public struct Fleet: Codable, Sendable, Equatable {
         }
     }
 
+    /// Moves the fleet's time on: appliances that finished booting answer, their services start.
+    public mutating func advance(to milliseconds: Int) {
+        now = max(now, milliseconds)
+        guard var vcenter else { return }
+        if let until = vcenter.bootingUntil, now >= until {
+            vcenter.bootingUntil = nil
+            if vcenter.servicesStartOnBoot != false, let timing {
+                vcenter.servicesStartAt = until + timing.time(of: .vcsaServicesStart, seed: seed, key: "boot/\(vcenter.vm)/\(until)")
+            }
+        }
+        if let start = vcenter.servicesStartAt, now >= start {
+            vcenter.servicesStartAt = nil
+            vcenter.servicesRunning = true
+        }
+        self.vcenter = vcenter
+    }
+
+    /// Whether the guest of a running VM has started VMware Tools by now.
+    public func toolsRunning(_ vm: SimVM) -> Bool {
+        guard vm.power == .on, vm.hasTools != false else { return false }
+        let boot = timing?.guestBoot(of: vm, seed: seed) ?? 0
+        return now >= (vm.poweredOnAt ?? 0) + boot
+    }
+
     /// Memory of powered-on VMs on a host, in MB.
     public func memoryInUse(on host: String) -> Int {
         vms.filter { $0.registration?.host == host && $0.power == .on }.reduce(0) { $0 + $1.memoryMB }
@@ -103,6 +132,8 @@ public struct SimHost: Codable, Sendable, Equatable {
     public var vmks: [Vmk]
     public var nextVmid: Int
     public var nextQuestionID: Int
+    /// Storage adapters a rescan walks (`vmhba0`, `vmhba64`...): a rescan takes longer with more.
+    public var storageAdapters: Int?
     /// Datastores this host lists as mounted but cannot open files on: registervm answers NotFound.
     public var refusesRegistrationFrom: [String]?
     /// Commands that drop the SSH connection the next N times they run: `fragment -> times`.
@@ -196,6 +227,12 @@ public struct SimVM: Codable, Sendable, Equatable {
     public var inventoryVMX: String?
     /// Whether recovery should leave it powered off (the inventory's `power_on: false`).
     public var keepOff: Bool?
+    /// False: no VMware Tools in the guest (get.guest says toolsNotInstalled). Nil: installed.
+    public var hasTools: Bool?
+    /// Its own guest boot time until Tools run, instead of its guest family's.
+    public var bootMilliseconds: Int?
+    /// When it was last powered on, in the fleet's time.
+    public var poweredOnAt: Int?
 
     public var datastorePath: String { "[\(datastore)] \(path)" }
     public var absolutePath: String { "/vmfs/volumes/\(datastore)/\(path)" }
@@ -218,5 +255,9 @@ public struct SimVCenter: Codable, Sendable, Equatable {
     /// Whether vMon starts the automatic services at boot (true unless the scenario says stopped).
     public var servicesStartOnBoot: Bool?
 
-    public var isBooting: Bool { (bootingCommandsLeft ?? 0) > 0 }
+    /// In virtual time: the appliance boots until this time, then its services take a while.
+    public var bootingUntil: Int?
+    public var servicesStartAt: Int?
+
+    public var isBooting: Bool { (bootingCommandsLeft ?? 0) > 0 || bootingUntil != nil }
 }

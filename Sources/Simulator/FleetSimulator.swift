@@ -16,13 +16,21 @@ public actor FleetSimulator {
     /// The drill's clock: in virtual time a command's latency, a hung host's silence and a
     /// blocked command's wait pass only when all else waits (`VirtualClock`).
     private let clock: any RunClock
+    /// The fleet's time when this simulator took it over: a resumed drill's clock starts again at
+    /// zero, and the fleet's time goes on from where the killed drill left it.
+    private let timeBase: Int
+    /// Hosts a session is open to: the SSH connect and handshake are paid once per host.
+    private var connected: Set<String> = []
 
     public init(fleet: Fleet, connectTimeout: Duration = .seconds(5), savingTo stateFile: StateFile? = nil, clock: any RunClock = SystemClock()) {
         self.fleet = fleet
         self.connectTimeout = connectTimeout
         self.stateFile = stateFile
         self.clock = clock
+        timeBase = fleet.now
     }
+
+    private var fleetTime: Int { timeBase + clock.milliseconds }
 
     /// Saves the fleet as the hosts now are. A change is saved before its command answers, as a
     /// real host has applied a change before drctl hears of it.
@@ -42,13 +50,14 @@ public actor FleetSimulator {
                            hint: "it may still take effect on the host")
         }
         try await reach(host)
-        if let delay = latency(for: command, on: host) {
+        if let delay = duration(of: command, on: host) {
             if let timeout, delay > timeout {
                 try? await clock.sleep(for: timeout)
                 throw timedOut()
             }
             try? await clock.sleep(for: delay)
         }
+        fleet.advance(to: fleetTime)
         let changesBefore = fleet.changeLog.count
         var outcome = Interpreter.run(command, on: host, fleet: &fleet)
         noteFired(fleet.fireDueFaults())
@@ -56,6 +65,7 @@ public actor FleetSimulator {
         while case .waiting(let wait) = outcome {
             // Like ESXi, the command blocks until something else (an answer) changes the VM.
             try await clock.sleep(for: .milliseconds(5))
+            fleet.advance(to: fleetTime)
             if let timeout, clock.elapsed - begun >= timeout { throw timedOut() }
             if let index = fleet.hostIndex(host), fleet.hosts[index].state != .up {
                 throw TransportError(.sessionDropped, host: host, detail: "the host went \(fleet.hosts[index].state.rawValue) while `\(command)` ran")
@@ -92,14 +102,28 @@ public actor FleetSimulator {
         }
     }
 
-    private func latency(for command: String, on host: String) -> Duration? {
-        guard let latency = fleet.latency, latency.fixed + latency.jitter > 0 else { return nil }
+    /// How long the command takes before it answers: the network's latency, plus in virtual time
+    /// what ESXi takes over this kind of command (and the first command's SSH handshake).
+    private func duration(of command: String, on host: String) -> Duration? {
         let occurrence = (fleet.occurrences["\(host)\u{1}\(command)"] ?? 0) + 1
-        let jitter = Double(latency.jitter) * SeededRandom.unit(seed: fleet.seed, key: "latency/\(host)/\(command)/\(occurrence)")
-        return .milliseconds(latency.fixed + Int(jitter))
+        var total = 0
+        if let latency = fleet.latency, latency.fixed + latency.jitter > 0 {
+            let jitter = Double(latency.jitter) * SeededRandom.unit(seed: fleet.seed, key: "latency/\(host)/\(command)/\(occurrence)")
+            total += latency.fixed + Int(jitter)
+        }
+        if let timing = fleet.timing {
+            let key = "\(host)/\(command)/\(occurrence)"
+            if connected.insert(host).inserted { total += timing.time(of: .sshConnect, seed: fleet.seed, key: host) }
+            total += CommandDurations.kinds(of: command).map { kind in
+                let each = timing.time(of: kind, seed: fleet.seed, key: key)
+                return kind == .rescanPerAdapter ? each * (fleet.hostIndex(host).flatMap { fleet.hosts[$0].storageAdapters } ?? 2) : each
+            }.max() ?? 0
+        }
+        return total > 0 ? .milliseconds(total) : nil
     }
 
     public func probe(_ request: ProbeRequest) async -> ProbeResult {
+        fleet.advance(to: fleetTime)
         let answer = SimulatedProbe.answer(request, fleet: fleet, connectTimeout: connectTimeout)
         if let wait = answer.after { try? await clock.sleep(for: wait) }
         return answer.result

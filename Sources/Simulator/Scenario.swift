@@ -16,6 +16,8 @@ public struct Scenario: Sendable {
     /// For generated sites: invariants any correct recovery meets, the outcome word included,
     /// instead of one expected outcome.
     public var invariants: SiteInvariants?
+    /// How long ESXi's commands and the guests' boots take, in virtual time.
+    public var durations = CommandDurations.defaults
     /// Inventory metadata that is not fleet state: which inventory host name the appliance has.
     public var inventory: Inventory
 

@@ -5,9 +5,9 @@ import Yams
 
 /// Reads a scenario file, reporting every problem as `file:line:col: message`.
 public enum ScenarioLoader {
-    static let topKeys = ["scenario", "description", "seed", "latency", "hosts", "datastores", "vms", "vcenter", "faults", "expect", "expect_outcome", "invariants"]
+    static let topKeys = ["scenario", "description", "seed", "latency", "hosts", "datastores", "vms", "vcenter", "faults", "expect", "expect_outcome", "invariants", "durations"]
     /// A variant names a `base` scenario and adds faults or replaces the expectations.
-    static let variantKeys = ["scenario", "description", "base", "seed", "faults", "expect", "expect_outcome"]
+    static let variantKeys = ["scenario", "description", "base", "seed", "faults", "expect", "expect_outcome", "durations"]
     static let outcomes = ["succeeded", "partial", "handed off", "failed"]
 
     public static func load(path: String, seed: UInt64? = nil) throws -> Scenario {
@@ -89,6 +89,7 @@ public enum ScenarioLoader {
         var scenario = Scenario(name: name, description: fields["description"].flatMap { reader.string($0, "description") } ?? "",
                                 file: file, fleet: fleet, expectations: expectations, inventory: before)
         if let outcome = expectedOutcome(fields["expect_outcome"], reader) { scenario.expectedOutcome = outcome }
+        if let node = fields["durations"] { scenario.durations = parseDurations(node, reader) }
         if let node = fields["invariants"] { scenario.invariants = parseInvariants(node, hostNames: hostNames, datastores: datastores.map(\.name), reader) }
         guard reader.diagnostics.isEmpty else { throw InvalidInput(reader.diagnostics) }
         return scenario
@@ -119,6 +120,7 @@ public enum ScenarioLoader {
             }
         }
         if let outcome = expectedOutcome(fields["expect_outcome"], reader) { scenario.expectedOutcome = outcome }
+        if let node = fields["durations"] { scenario.durations = parseDurations(node, reader) }
         guard reader.diagnostics.isEmpty else { throw InvalidInput(reader.diagnostics) }
         scenario.fleet.faults += faults
         scenario.fleet.fireDueFaults()
@@ -131,8 +133,10 @@ public enum ScenarioLoader {
     /// The inventory a drill runs with: the fleet's hosts, datastores and VM recovery metadata.
     static func inventory(for fleet: Fleet) -> Inventory {
         var hosts = fleet.hosts.map { host in
-            Inventory.Host(name: host.name, address: host.address, role: .esxi, auth: .prompt,
-                           interfaces: host.vmks.map { Inventory.Interface(name: $0.name, address: $0.address, purpose: purpose(of: $0)) })
+            var entry = Inventory.Host(name: host.name, address: host.address, role: .esxi, auth: .prompt,
+                                       interfaces: host.vmks.map { Inventory.Interface(name: $0.name, address: $0.address, purpose: purpose(of: $0)) })
+            entry.memoryMB = host.memoryMB
+            return entry
         }
         if let vcenter = fleet.vcenter { hosts.append(Inventory.Host(name: vcenter.hostName, address: vcenter.address, role: .vcsa, auth: .prompt)) }
         let datastores = fleet.datastores.map { Inventory.Datastore(name: $0.name, uuid: $0.uuid, shared: $0.isShared, hosts: $0.hosts) }
@@ -143,8 +147,11 @@ public enum ScenarioLoader {
             case "none": nil
             default: vm.datastorePath
             }
-            return Inventory.VM(name: vm.name, priority: vm.priority, dependsOn: vm.dependsOn, host: vm.registration?.host, datastore: vm.datastore,
-                                vmx: vmx, memoryMB: vm.memoryMB, antiAffinity: vm.antiAffinity, powerOn: vm.power == .on && vm.keepOff != true)
+            var entry = Inventory.VM(name: vm.name, priority: vm.priority, dependsOn: vm.dependsOn, host: vm.registration?.host, datastore: vm.datastore,
+                                     vmx: vmx, memoryMB: vm.memoryMB, antiAffinity: vm.antiAffinity, powerOn: vm.power == .on && vm.keepOff != true)
+            entry.guestOS = vm.guestOS
+            entry.tools = vm.hasTools
+            return entry
         }
         return Inventory(hosts: hosts, datastores: datastores, vms: vms, file: "(scenario)")
     }
@@ -158,7 +165,7 @@ public enum ScenarioLoader {
 
     static func parseHost(_ node: Node, index: Int, _ reader: YAMLReader) -> SimHost? {
         guard let pairs = reader.mapping(node, "a host", allowed: ["name", "address", "version", "build", "state", "hostd", "vpxa",
-                                                                  "maintenance", "memory_mb", "cpus", "vmks"]) else { return nil }
+                                                                  "maintenance", "memory_mb", "cpus", "vmks", "storage_adapters"]) else { return nil }
         var host = SimHost(name: "", version: "8.0.3", build: "24585383", address: "10.10.0.\(11 + index)", state: .up, hostdRunning: true,
                            vpxaRunning: true, maintenanceMode: false, memoryMB: 131_072, cpuCores: 32, vmks: [], nextVmid: 1, nextQuestionID: 79_900)
         var vmksGiven = false
@@ -176,6 +183,7 @@ public enum ScenarioLoader {
             case "maintenance": host.maintenanceMode = reader.boolean(value, "maintenance") ?? false
             case "memory_mb": host.memoryMB = reader.integer(value, "memory_mb", range: 1...Int(Int32.max)) ?? host.memoryMB
             case "cpus": host.cpuCores = reader.integer(value, "cpus", range: 1...1024) ?? host.cpuCores
+            case "storage_adapters": host.storageAdapters = reader.integer(value, "storage_adapters", range: 1...64)
             case "vmks":
                 vmksGiven = true
                 host.vmks = (reader.sequence(value, "vmks") ?? []).enumerated().compactMap { vmkIndex, item in
@@ -254,7 +262,7 @@ public enum ScenarioLoader {
     static func parseVM(_ node: Node, hostNames: [String], datastores: [String], _ reader: YAMLReader) -> SimVM? {
         guard let pairs = reader.mapping(node, "a vm", allowed: ["name", "datastore", "path", "host", "power", "guest_os", "memory_mb", "version",
                                                                 "annotation", "template", "priority", "depends_on", "anti_affinity",
-                                                                "inventory_vmx", "power_on"]) else { return nil }
+                                                                "inventory_vmx", "power_on", "tools", "boot"]) else { return nil }
         var vm = SimVM(name: "", datastore: "", path: "", guestOS: "otherLinux64Guest", hardwareVersion: "vmx-19", memoryMB: 4096, annotation: "",
                        isTemplate: false, registration: nil, power: .off, owner: nil, question: nil, priority: 3, dependsOn: [], failsToPowerOn: false)
         var host: String?
@@ -285,6 +293,8 @@ public enum ScenarioLoader {
             case "power_on":
                 // The inventory's wish for recovery: power_on: false keeps it off after a recovery.
                 vm.keepOff = !(reader.boolean(value, "power_on") ?? true)
+            case "tools": vm.hasTools = reader.boolean(value, "tools")
+            case "boot": vm.bootMilliseconds = reader.duration(value, "boot").map { Int($0.milliseconds) }
             default: break
             }
         }

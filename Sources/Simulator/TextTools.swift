@@ -93,8 +93,10 @@ enum ApplianceShell {
         guard var vcenter = fleet.vcenter else { return .failure("bash: \(name): command not found\n", exit: 127) }
         if vcenter.isBooting {
             // Booting: sshd is up, vMon and the shell's tools are not ready yet.
-            vcenter.bootingCommandsLeft! -= 1
-            if !vcenter.isBooting { vcenter.servicesRunning = vcenter.servicesStartOnBoot != false }
+            if let left = vcenter.bootingCommandsLeft, left > 0 {
+                vcenter.bootingCommandsLeft = left - 1
+                if !vcenter.isBooting { vcenter.servicesRunning = vcenter.servicesStartOnBoot != false }
+            }
             fleet.vcenter = vcenter
             return .failure("\(name): vMon API is not available yet: the appliance is still booting\n", exit: 255)
         }

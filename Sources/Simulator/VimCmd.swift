@@ -26,6 +26,7 @@ enum VimCmd {
         case "vmsvc/message": return message(rest, on: host, fleet: &fleet)
         case "solo/registervm": return register(rest, on: host, hostIndex: hostIndex, fleet: &fleet)
         case "hostsvc/hostsummary": return hostSummary(fleet.hosts[hostIndex], fleet: fleet)
+        case "vmsvc/get.guest": return withVM(rest, host, fleet) { guestInfo(fleet.vms[$0], fleet: fleet) }
         default:
             return .failure("Invalid command '\(command)'.\n")
         }
@@ -103,7 +104,14 @@ enum VimCmd {
     static func powerOnNow(_ index: Int, host: String, fleet: inout Fleet) {
         fleet.vms[index].power = .on
         fleet.vms[index].owner = host
-        if let vcenter = fleet.vcenter, vcenter.vm == fleet.vms[index].name {
+        fleet.vms[index].poweredOnAt = fleet.now
+        if let vcenter = fleet.vcenter, vcenter.vm == fleet.vms[index].name, let timing = fleet.timing {
+            // In virtual time the appliance boots for minutes, then vMon starts its services.
+            fleet.vcenter?.bootingCommandsLeft = 0
+            fleet.vcenter?.bootingUntil = fleet.now + timing.time(of: .vcsaBoot, seed: fleet.seed, key: "\(vcenter.vm)/\(fleet.now)")
+            fleet.vcenter?.servicesStartAt = nil
+            fleet.vcenter?.servicesRunning = false
+        } else if let vcenter = fleet.vcenter, vcenter.vm == fleet.vms[index].name {
             // The appliance boots: SSH answers first, its commands and services come later.
             fleet.vcenter?.bootingCommandsLeft = vcenter.bootCommands ?? 0
             fleet.vcenter?.servicesRunning = (vcenter.bootCommands ?? 0) == 0 && vcenter.servicesStartOnBoot != false
@@ -204,6 +212,30 @@ enum VimCmd {
         if arguments.count > 1 { fleet.vms[index].name = arguments[1] }
         fleet.changeLog.append("\(host): registervm \(fleet.vms[index].name)")
         return .text("\(vmid)\n")
+    }
+
+    /// `vmsvc/get.guest`: what VMware Tools report. Tools run once the guest has booted
+    /// (virtual time); a VM without Tools says toolsNotInstalled. Unset fields print `<unset>`.
+    static func guestInfo(_ vm: SimVM, fleet: Fleet) -> CommandOutput {
+        let running = fleet.toolsRunning(vm)
+        let installed = vm.hasTools != false
+        let family = CommandDurations.family(of: vm.guestOS)
+        func text(_ value: String?) -> String { value.map { "\"\($0)\"" } ?? "<unset>" }
+        let fields: [(String, String)] = [
+            ("toolsStatus", text(!installed ? "toolsNotInstalled" : running ? "toolsOk" : "toolsNotRunning")),
+            ("toolsVersionStatus", text(installed ? "guestToolsUnmanaged" : "guestToolsNotInstalled")),
+            ("toolsVersionStatus2", text(installed ? "guestToolsUnmanaged" : "guestToolsNotInstalled")),
+            ("toolsRunningStatus", text(running ? "guestToolsRunning" : "guestToolsNotRunning")),
+            ("toolsVersion", text(installed ? "12352" : "0")),
+            ("toolsInstallType", installed ? text("guestToolsTypeOpenVMTools") : "<unset>"),
+            ("guestId", running ? text(vm.guestOS) : "<unset>"),
+            ("guestFamily", running ? text(family == "other" ? "otherGuestFamily" : "\(family)Guest") : "<unset>"),
+            ("hostName", running ? text(vm.name.lowercased().filter { $0.isLetter || $0.isNumber || $0 == "-" }) : "<unset>"),
+            ("ipAddress", "<unset>"),
+            ("guestState", text(running ? "running" : "notRunning")),
+        ]
+        let body = fields.map { "   \($0.0) = \($0.1)" }.joined(separator: ", \n")
+        return .text("Guest information:\n\n(vim.vm.GuestInfo) {\n\(body)\n}\n")
     }
 
     static func hostSummary(_ host: SimHost, fleet: Fleet) -> CommandOutput {

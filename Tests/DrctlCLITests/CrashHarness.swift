@@ -13,7 +13,7 @@ struct CrashHarness {
     static let drills = [
         Drill(name: "host-failure", arguments: ["Runbooks/host-failure.yaml", "--scenario", "Simulator/host-failure.yaml", "--param", "failed_host=esxi-01"]),
         Drill(name: "datastore-failure", arguments: ["Runbooks/datastore-failure.yaml", "--scenario", "Simulator/datastore-failure.yaml",
-                                                     "--param", "datastore=ds-gold", "--param", "return_timeout=2s"]),
+                                                     "--param", "datastore=ds-gold", "--param", "return_timeout=10m"]),
         Drill(name: "vcenter-loss", arguments: ["Runbooks/vcenter-loss.yaml", "--scenario", "Simulator/vcenter-loss.yaml",
                                                 "--param", "vcenter=vcsa", "--param", "appliance_vm=vcsa-01"]),
     ]

@@ -27,8 +27,10 @@ struct VirtualTimeDrillTests {
         let result = try await CLI.run(Self.neverReturns + ["--runs-dir", runs])
         #expect(result.status == 0, "\(result.stdout)")
         #expect(result.stdout.contains("in virtual time"))
-        #expect(result.stdout.contains("did not hold within 15m00s (181 checks)"), "a check every 5 s for 15 minutes")
-        #expect(result.stdout.contains("recovery took 15m00s against a target of 45m00s"), "\(result.stdout.suffix(1500))")
+        // Each check is a rescan of two adapters (8 s each) and a filesystem list, then 5 s of interval.
+        #expect(result.stdout.contains("did not hold within 15m00s (38 checks)"), "\(result.stdout.suffix(3000))")
+        let took = try #require(result.stdout.firstMatch(of: /recovery took (\d+)m(\d+)s against a target of 45m00s/), "\(result.stdout.suffix(1500))")
+        #expect(Int(took.1)! * 60 + Int(took.2)! >= 15 * 60, "the 15-minute wait, plus what ESXi takes over the rest")
         #expect(result.stdout.contains("(virtual time: what it would take on these hosts)"))
         let entries = try Self.entries(runs)
         #expect(entries.first?["clock"] as? String == "virtual")
@@ -42,7 +44,7 @@ struct VirtualTimeDrillTests {
         let run = try #require(try FileManager.default.contentsOfDirectory(atPath: runs).first { $0.first?.isNumber == true })
         let report = try await CLI.run(["report", run, "--runs-dir", runs]).stdout
         #expect(report.contains("- **Clock**: virtual"), "\(report.prefix(1200))")
-        #expect(report.contains("RTO achieved: 15m"), "the report's times are the drill's")
+        #expect(report.contains("RTO achieved: \(took.1)m"), "the report's times are the drill's")
         let transcript = try await CLI.run(["transcript", "show", run, "--runs-dir", runs]).stdout
         #expect(transcript.contains("A drill in virtual time"))
     }

@@ -134,4 +134,20 @@ struct ClockTests {
         let next = try #require(summary.items(of: "after-soon").first?.outcome.started)
         #expect(next.timeIntervalSince(summary.started) == 240, "the step after the short wait starts at 4m, not after the long one")
     }
+
+    @Test("in virtual time, items queued for a host whose slots are busy let the clock move: ten 1-second commands two at a time take 5 s")
+    func queuedItemsInVirtualTime() async throws {
+        let clock = VirtualClock()
+        var options = RunOptions(maxPerHost: 2)
+        options.clock = clock
+        let transport = ScriptedTransport(clock: clock) { _, _, _ in .init(stdout: "done\n", delay: .seconds(1)) }
+        let summary = try await runEngine("""
+        runbook: queue
+        steps:
+          - { id: many, foreach: "{{ [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] }}", on: h1, run: "work {{ item }}" }
+        """, transport: transport, options: options)
+        #expect(summary.status("many") == .succeeded)
+        #expect(summary.duration == .seconds(5), "\(summary.duration)")
+        #expect(await transport.maxRunningPerHost["h1"] == 2)
+    }
 }

@@ -41,9 +41,13 @@ actor ScriptedTransport: Transport {
     var probeStates: [String: Probe.State] = [:]
 
     /// `reply(host, command, callNumber)` decides each answer; callNumber counts from 1 per command.
-    init(_ reply: @escaping @Sendable (String, String, Int) -> Reply = { _, _, _ in Reply() }) {
+    init(clock: (any RunClock)? = nil, _ reply: @escaping @Sendable (String, String, Int) -> Reply = { _, _, _ in Reply() }) {
         self.reply = reply
+        self.clock = clock
     }
+
+    /// With a clock, each answer's delay passes on it (virtual time) instead of the wall.
+    private let clock: (any RunClock)?
 
     func setProbe(_ host: String, _ state: Probe.State) { probeStates[host] = state }
 
@@ -62,7 +66,7 @@ actor ScriptedTransport: Transport {
         startedCommands.append(command)
         eventCounter += 1
         let startEvent = eventCounter
-        try? await Task.sleep(for: answer.delay)
+        if let clock { try? await clock.sleep(for: answer.delay) } else { try? await Task.sleep(for: answer.delay) }
         if let other = answer.until {
             let deadline = ContinuousClock.now + .seconds(60)
             while !startedCommands.contains(other), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
