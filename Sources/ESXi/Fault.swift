@@ -1,3 +1,4 @@
+import DrctlCore
 /// A vSphere fault printed by `vim-cmd`, e.g. `(vim.fault.NotFound) { ... msg = "..." }`.
 ///
 /// Both layouts are read: 4.x/5.x (`dynamicType = <unset>,`, a comma after every member) and
@@ -29,6 +30,8 @@ public struct ESXiFault: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// Finds the first fault block in a command's output, or nil when there is none.
     public static func find(in output: String) -> ESXiFault? {
+        // Most outputs hold no fault: say so without splitting them into lines.
+        guard output.includes("(vim.fault.") || output.includes("(vmodl.fault.") else { return nil }
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard let headerIndex = lines.firstIndex(where: { $0.contains("(vim.fault.") || $0.contains("(vmodl.fault.") }) else {
             return nil

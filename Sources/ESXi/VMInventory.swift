@@ -1,3 +1,4 @@
+import DrctlCore
 /// One row of `vim-cmd vmsvc/getallvms`.
 public struct RegisteredVM: Sendable, Equatable {
     public var vmid: Int
@@ -150,10 +151,12 @@ public struct DatastorePath: Sendable, Equatable, CustomStringConvertible {
     /// Accepts `[ds] path`, `/vmfs/volumes/ds/path` (ds may be the volume's UUID), and `[] /vmfs/volumes/ds/path`
     /// as getallvms prints a VM registered by its absolute path.
     public init?(_ text: String) {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        // Trimmed by hand: Foundation's trimming goes through NSString, and recovery filters
+        // read thousands of paths per expression on a large site.
+        let trimmed = Self.trimmed(Substring(text))
         if trimmed.hasPrefix("["), let close = trimmed.firstIndex(of: "]") {
             datastore = String(trimmed[trimmed.index(after: trimmed.startIndex)..<close])
-            relativePath = trimmed[trimmed.index(after: close)...].trimmingCharacters(in: .whitespaces)
+            relativePath = String(Self.trimmed(trimmed[trimmed.index(after: close)...]))
             if datastore.isEmpty, relativePath.hasPrefix("/") {
                 guard let absolute = DatastorePath(relativePath) else { return nil }
                 self = absolute
@@ -175,7 +178,15 @@ public struct DatastorePath: Sendable, Equatable, CustomStringConvertible {
     /// The same path with the datastore named by its label, when it was given by UUID: so that
     /// `[ds] x/x.vmx`, `/vmfs/volumes/ds/x/x.vmx` and `/vmfs/volumes/<uuid>/x/x.vmx` compare equal.
     public func normalized(labels: [String: String]) -> DatastorePath {
-        DatastorePath(datastore: labels[datastore] ?? datastore, relativePath: relativePath.split(separator: "/").joined(separator: "/"))
+        let untidy = relativePath.hasPrefix("/") || relativePath.hasSuffix("/") || relativePath.includes("//")
+        return DatastorePath(datastore: labels[datastore] ?? datastore,
+                             relativePath: untidy ? relativePath.split(separator: "/").joined(separator: "/") : relativePath)
+    }
+
+    static func trimmed(_ text: Substring) -> Substring {
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = text.firstIndex(where: { !blank($0) }), let last = text.lastIndex(where: { !blank($0) }) else { return "" }
+        return text[first...last]
     }
     public var absolutePath: String { "/vmfs/volumes/\(datastore)/\(relativePath)" }
 }

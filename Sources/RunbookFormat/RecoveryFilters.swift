@@ -70,16 +70,20 @@ enum RecoveryFilters {
     /// what was found, with `matched_by: null`.
     static func matchInventory(_ found: [Value], inventory: [Value], labels: [String: String]) -> [Value] {
         var claimed = Set<Int>()
+        // Each inventory VM's path and name read once, not once per file found (2,000 VMs on a large site).
+        var byPath: [String: [Int]] = [:]
+        var byName: [String: [Int]] = [:]
+        for (index, vm) in inventory.enumerated() {
+            if let path = key(vm["vmx"], labels) { byPath[path, default: []].append(index) }
+            if let name = vm["name"], name != .null { byName[name.text, default: []].append(index) }
+        }
         func match(_ item: Value, by rule: String) -> Int? {
-            inventory.indices.first { index in
-                guard !claimed.contains(index) else { return false }
-                let vm = inventory[index]
-                switch rule {
-                case "path": return key(vm["vmx"], labels).map { $0 == key(item["file"], labels) } ?? false
-                case "display name": return item["display_name"].map { $0 != .null && $0.text == vm["name"]?.text } ?? false
-                default: return item["folder"].map { $0 != .null && $0.text == vm["name"]?.text } ?? false
-                }
+            let candidates: [Int]? = switch rule {
+            case "path": key(item["file"], labels).flatMap { byPath[$0] }
+            case "display name": item["display_name"].flatMap { $0 == .null ? nil : byName[$0.text] }
+            default: item["folder"].flatMap { $0 == .null ? nil : byName[$0.text] }
             }
+            return candidates?.first { !claimed.contains($0) }
         }
         var matches = [(index: Int, rule: String)?](repeating: nil, count: found.count)
         // Every file gets its strongest match before any weaker rule runs: a folder named like another VM

@@ -1,3 +1,4 @@
+import DrctlCore
 import Foundation
 
 /// How long ESXi takes over each kind of command, so a drill in virtual time predicts how long the
@@ -75,20 +76,27 @@ public struct CommandDurations: Codable, Sendable, Equatable {
     /// What kind of command this is. A pipeline is as slow as its slowest part.
     static func kinds(of command: String) -> [Kind] {
         var kinds: [Kind] = []
-        if command.contains("solo/registervm") { kinds.append(.registervm) }
-        if command.contains("vmsvc/power.on") { kinds.append(.powerOn) }
-        if command.contains("vmsvc/power.off") { kinds.append(.powerOff) }
-        if command.contains("vmsvc/unregister") { kinds.append(.unregister) }
-        if command.range(of: #"vmsvc/message\s+\S+\s+\S+\s+\S+"#, options: .regularExpression) != nil { kinds.append(.answer) }
-        if command.contains("adapter rescan") { kinds.append(.rescanPerAdapter) }
-        if command.contains("snapshot mount") { kinds.append(.snapshotMount) }
-        if command.range(of: #"init\.d/hostd\s+(restart|start)"#, options: .regularExpression) != nil { kinds.append(.hostdRestart) }
-        if command.contains("maintenanceMode set") { kinds.append(.maintenance) }
-        if command.contains("service-control") && command.contains("--start") { kinds.append(.vcsaServicesStart) }
+        if command.includes("solo/registervm") { kinds.append(.registervm) }
+        if command.includes("vmsvc/power.on") { kinds.append(.powerOn) }
+        if command.includes("vmsvc/power.off") { kinds.append(.powerOff) }
+        if command.includes("vmsvc/unregister") { kinds.append(.unregister) }
+        if command.includes("vmsvc/message"), isAnswer(command) { kinds.append(.answer) }
+        if command.includes("adapter rescan") { kinds.append(.rescanPerAdapter) }
+        if command.includes("snapshot mount") { kinds.append(.snapshotMount) }
+        if command.includes("init.d/hostd restart") || command.includes("init.d/hostd start") { kinds.append(.hostdRestart) }
+        if command.includes("maintenanceMode set") { kinds.append(.maintenance) }
+        if command.includes("service-control"), command.includes("--start") { kinds.append(.vcsaServicesStart) }
         if kinds.isEmpty {
-            if command.contains("esxcli") { kinds.append(.esxcliRead) } else if command.contains("vim-cmd") { kinds.append(.vimCmdRead) } else { kinds.append(.shell) }
+            if command.includes("esxcli") { kinds.append(.esxcliRead) } else if command.includes("vim-cmd") { kinds.append(.vimCmdRead) } else { kinds.append(.shell) }
         }
         return kinds
+    }
+
+    /// `vmsvc/message VMID ID CHOICE` answers a question; `vmsvc/message VMID` only reads it.
+    static func isAnswer(_ command: String) -> Bool {
+        let words = command.split(separator: " ")
+        guard let index = words.firstIndex(where: { $0.hasSuffix("vmsvc/message") }) else { return false }
+        return words.count - index > 3
     }
 }
 

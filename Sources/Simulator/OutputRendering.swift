@@ -58,7 +58,7 @@ enum Render {
         func line(_ cells: [String]) -> String {
             cells.indices.map { index in
                 index == cells.count - 1 ? cells[index] : cells[index] + String(repeating: " ", count: widths[index] - cells[index].count)
-            }.joined(separator: "   ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+            }.joined(separator: "   ").trimmingTrailingBlanks
         }
         return ([line(headers)] + rows.map(line)).joined(separator: "\n") + "\n"
     }
@@ -72,5 +72,13 @@ enum Render {
             unit += 1
         }
         return unit == 0 ? "\(bytes)" : String(format: "%.1f%@", value, units[unit])
+    }
+}
+
+extension String {
+    /// Without the blanks at the end of the line (hostd pads every column but the last).
+    var trimmingTrailingBlanks: String {
+        guard let last = lastIndex(where: { $0 != " " && $0 != "\t" }) else { return "" }
+        return String(self[...last])
     }
 }

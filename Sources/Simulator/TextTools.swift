@@ -1,3 +1,4 @@
+import DrctlCore
 import Foundation
 
 /// The BusyBox tools operators pipe ESXi output through, and small host facts.
@@ -59,14 +60,29 @@ enum TextTools {
         return output
     }
 
+    /// The pattern compiled once per grep, not once per line; `^literal` and plain literals (what
+    /// runbooks send) skip the regular-expression engine altogether.
+    static func matcher(_ pattern: String, ignoreCase: Bool) -> (String) -> Bool {
+        let special = CharacterSet(charactersIn: "\\.[]()*+?{}|$^")
+        let anchored = pattern.hasPrefix("^")
+        let literal = anchored ? String(pattern.dropFirst()) : pattern
+        if literal.rangeOfCharacter(from: special) == nil {
+            let wanted = ignoreCase ? literal.lowercased() : literal
+            return { line in
+                let text = ignoreCase ? line.lowercased() : line
+                return anchored ? text.hasPrefix(wanted) : text.includes(wanted)
+            }
+        }
+        guard let regex = try? NSRegularExpression(pattern: pattern, options: ignoreCase ? [.caseInsensitive] : []) else { return { _ in false } }
+        return { line in regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil }
+    }
+
     static func grep(_ arguments: [String], _ lines: [String]) -> CommandOutput {
         let flags = arguments.filter { $0.hasPrefix("-") }.joined()
         guard let pattern = arguments.first(where: { !$0.hasPrefix("-") }) else { return .failure("Usage: grep [-ivc] PATTERN\n", exit: 2) }
         let ignoreCase = flags.contains("i"), invert = flags.contains("v"), count = flags.contains("c")
-        let matched = lines.filter { line in
-            let found = line.range(of: pattern, options: ignoreCase ? [.regularExpression, .caseInsensitive] : .regularExpression) != nil
-            return found != invert
-        }
+        let matches = matcher(pattern, ignoreCase: ignoreCase)
+        let matched = lines.filter { matches($0) != invert }
         if count { return CommandOutput(stdout: "\(matched.count)\n", exit: matched.isEmpty ? 1 : 0) }
         return CommandOutput(stdout: matched.isEmpty ? "" : matched.joined(separator: "\n") + "\n", exit: matched.isEmpty ? 1 : 0)
     }

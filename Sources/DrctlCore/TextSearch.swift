@@ -1,0 +1,31 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension String {
+    /// Whether `needle` occurs in this text, compared byte by byte (UTF-8). Foundation's
+    /// `contains` goes through NSString and costs microseconds a call, which adds up in the
+    /// simulator and the recovery filters, called hundreds of thousands of times on a large site.
+    public func includes(_ needle: String) -> Bool {
+        var haystack = self
+        var needle = needle
+        return haystack.withUTF8 { text in
+            needle.withUTF8 { wanted in
+                guard !wanted.isEmpty else { return true }
+                guard wanted.count <= text.count, let base = text.baseAddress, let pattern = wanted.baseAddress else { return false }
+                // memchr to each candidate first byte, memcmp for the rest (memmem is a GNU extension Swift does not import).
+                let last = text.count - wanted.count
+                var start = 0
+                while start <= last {
+                    guard let found = memchr(base + start, Int32(pattern.pointee), last - start + 1) else { return false }
+                    let offset = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                    if memcmp(base + offset, pattern, wanted.count) == 0 { return true }
+                    start = offset + 1
+                }
+                return false
+            }
+        }
+    }
+}
