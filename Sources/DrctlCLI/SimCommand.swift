@@ -15,7 +15,7 @@ struct SimCommand: ParsableCommand {
           drctl sim exec --state /tmp/fleet.json --host esxi-02 -- vim-cmd vmsvc/getallvms
           drctl sim shell --scenario Simulator/host-failure.yaml --host esxi-02
         """,
-        subcommands: [SimInitCommand.self, SimExecCommand.self, SimShellCommand.self, SimGenerateCommand.self, SimInventoryCommand.self]
+        subcommands: [SimInitCommand.self, SimExecCommand.self, SimShellCommand.self, SimGenerateCommand.self, SimInventoryCommand.self, SimFromRunCommand.self]
     )
 }
 

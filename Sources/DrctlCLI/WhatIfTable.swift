@@ -57,6 +57,10 @@ struct WhatIfTable {
             if index == 0 { lines.append(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
         }
         if !unplacedLines.isEmpty { lines += ["", "Cannot be placed or recovered:"] + unplacedLines.map { "  " + VisibleText.escape($0) } }
+        // One failure: what each group waited for, and the chain that set the total.
+        if results.count == 1, let result = results.first {
+            lines += ["", "Predicted recovery of \(result.failure.shortName):"] + result.prediction.lines.map(VisibleText.escape)
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -62,14 +62,14 @@ public enum InventoryWriter {
     }
 
     /// Numbers and booleans plain; every other text quoted when YAML would read it as something else.
-    static func scalar(_ text: String) -> Node {
+    public static func scalar(_ text: String) -> Node {
         let plain = Int(text) != nil || text == "true" || text == "false"
         let needsQuotes = !plain && (Node(text).any is String == false || text.isEmpty || text.contains(where: { ":#{}[],&*!|>'\"%@`\\\t\n".contains($0) })
             || text.first == " " || text.last == " " || text.first == "-" || text.first == "?")
         return .scalar(Node.Scalar(text, .implicit, needsQuotes ? .doubleQuoted : .plain))
     }
 
-    static func mapping(_ fields: [(String, Node)], flow: Bool = false) -> Node {
+    public static func mapping(_ fields: [(String, Node)], flow: Bool = false) -> Node {
         .mapping(Node.Mapping(fields.map { (Node($0.0), $0.1) }, .implicit, flow ? .flow : .block))
     }
 }

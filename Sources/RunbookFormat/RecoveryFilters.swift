@@ -1,4 +1,5 @@
 import DrctlCore
+import Foundation
 import ESXi
 
 /// Filters that know what a recovery needs: which VM a .vmx file is, whether it is registered,
@@ -59,8 +60,27 @@ enum RecoveryFilters {
     }
 
     static func key(_ file: Value?, _ labels: [String: String]) -> String? {
-        guard let file, file != .null, let path = DatastorePath(file.text) else { return nil }
+        guard let file, file != .null, let path = parsedPaths.path(file.text) else { return nil }
         return path.normalized(labels: labels).description
+    }
+
+    /// Paths already parsed: a goal asks `registrations` once per VM over every registered VM's
+    /// file, so on a large site the same few thousand paths come back hundreds of thousands of times.
+    static let parsedPaths = PathCache()
+
+    final class PathCache: @unchecked Sendable {
+        private let lock = NSLock()
+        private var paths: [String: DatastorePath?] = [:]
+
+        func path(_ text: String) -> DatastorePath? {
+            if let known = lock.withLock({ paths[text] }) { return known }
+            let parsed = DatastorePath(text)
+            lock.withLock {
+                if paths.count > 200_000 { paths.removeAll(keepingCapacity: true) }  // a bound, not a policy
+                paths[text] = .some(parsed)
+            }
+            return parsed
+        }
     }
 
     /// Each .vmx found on disk, matched to its inventory VM: by path first, then by the display

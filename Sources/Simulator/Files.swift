@@ -41,11 +41,36 @@ enum Files {
 
     /// What a VM's .vmx holds (the lines recovery reads), when this host can read it now.
     static func content(of path: String, on host: String, fleet: Fleet) -> String? {
-        let parts = path.split(separator: "/").map(String.init)
-        guard parts.count >= 4, parts[0] == "vmfs", parts[1] == "volumes",
-              let datastore = fleet.datastores.first(where: { ($0.name == parts[2] || $0.uuid == parts[2]) && $0.isMounted(on: host) }) else { return nil }
-        let inside = parts.dropFirst(3).joined(separator: "/")
-        guard let vm = fleet.vms.first(where: { $0.datastore == datastore.name && $0.path == inside }) else { return nil }
+        contents(of: [path], on: host, fleet: fleet)[path] ?? nil
+    }
+
+    /// Several files at once (`grep FILE...`): the VMs are looked up by path once, not once per file.
+    static func contents(of paths: [String], on host: String, fleet: Fleet) -> [String: String?] {
+        var byPath: [String: Int] = [:]
+        let wanted = Set(paths.compactMap { path -> String? in
+            let parts = path.split(separator: "/")
+            return parts.count >= 3 ? String(parts[2]) : nil
+        })
+        let readable = fleet.datastores.filter { (wanted.contains($0.name) || wanted.contains($0.uuid)) && $0.isMounted(on: host) }
+        for (index, vm) in fleet.vms.enumerated() where readable.contains(where: { $0.name == vm.datastore }) {
+            let key = "\(vm.datastore)/\(vm.path)"
+            if byPath[key] == nil { byPath[key] = index }  // the first VM with that file, as before
+        }
+        var result: [String: String?] = [:]
+        for path in paths {
+            let parts = path.split(separator: "/").map(String.init)
+            guard parts.count >= 4, parts[0] == "vmfs", parts[1] == "volumes",
+                  let datastore = readable.first(where: { $0.name == parts[2] || $0.uuid == parts[2] }),
+                  let index = byPath["\(datastore.name)/\(parts.dropFirst(3).joined(separator: "/"))"] else {
+                result[path] = .some(nil)
+                continue
+            }
+            result[path] = vmxText(fleet.vms[index])
+        }
+        return result
+    }
+
+    static func vmxText(_ vm: SimVM) -> String {
         // A .vmx escapes a quote as |22 and a bar as |7C.
         let display = vm.name.replacingOccurrences(of: "|", with: "|7C").replacingOccurrences(of: "\"", with: "|22")
         return [".encoding = \"UTF-8\"", "config.version = \"8\"",

@@ -8,7 +8,7 @@ public enum ScenarioLoader {
     static let topKeys = ["scenario", "description", "seed", "latency", "hosts", "datastores", "vms", "vcenter", "faults", "expect", "expect_outcome", "invariants", "durations"]
     /// A variant names a `base` scenario and adds faults or replaces the expectations.
     static let variantKeys = ["scenario", "description", "base", "seed", "faults", "expect", "expect_outcome", "durations"]
-    static let outcomes = ["succeeded", "partial", "handed off", "failed"]
+    public static let outcomes = ["succeeded", "partial", "handed off", "failed"]
 
     public static func load(path: String, seed: UInt64? = nil) throws -> Scenario {
         let text = try readInputFile(path, what: "scenario")

@@ -45,8 +45,9 @@ enum TextTools {
 
     static func grepFiles(_ arguments: [String], files: [String], on host: String, fleet: Fleet) -> CommandOutput {
         var output = CommandOutput(exit: 1)
+        let contents = Files.contents(of: files, on: host, fleet: fleet)
         for file in files {
-            guard let content = Files.content(of: file, on: host, fleet: fleet) else {
+            guard let content = contents[file] ?? nil else {
                 output.stderr += "grep: \(file): No such file or directory\n"
                 continue
             }

@@ -32,6 +32,7 @@ func row(_ name: String, _ value: String) {
 print("drctl benchmarks (median of repeated runs, release build)\n")
 
 try await largeOutputBenchmark()
+try await virtualTimeBenchmarks()
 
 let runbookFiles = (try? FileManager.default.contentsOfDirectory(atPath: "Runbooks"))?.filter { $0.hasSuffix(".yaml") }.sorted() ?? []
 for file in runbookFiles {
