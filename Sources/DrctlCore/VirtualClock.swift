@@ -17,6 +17,8 @@ public final class VirtualClock: RunClock, @unchecked Sendable {
     private var working = 1  // the task that made the clock
     private var sleepers: [Sleeper] = []
     private var nextOrder = 0
+    /// Called when no task works, before time may move: each returns the tasks it lets go on.
+    private var idleHooks: [@Sendable () -> [CheckedContinuation<Void, Never>]] = []
 
     private struct Sleeper {
         var deadline: Duration
@@ -35,12 +37,19 @@ public final class VirtualClock: RunClock, @unchecked Sendable {
 
     public func date(at elapsed: Duration) -> Date { origin.addingTimeInterval(elapsed.seconds) }
 
+    /// `hook` runs (with the clock's lock held: it must not call the clock) whenever no task
+    /// works; the tasks it returns each get a token and go on at the same instant. The engine's
+    /// concurrency limits hand out their slots this way, in a fixed order.
+    public func onIdle(_ hook: @escaping @Sendable () -> [CheckedContinuation<Void, Never>]) {
+        lock.withLock { idleHooks.append(hook) }
+    }
+
     public func enter() {
         lock.withLock { working += 1 }
     }
 
     public func leave() {
-        let due = lock.withLock { () -> [Sleeper] in
+        let due = lock.withLock { () -> Wakeup in
             working -= 1
             return advanceIfIdle()
         }
@@ -56,7 +65,7 @@ public final class VirtualClock: RunClock, @unchecked Sendable {
             await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
                 // Cancelled before it slept: it keeps its token and goes on at once.
                 if Task.isCancelled { return continuation.resume(returning: false) }
-                let due = lock.withLock { () -> [Sleeper] in
+                let due = lock.withLock { () -> Wakeup in
                     sleepers.append(Sleeper(deadline: now + max(.zero, duration), order: order, continuation: continuation))
                     working -= 1
                     return advanceIfIdle()
@@ -75,18 +84,34 @@ public final class VirtualClock: RunClock, @unchecked Sendable {
         if !onTime { throw CancellationError() }
     }
 
-    /// Called with the lock held: when nobody works and someone sleeps, time jumps to the first
-    /// deadline; the sleepers due then get their tokens back and are returned, to be woken.
-    private func advanceIfIdle() -> [Sleeper] {
-        guard working == 0, let first = sleepers.min(by: { ($0.deadline, $0.order) < ($1.deadline, $1.order) }) else { return [] }
+    /// Who goes on when the clock wakes tasks: sleepers now due, and tasks an idle hook let go.
+    private struct Wakeup {
+        var sleepers: [Sleeper] = []
+        var released: [CheckedContinuation<Void, Never>] = []
+    }
+
+    /// Called with the lock held: when nobody works, the idle hooks go first (no time passes);
+    /// if none lets a task go and someone sleeps, time jumps to the first deadline, and the
+    /// sleepers due then get their tokens back and are returned, to be woken.
+    private func advanceIfIdle() -> Wakeup {
+        guard working == 0 else { return Wakeup() }
+        for hook in idleHooks {
+            let released = hook()
+            if !released.isEmpty {
+                working += released.count
+                return Wakeup(released: released)
+            }
+        }
+        guard let first = sleepers.min(by: { ($0.deadline, $0.order) < ($1.deadline, $1.order) }) else { return Wakeup() }
         now = max(now, first.deadline)
         let due = sleepers.filter { $0.deadline <= now }.sorted { $0.order < $1.order }
         sleepers.removeAll { $0.deadline <= now }
         working += due.count
-        return due
+        return Wakeup(sleepers: due)
     }
 
-    private func wake(_ due: [Sleeper]) {
-        for sleeper in due { sleeper.continuation.resume(returning: true) }
+    private func wake(_ due: Wakeup) {
+        for continuation in due.released { continuation.resume() }
+        for sleeper in due.sleepers { sleeper.continuation.resume(returning: true) }
     }
 }

@@ -1,38 +1,74 @@
 import DrctlCore
 import Foundation
 
-/// A counting semaphore for async code: callers beyond the limit wait in FIFO order.
+/// A counting semaphore for async code. In real time, callers beyond the limit wait in FIFO order.
 ///
-/// A waiter gives up its clock token while it waits, and the releaser takes one for it before
-/// handing over the slot: in virtual time, the clock moves on while items queue for a host whose
-/// slots are all busy with commands sleeping on the clock (else time would stand still for good).
-actor AsyncLimiter {
+/// In virtual time (`VirtualClock`) a waiter gives up its clock token, and slots are handed out
+/// only when no task works, lowest rank first (the step's place in the runbook, then the item):
+/// tasks due at one instant reach the limiter in any order, and the same drill must run the same
+/// way every time (the same seed, the same predicted times).
+final class AsyncLimiter: @unchecked Sendable {
+    /// Who goes first when several wait: the step's place in the runbook, the item, the host.
+    struct Rank: Comparable, Sendable {
+        var step: Int
+        var item: Int
+        var host: String
+
+        static func < (a: Rank, b: Rank) -> Bool { (a.step, a.item, a.host) < (b.step, b.item, b.host) }
+    }
+
+    private struct Waiter {
+        var rank: Rank
+        var continuation: CheckedContinuation<Void, Never>
+    }
+
     private let limit: Int
-    private let clock: any RunClock
+    private let virtual: VirtualClock?
+    private let lock = NSLock()
     private var inUse = 0
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+    private var waiters: [Waiter] = []
 
     init(limit: Int, clock: any RunClock) {
         self.limit = max(1, limit)
-        self.clock = clock
+        virtual = clock as? VirtualClock
+        virtual?.onIdle { [weak self] in self?.grant() ?? [] }
     }
 
-    func acquire() async {
-        if inUse < limit {
-            inUse += 1
-            return
+    func acquire(rank: Rank) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = lock.withLock { () -> Bool in
+                if virtual == nil, inUse < limit {
+                    inUse += 1
+                    return true
+                }
+                waiters.append(Waiter(rank: rank, continuation: continuation))
+                return false
+            }
+            if now { return continuation.resume() }
+            virtual?.leave()
         }
-        clock.leave()
-        await withCheckedContinuation { waiters.append($0) }
     }
 
     func release() {
-        if waiters.isEmpty {
+        let next = lock.withLock { () -> CheckedContinuation<Void, Never>? in
+            // Real time: the slot passes straight to the next waiter.
+            if virtual == nil, !waiters.isEmpty { return waiters.removeFirst().continuation }
             inUse -= 1
-        } else {
-            // The slot passes straight to the next waiter, with a clock token for it.
-            clock.enter()
-            waiters.removeFirst().resume()
+            return nil
+        }
+        next?.resume()
+    }
+
+    /// Virtual time, called by the clock (its lock held) when no task works: the free slots go to
+    /// the lowest-ranked waiters, each given a clock token by the clock.
+    private func grant() -> [CheckedContinuation<Void, Never>] {
+        lock.withLock {
+            var granted: [CheckedContinuation<Void, Never>] = []
+            while inUse < limit, let first = waiters.indices.min(by: { waiters[$0].rank < waiters[$1].rank }) {
+                inUse += 1
+                granted.append(waiters.remove(at: first).continuation)
+            }
+            return granted
         }
     }
 }
@@ -50,11 +86,12 @@ final class ConcurrencyLimits: Sendable {
     }
 
     /// Runs `body` holding a slot on `host` (when given) and a global slot. Host first, then
-    /// global, always in that order, so waiting can never deadlock.
-    func withSlot<T: Sendable>(host: String?, _ body: () async throws -> T) async throws -> T {
+    /// global, always in that order, so waiting can never deadlock. `rank` orders waiters in
+    /// virtual time.
+    func withSlot<T: Sendable>(host: String?, rank: AsyncLimiter.Rank, _ body: () async throws -> T) async throws -> T {
         let hostLimiter = host.map { perHost[$0] ?? fallback }
-        await hostLimiter?.acquire()
-        await global.acquire()
+        await hostLimiter?.acquire(rank: rank)
+        await global.acquire(rank: rank)
         do {
             let result = try await body()
             await release(hostLimiter)
@@ -66,7 +103,7 @@ final class ConcurrencyLimits: Sendable {
     }
 
     private func release(_ hostLimiter: AsyncLimiter?) async {
-        await global.release()
-        await hostLimiter?.release()
+        global.release()
+        hostLimiter?.release()
     }
 }

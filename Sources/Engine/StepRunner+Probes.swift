@@ -22,7 +22,8 @@ extension StepRunner {
     }
 
     func sendProbe(_ request: ProbeRequest) async -> ProbeResult {
-        (try? await limits.withSlot(host: nil) { await self.transport.probe(request) }) ?? ProbeResult(state: .down, detail: "probe could not run")
+        let rank = AsyncLimiter.Rank(step: -1, item: 0, host: request.address)
+        return (try? await limits.withSlot(host: nil, rank: rank) { await self.transport.probe(request) }) ?? ProbeResult(state: .down, detail: "probe could not run")
     }
 
     func probeOutputs(_ result: ProbeResult) -> [String: Value] {

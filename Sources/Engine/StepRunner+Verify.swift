@@ -10,7 +10,7 @@ extension StepRunner {
         guard let verify = work.step.verify else { return nil }
         let shell = HostShell(transport: transport, host: host, step: work.step.id, item: work.item, mutates: false, events: events, clock: options.clock)
         do {
-            return try await limits.withSlot(host: host.name) { () -> [String: Value]? in
+            return try await limits.withSlot(host: host.name, rank: rank(work, host: host.name)) { () -> [String: Value]? in
                 switch verify {
                 case .disabled: return nil
                 case .builtIn:

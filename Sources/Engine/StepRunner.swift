@@ -283,10 +283,15 @@ final class StepRunner: Sendable {
         var interrupted = false
     }
 
+    /// The order items wait for a slot in virtual time: the step's place in the runbook, the item, the host.
+    func rank(_ work: ItemWork, host: String) -> AsyncLimiter.Rank {
+        AsyncLimiter.Rank(step: runbook.steps.firstIndex { $0.id == work.step.id } ?? runbook.steps.count, item: work.item.index, host: host)
+    }
+
     func attemptOnce(_ work: ItemWork, host: Inventory.Host, scope: DictionaryScope) async -> Result<[String: Value], AttemptFailure> {
         let limit = work.step.timeout ?? options.defaultTimeout
         do {
-            let outputs = try await limits.withSlot(host: host.name) {
+            let outputs = try await limits.withSlot(host: host.name, rank: rank(work, host: host.name)) {
                 // A wait lasts as long as its own timeout says; the step's limit bounds each check.
                 if case .wait = work.step.kind { return try await self.perform(work, host: host, scope: scope) }
                 return try await self.withinLimit(limit) { try await self.perform(work, host: host, scope: scope) }

@@ -58,7 +58,8 @@ public struct Fleet: Codable, Sendable, Equatable {
 
     /// The VM registered on `host` under `vmid`.
     public func vmIndex(host: String, vmid: Int) -> Int? {
-        vms.firstIndex { $0.registration?.host == host && $0.registration?.vmid == vmid }
+        // The vmid first: an integer compare rules out nearly every VM before any name is compared.
+        vms.firstIndex { $0.registration?.vmid == vmid && $0.registration?.host == host }
     }
 
     /// Whether the host can read the datastore's files right now.

@@ -19,8 +19,9 @@ public actor FleetSimulator {
     /// The fleet's time when this simulator took it over: a resumed drill's clock starts again at
     /// zero, and the fleet's time goes on from where the killed drill left it.
     private let timeBase: Int
-    /// Hosts a session is open to: the SSH connect and handshake are paid once per host.
-    private var connected: Set<String> = []
+    /// When each host's session is (or will be) open: the SSH handshake is paid once per host,
+    /// and commands sent while it is under way wait for it, as drctl's one session per host does.
+    private var sessionReady: [String: Int] = [:]
 
     public init(fleet: Fleet, connectTimeout: Duration = .seconds(5), savingTo stateFile: StateFile? = nil, clock: any RunClock = SystemClock()) {
         self.fleet = fleet
@@ -105,15 +106,21 @@ public actor FleetSimulator {
     /// How long the command takes before it answers: the network's latency, plus in virtual time
     /// what ESXi takes over this kind of command (and the first command's SSH handshake).
     private func duration(of command: String, on host: String) -> Duration? {
-        let occurrence = (fleet.occurrences["\(host)\u{1}\(command)"] ?? 0) + 1
+        // In virtual time a draw is keyed by when the command is sent, not by how many came
+        // before it: tasks due at one instant reach the fleet in any order, and the same seed
+        // must give the same times.
+        let now = fleetTime
+        let occurrence = clock.isVirtual ? "at \(now)" : String((fleet.occurrences["\(host)\u{1}\(command)"] ?? 0) + 1)
         var total = 0
         if let latency = fleet.latency, latency.fixed + latency.jitter > 0 {
             let jitter = Double(latency.jitter) * SeededRandom.unit(seed: fleet.seed, key: "latency/\(host)/\(command)/\(occurrence)")
             total += latency.fixed + Int(jitter)
         }
         if let timing = fleet.timing {
+            let ready = sessionReady[host] ?? (now + timing.time(of: .sshConnect, seed: fleet.seed, key: host))
+            sessionReady[host] = ready
+            total += max(0, ready - now)
             let key = "\(host)/\(command)/\(occurrence)"
-            if connected.insert(host).inserted { total += timing.time(of: .sshConnect, seed: fleet.seed, key: host) }
             total += CommandDurations.kinds(of: command).map { kind in
                 let each = timing.time(of: kind, seed: fleet.seed, key: key)
                 return kind == .rescanPerAdapter ? each * (fleet.hostIndex(host).flatMap { fleet.hosts[$0].storageAdapters } ?? 2) : each

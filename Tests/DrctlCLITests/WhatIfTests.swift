@@ -111,4 +111,20 @@ struct WhatIfTests {
         #expect(again.stdout.contains("→ scratch-01 (handed off to the manual step)"))
         #expect(try await CLI.run(["sim", "from-run", "no-such-run", "--runs-dir", runs]).status == 2)
     }
+
+    @Test("a generated site whose shape nobody picked: every host answered, and the same seed predicts the same times on every run")
+    func generatedSiteIsDeterministic() async throws {
+        let directory = try Self.directory()
+        let scenario = directory.appendingPathComponent("scenario.yaml").path, site = directory.appendingPathComponent("site.yaml").path
+        #expect(try await CLI.run(["sim", "generate", "--seed", "99", "--hosts", "6", "--vms", "80", "--failure", "datastore", "-o", scenario]).status == 0)
+        #expect(try await CLI.run(["sim", "inventory", "--scenario", scenario, "-o", site]).status == 0)
+        func table() async throws -> [String] {
+            let result = try await CLI.run(["whatif", "--inventory", site, "--all-hosts"])
+            #expect(result.status == 0, "\(result.stderr)")
+            return result.stdout.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("What if:") }
+        }
+        let first = try await table()
+        #expect(first.filter { $0.hasPrefix("host esxi-") }.count == 6, "\(first)")
+        #expect(try await table() == first, "tasks due at one instant get their slots in a fixed order, and draws are keyed by time")
+    }
 }
