@@ -17,6 +17,8 @@ struct WhatIf {
         var cannotPlace: [(vm: String, why: String)]
         var prediction: RecoveryPrediction
         var outcome: RunSummary.Outcome
+        /// Why the run failed, when it did: the first step that failed and its reason.
+        var problem: String?
         /// The RTO verdict in words.
         var verdict: String {
             guard let rto = prediction.rto else { return "no RTO set" }
@@ -37,9 +39,11 @@ struct WhatIf {
     }
 
     /// `verbose`: the simulated run's steps and commands on the console, as a drill shows them.
+    /// `site`: the fleet as discovery found it (`--discover`), else built from the inventory.
     static func run(_ failure: InventorySite.Failure, runbook: Runbook, params: [String: Value], inventory: Inventory, seed: UInt64,
-                    durations: CommandDurations, verbose: Bool = false) async -> Result {
-        var scenario = InventorySite.scenario(from: inventory, failing: failure, seed: seed, durations: durations)
+                    durations: CommandDurations, site: Fleet? = nil, verbose: Bool = false) async -> Result {
+        let before = site ?? InventorySite.fleet(from: inventory, seed: seed)
+        var scenario = InventorySite.scenario(from: inventory, failing: failure, seed: seed, durations: durations, site: before)
         if case .vcenter(let vm) = failure { scenario.fleet = InventorySite.withAppliance(scenario.fleet, inventory: inventory, appliance: vm) }
         let clock = VirtualClock()
         var fleet = scenario.fleet
@@ -53,16 +57,18 @@ struct WhatIf {
                             observers: [transport] + (verbose ? [ConsoleReporter(verbose: true, dryRun: false, redactor: Redactor(patterns: runbook.redact))] : []),
                             options: options)
         let summary = await engine.run()
-        return Result(failure: failure, runbook: runbook.name, affected: affected(by: failure, in: inventory),
+        return Result(failure: failure, runbook: runbook.name, affected: affected(by: failure, in: before),
                       cannotPlace: unplaced(summary), prediction: RecoveryPrediction(runbook: runbook, summary: summary, inventory: inventory),
-                      outcome: summary.outcome)
+                      outcome: summary.outcome,
+                      problem: summary.failures.first { $0.outcome.status == .failed }.map { "\($0.step)\($0.item.label.isEmpty ? "" : " [\($0.item.label)]"): \($0.outcome.reason ?? "failed")" })
     }
 
-    static func affected(by failure: InventorySite.Failure, in inventory: Inventory) -> [String] {
-        switch failure {
-        case .host(let name): inventory.vms.filter { $0.host == name && $0.powerOn }.map(\.name)
-        case .datastore(let name):
-            inventory.vms.filter { $0.powerOn && ($0.datastore == name || $0.vmx?.hasPrefix("[\(name)]") == true || $0.vmx?.contains("/vmfs/volumes/\(name)/") == true) }.map(\.name)
+    /// The VMs running on what fails (the appliance, for vCenter), as the site was before.
+    static func affected(by failure: InventorySite.Failure, in fleet: Fleet) -> [String] {
+        let running = fleet.vms.filter { $0.power == .on }
+        return switch failure {
+        case .host(let name): running.filter { $0.registration?.host == name }.map(\.name)
+        case .datastore(let name): running.filter { $0.datastore == name }.map(\.name)
         case .vcenter(let vm): [vm]
         }
     }

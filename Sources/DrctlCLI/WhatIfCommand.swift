@@ -40,11 +40,26 @@ struct WhatIfCommand: AsyncParsableCommand {
     @Option(help: "text, md or html.") var format: Format = .text
     @Option(name: .shortAndLong, help: "Write to this file instead of standard output.", completion: .file()) var output: String?
     @Flag(name: .shortAndLong, help: "Show each simulated run's steps and commands as they go (one failure at a time).") var verbose = false
+    @Flag(help: "Refresh the site from its hosts first, over SSH, with read-only commands only (versions, memory, mounts, registered and running VMs).")
+    var discover = false
+    @OptionGroup var ssh: SSHFlags
 
     func run() async throws {
-        let site: Inventory
+        var site: Inventory
         do { site = try InventoryLoader.load(path: inventory) } catch let invalid as InvalidInput { throw failInvalidInput(invalid.diagnostics.map(\.description)) }
         let failures = try chosenFailures(site)
+        var discovered: Fleet?
+        if discover {
+            let redactor = Redactor(patterns: [])
+            let transport = ssh.transport(for: site, events: ConnectionLog(echo: verbose, redactor: redactor), redactor: redactor)
+            let found = await SiteDiscovery.discover(site, through: transport, seed: seed)
+            for note in found.notes { writeToStandardError("note: \(note)\n") }
+            discovered = found.fleet
+            // The runbooks see the site as found: its VMs where they are now, the inventory's recovery metadata kept.
+            let derived = ScenarioLoader.inventory(for: found.fleet)
+            site.datastores = derived.datastores
+            site.vms = derived.vms
+        }
         let timing = try durations.map { try loadScenario($0).durations } ?? .defaults
         // Load and bind each runbook once; exit 2 before anything runs if one does not fit.
         var prepared: [String: Runbook] = [:]
@@ -64,7 +79,7 @@ struct WhatIfCommand: AsyncParsableCommand {
             }
         }
         let started = ContinuousClock.now
-        let results = await Self.runAll(jobs, inventory: site, seed: seed, durations: timing, verbose: verbose)
+        let results = await Self.runAll(jobs, inventory: site, seed: seed, durations: timing, site: discovered, verbose: verbose)
         let table = WhatIfTable(inventory: site, results: results, wallTime: ContinuousClock.now - started)
         let text = switch format {
         case .text: table.text
@@ -83,7 +98,7 @@ struct WhatIfCommand: AsyncParsableCommand {
 
     /// Every failure runs on its own simulated site and virtual clock, several at once.
     static func runAll(_ jobs: [(InventorySite.Failure, Runbook, [String: Value])], inventory: Inventory, seed: UInt64,
-                       durations: CommandDurations, verbose: Bool) async -> [WhatIf.Result] {
+                       durations: CommandDurations, site: Fleet?, verbose: Bool) async -> [WhatIf.Result] {
         // Verbose output is readable only one run at a time.
         let width = verbose ? 1 : max(2, ProcessInfo.processInfo.activeProcessorCount * 2)
         return await withTaskGroup(of: (Int, WhatIf.Result).self) { group in
@@ -93,7 +108,7 @@ struct WhatIfCommand: AsyncParsableCommand {
                 let index = next, (failure, runbook, params) = jobs[index]
                 next += 1
                 group.addTask { (index, await WhatIf.run(failure, runbook: runbook, params: params, inventory: inventory, seed: seed,
-                                                                durations: durations, verbose: verbose)) }
+                                                                durations: durations, site: site, verbose: verbose)) }
             }
             while next < min(width, jobs.count) { start() }
             while let (index, result) = await group.next() {

@@ -28,7 +28,7 @@ struct WhatIfTable {
             }
             let allBack = result.prediction.vms.allSatisfy { $0.backAt != nil } && !result.prediction.vms.isEmpty
             return [result.failure.shortName, result.runbook, String(result.affected.count), String(result.cannotPlace.count)] + perGroup
-                + [result.prediction.vms.isEmpty ? "nothing to recover" : allBack ? DurationText.format(result.prediction.vms.compactMap(\.backAt).max() ?? .zero) : "no", result.verdict]
+                + [result.affected.isEmpty && result.prediction.vms.isEmpty ? "nothing to recover" : allBack ? DurationText.format(result.prediction.vms.compactMap(\.backAt).max() ?? .zero) : "no", result.verdict]
         }
     }
 
@@ -38,10 +38,10 @@ struct WhatIfTable {
             + "approvals assumed given at once. \(results.count) failure\(results.count == 1 ? "" : "s") simulated in \(DurationText.format(wallTime)) of wall time."
     }
 
-    /// The VMs that cannot be brought back, per failure.
+    /// The VMs that cannot be brought back, per failure, and why a run failed.
     var unplacedLines: [String] {
-        results.filter { !$0.cannotPlace.isEmpty }.flatMap { result in
-            ["\(result.failure.shortName):"] + result.cannotPlace.map { "  \($0.vm): \($0.why)" }
+        results.filter { !$0.cannotPlace.isEmpty || $0.problem != nil }.flatMap { result in
+            ["\(result.failure.shortName):"] + result.cannotPlace.map { "  \($0.vm): \($0.why)" } + (result.problem.map { ["  the run failed at \($0)"] } ?? [])
         }
     }
 
@@ -70,8 +70,9 @@ struct WhatIfTable {
         lines += rows.map { "| " + $0.map(cell).joined(separator: " | ") + " |" }
         if !unplacedLines.isEmpty {
             lines += ["", "## Cannot be placed or recovered", ""]
-            for result in results where !result.cannotPlace.isEmpty {
+            for result in results where !result.cannotPlace.isEmpty || result.problem != nil {
                 lines += ["", "**\(cell(result.failure.shortName))**", ""] + result.cannotPlace.map { "- \(cell($0.vm)): \(cell($0.why))" }
+                    + (result.problem.map { ["- the run failed at \(cell($0))"] } ?? [])
             }
         }
         return lines.joined(separator: "\n") + "\n"
@@ -90,8 +91,9 @@ struct WhatIfTable {
         body += "</table>"
         if !unplacedLines.isEmpty {
             body += "<h2>Cannot be placed or recovered</h2>"
-            for result in results where !result.cannotPlace.isEmpty {
-                body += "<h3>\(escape(result.failure.shortName))</h3><ul>" + result.cannotPlace.map { "<li>\(escape($0.vm)): \(escape($0.why))</li>" }.joined() + "</ul>"
+            for result in results where !result.cannotPlace.isEmpty || result.problem != nil {
+                body += "<h3>\(escape(result.failure.shortName))</h3><ul>" + result.cannotPlace.map { "<li>\(escape($0.vm)): \(escape($0.why))</li>" }.joined()
+                    + (result.problem.map { "<li>the run failed at \(escape($0))</li>" } ?? "") + "</ul>"
             }
         }
         let style = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}"

@@ -69,7 +69,7 @@ public struct Fleet: Codable, Sendable, Equatable {
     }
 
     /// Gives registered VMs vmids 1, 2, ... per host, in scenario order.
-    mutating func numberRegistrations() {
+    public mutating func numberRegistrations() {
         for index in vms.indices {
             guard let host = vms[index].registration?.host, let hostIndex = hostIndex(host) else { continue }
             vms[index].registration?.vmid = hosts[hostIndex].nextVmid

@@ -23,8 +23,10 @@ public enum InventorySite {
     public static let assumedHostMemoryMB = 262_144
     public static let assumedVMMemoryMB = 4_096
 
-    public static func scenario(from inventory: Inventory, failing failure: Failure, seed: UInt64, durations: CommandDurations = .defaults) -> Scenario {
-        var fleet = fleet(from: inventory, seed: seed)
+    /// `site`: the fleet to fail, when known better than the inventory says (`--discover`).
+    public static func scenario(from inventory: Inventory, failing failure: Failure, seed: UInt64, durations: CommandDurations = .defaults,
+                                site: Fleet? = nil) -> Scenario {
+        var fleet = site ?? fleet(from: inventory, seed: seed)
         switch failure {
         case .host(let name): fleet.apply(.hostState(host: name, state: .down))
         case .datastore(let name):
@@ -86,6 +88,7 @@ public enum InventorySite {
     /// Adds the appliance: the inventory's `vcsa` host, answered by the VM `appliance`.
     public static func withAppliance(_ fleet: Fleet, inventory: Inventory, appliance: String) -> Fleet {
         var fleet = fleet
+        guard fleet.vcenter == nil else { return fleet }
         guard let host = inventory.hosts.first(where: { $0.role == .vcsa }) else { return fleet }
         fleet.vcenter = SimVCenter(vm: appliance, hostName: host.name, address: host.address, servicesRunning: true, servicesStartOnBoot: true)
         return fleet

@@ -11,7 +11,7 @@ import RunbookFormat
 /// Each read's first answer is used: the site as discovered, before the run changed it.
 public struct RecordedSite {
     /// One recorded command and what it printed.
-    public struct Output {
+    public struct Output: Sendable {
         public var host: String
         public var command: String
         public var stdout: String

@@ -131,7 +131,7 @@ public enum ScenarioLoader {
     }
 
     /// The inventory a drill runs with: the fleet's hosts, datastores and VM recovery metadata.
-    static func inventory(for fleet: Fleet) -> Inventory {
+    public static func inventory(for fleet: Fleet) -> Inventory {
         var hosts = fleet.hosts.map { host in
             var entry = Inventory.Host(name: host.name, address: host.address, role: .esxi, auth: .prompt,
                                        interfaces: host.vmks.map { Inventory.Interface(name: $0.name, address: $0.address, purpose: purpose(of: $0)) })

@@ -116,6 +116,62 @@ struct SSHCheckTests {
         #expect(result.stdout.contains("esxi-linux: the check command exited 127: esxcli: not found"))
     }
 
+    @Test("whatif --discover reads the site from its hosts over SSH (reads only): the VMs they run now, not the inventory's; a silent host is taken as down")
+    func whatifDiscovers() async throws {
+        let scenario = try CLI.temporaryFile("scenario.yaml", """
+        scenario: discover
+        hosts:
+          - { name: esxi-01, address: 10.0.0.11, memory_mb: 65536 }
+          - { name: esxi-02, address: 10.0.0.12, memory_mb: 65536 }
+          - { name: esxi-03, address: 10.0.0.13 }
+        datastores:
+          - { name: ds1 }
+        vms:
+          - { name: found-1, datastore: ds1, host: esxi-01, power: on, memory_mb: 4096 }
+          - { name: found-2, datastore: ds1, host: esxi-01, power: on, memory_mb: 4096 }
+          - { name: idle, datastore: ds1, host: esxi-01, power: off }
+          - { name: other, datastore: ds1, host: esxi-02, power: on, memory_mb: 4096 }
+        """)
+        let directory = URL(fileURLWithPath: scenario).deletingLastPathComponent()
+        let clientKey = directory.appendingPathComponent("client").path, hostKey = directory.appendingPathComponent("host").path
+        _ = try shell("ssh-keygen -q -t ed25519 -N '' -f \(hostKey) && ssh-keygen -q -t ed25519 -N '' -f \(clientKey) && chmod 644 \(clientKey).pub")
+        _ = try shell("\(CLI.binary) sim init --scenario \(scenario) --state \(directory.path)/fleet.json >/dev/null && chmod 777 \(directory.path) && chmod 666 \(directory.path)/fleet.json")
+        _ = try shell("mkdir -p /run/sshd && (id -u drctldrill >/dev/null 2>&1 || (useradd -M -d /tmp -s /bin/sh drctldrill && usermod -p '*' drctldrill))")
+        // One sshd per answering host; esxi-03's port is closed.
+        var ports: [String: String] = [:]
+        for host in ["esxi-01", "esxi-02", "esxi-03"] {
+            ports[host] = try shell("python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])'").trimmingCharacters(in: .whitespacesAndNewlines)
+            guard host != "esxi-03" else { continue }
+            try """
+            Port \(ports[host]!)
+            ListenAddress 127.0.0.1
+            HostKey \(hostKey)
+            AuthorizedKeysFile \(clientKey).pub
+            PidFile \(directory.path)/sshd-\(host).pid
+            StrictModes no
+            UsePAM no
+            PasswordAuthentication no
+            ForceCommand \(CLI.binary) sim exec --state \(directory.path)/fleet.json --host \(host)
+            """.write(toFile: directory.appendingPathComponent("sshd-\(host).conf").path, atomically: true, encoding: .utf8)
+            _ = try shell("/usr/sbin/sshd -f \(directory.path)/sshd-\(host).conf")
+        }
+        _ = try shell("sleep 0.3")
+        defer { _ = try? shell("kill $(cat \(directory.path)/sshd-*.pid)") }
+        // The inventory knows no VM at all: what whatif reports comes from the hosts.
+        let inventory = try CLI.temporaryFile("site.yaml", """
+        known_hosts: \(directory.path)/known_hosts
+        hosts:
+        \(["esxi-01", "esxi-02", "esxi-03"].map { "  - { name: \($0), address: 127.0.0.1, port: \(ports[$0]!), user: drctldrill, auth: { key_file: \(clientKey) } }" }.joined(separator: "\n"))
+        """)
+        let result = try await CLI.run(["whatif", "--inventory", inventory, "--fail", "esxi-01", "--discover", "--accept-new-host-keys"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("esxi-03 did not answer"), "\(result.stderr)")
+        #expect(result.stdout.contains("host esxi-01  host-failure  2 "), "the two VMs esxi-01 runs now: \(result.stdout)")
+        #expect(result.stdout.contains("met ("), "both fit on esxi-02: \(result.stdout)")
+        let state = try String(contentsOfFile: "\(directory.path)/fleet.json", encoding: .utf8)
+        #expect(state.contains("\"changeLog\":[]"), "discovery changed nothing on the hosts")
+    }
+
     func shell(_ command: String) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
