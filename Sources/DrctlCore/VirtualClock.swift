@@ -95,12 +95,12 @@ public final class VirtualClock: RunClock, @unchecked Sendable {
     /// sleepers due then get their tokens back and are returned, to be woken.
     private func advanceIfIdle() -> Wakeup {
         guard working == 0 else { return Wakeup() }
-        for hook in idleHooks {
-            let released = hook()
-            if !released.isEmpty {
-                working += released.count
-                return Wakeup(released: released)
-            }
+        // Every hook at once: which one was registered first (the order hosts hash in) must not
+        // decide who goes on first.
+        let released = idleHooks.flatMap { $0() }
+        if !released.isEmpty {
+            working += released.count
+            return Wakeup(released: released)
         }
         guard let first = sleepers.min(by: { ($0.deadline, $0.order) < ($1.deadline, $1.order) }) else { return Wakeup() }
         now = max(now, first.deadline)

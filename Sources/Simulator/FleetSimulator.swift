@@ -22,6 +22,10 @@ public actor FleetSimulator {
     /// When each host's session is (or will be) open: the SSH handshake is paid once per host,
     /// and commands sent while it is under way wait for it, as drctl's one session per host does.
     private var sessionReady: [String: Int] = [:]
+    /// In virtual time, commands sent at one instant change the fleet one at a time in a fixed
+    /// order (by host, then command), not in the order their tasks happen to arrive: the same
+    /// drill registers the same VMs under the same vmids and times every run.
+    private let turn: AsyncLimiter?
 
     public init(fleet: Fleet, connectTimeout: Duration = .seconds(5), savingTo stateFile: StateFile? = nil, clock: any RunClock = SystemClock()) {
         self.fleet = fleet
@@ -29,6 +33,11 @@ public actor FleetSimulator {
         self.stateFile = stateFile
         self.clock = clock
         timeBase = fleet.now
+        turn = clock.isVirtual ? AsyncLimiter(limit: 1, clock: clock) : nil
+    }
+
+    private func takeTurn(_ host: String, _ command: String) async {
+        await turn?.acquire(rank: AsyncLimiter.Rank(step: 0, item: 0, host: "\(host)\u{1}\(command)"))
     }
 
     private var fleetTime: Int { timeBase + clock.milliseconds }
@@ -58,14 +67,22 @@ public actor FleetSimulator {
             }
             try? await clock.sleep(for: delay)
         }
+        await takeTurn(host, command)
         fleet.advance(to: fleetTime)
         let changesBefore = fleet.changeLog.count
         var outcome = Interpreter.run(command, on: host, fleet: &fleet)
         noteFired(fleet.fireDueFaults())
-        try save(changesBefore: changesBefore)
+        do { try save(changesBefore: changesBefore) } catch {
+            turn?.release()
+            throw error
+        }
+        turn?.release()
         while case .waiting(let wait) = outcome {
             // Like ESXi, the command blocks until something else (an answer) changes the VM.
             try await clock.sleep(for: .milliseconds(5))
+            // After the commands sent at this instant, so an answer sent now is seen now.
+            await takeTurn(host, "~ \(command)")
+            defer { turn?.release() }
             fleet.advance(to: fleetTime)
             if let timeout, clock.elapsed - begun >= timeout { throw timedOut() }
             if let index = fleet.hostIndex(host), fleet.hosts[index].state != .up {

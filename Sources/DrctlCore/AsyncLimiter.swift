@@ -1,0 +1,79 @@
+import Foundation
+
+/// A counting semaphore for async code. In real time, callers beyond the limit wait in FIFO order.
+///
+/// In virtual time (`VirtualClock`) a waiter gives up its clock token, and slots are handed out
+/// only when no task works, lowest rank first (the step's place in the runbook, then the item):
+/// tasks due at one instant reach the limiter in any order, and the same drill must run the same
+/// way every time (the same seed, the same predicted times).
+public final class AsyncLimiter: @unchecked Sendable {
+    /// Who goes first when several wait: the step's place in the runbook, the item, the host.
+    public struct Rank: Comparable, Sendable {
+        public var step: Int
+        public var item: Int
+        public var host: String
+
+        public init(step: Int, item: Int, host: String) {
+            self.step = step
+            self.item = item
+            self.host = host
+        }
+
+        public static func < (a: Rank, b: Rank) -> Bool { (a.step, a.item, a.host) < (b.step, b.item, b.host) }
+    }
+
+    private struct Waiter {
+        var rank: Rank
+        var continuation: CheckedContinuation<Void, Never>
+    }
+
+    private let limit: Int
+    private let virtual: VirtualClock?
+    private let lock = NSLock()
+    private var inUse = 0
+    private var waiters: [Waiter] = []
+
+    public init(limit: Int, clock: any RunClock) {
+        self.limit = max(1, limit)
+        virtual = clock as? VirtualClock
+        virtual?.onIdle { [weak self] in self?.grant() ?? [] }
+    }
+
+    public func acquire(rank: Rank) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = lock.withLock { () -> Bool in
+                if virtual == nil, inUse < limit {
+                    inUse += 1
+                    return true
+                }
+                waiters.append(Waiter(rank: rank, continuation: continuation))
+                return false
+            }
+            if now { return continuation.resume() }
+            virtual?.leave()
+        }
+    }
+
+    public func release() {
+        let next = lock.withLock { () -> CheckedContinuation<Void, Never>? in
+            // Real time: the slot passes straight to the next waiter.
+            if virtual == nil, !waiters.isEmpty { return waiters.removeFirst().continuation }
+            inUse -= 1
+            return nil
+        }
+        next?.resume()
+    }
+
+    /// Virtual time, called by the clock (its lock held) when no task works: the free slots go to
+    /// the lowest-ranked waiters, each given a clock token by the clock.
+    private func grant() -> [CheckedContinuation<Void, Never>] {
+        lock.withLock {
+            var granted: [CheckedContinuation<Void, Never>] = []
+            while inUse < limit, let first = waiters.indices.min(by: { waiters[$0].rank < waiters[$1].rank }) {
+                inUse += 1
+                granted.append(waiters.remove(at: first).continuation)
+            }
+            return granted
+        }
+    }
+}
