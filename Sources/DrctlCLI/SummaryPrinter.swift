@@ -45,6 +45,11 @@ enum SummaryPrinter {
         for failure in summary.failures {
             lines.append("  ✗ \(failure.step)\(failure.item.label.isEmpty ? "" : " [\(failure.item.label)]"): \(failure.outcome.reason ?? failure.outcome.status.rawValue)")
         }
+        // Powered on is not proven usable: a guest whose Tools never started may be hung at boot.
+        let unready = summary.steps.flatMap { step in step.items.filter { $0.outcome.outputs["guest_ready"] == .bool(false) }.map { $0.item.label } }
+        if !unready.isEmpty {
+            lines.append("  ! VMware Tools did not start in \(unready.joined(separator: ", ")): powered on, but check their consoles")
+        }
         let waiting = summary.steps.flatMap { step in step.items.filter { $0.outcome.status == .notStarted }.map { (step.id, $0.item, $0.outcome) } }
         if !waiting.isEmpty {
             lines.append("  not started: " + waiting.prefix(12).map { "\($0.0)\($0.1.label.isEmpty ? "" : " [\($0.1.label)]")" }.joined(separator: ", ") +

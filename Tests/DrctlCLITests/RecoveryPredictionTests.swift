@@ -1,4 +1,9 @@
+@testable import DrctlCLI
+import DrctlCore
+import Engine
 import Foundation
+import RunbookFormat
+import Simulator
 import Testing
 
 /// A drill in virtual time predicts when each VM and each priority group is back. These scenarios
@@ -83,5 +88,22 @@ struct RecoveryPredictionTests {
         func groups(_ text: String) -> [String] { text.split(separator: "\n").filter { $0.hasPrefix("  P") }.map(String.init) }
         #expect(groups(first) == groups(again), "\(groups(first)) vs \(groups(again))")
         #expect(groups(first) != groups(try await Self.drill(jittery, ["--seed", "6"]).stdout))
+    }
+
+    @Test("a run that succeeded says beside it which guests never started VMware Tools: powered on is not proven usable")
+    func summaryNamesUnreadyGuests() async throws {
+        let scenario = try ScenarioLoader.load(text: Self.scenario, file: "predicted.yaml")
+        let runbook = try RunbookLoader.load(path: "Runbooks/power-on-by-priority.yaml")
+        let clock = VirtualClock()
+        var fleet = scenario.fleet
+        fleet.timing = scenario.durations
+        let transport = SimulatorTransport(simulator: FleetSimulator(fleet: fleet, clock: clock))
+        var options = RunOptions()
+        options.clock = clock
+        let params = try ParameterBinding.bind(runbook, try ParameterBinding.parsePairs(["host=esxi-01"]), inventory: scenario.inventory)
+        let summary = await Engine(runbook: runbook, inventory: scenario.inventory, params: params, transport: transport,
+                                   gate: AutoApproveGate(approver: "tester"), observers: [transport], options: options).run()
+        #expect(summary.outcome == .succeeded)
+        #expect(SummaryPrinter.summary(summary).contains("! VMware Tools did not start in legacy: powered on, but check their consoles"))
     }
 }
