@@ -160,6 +160,7 @@ struct DrillReport {
     var record: DrillVerdict {
         DrillVerdict(verdict: !isFinished ? "not-finished" : exitCode == 0 ? "passed" : "failed", summary: verdictLine,
                      outcome: summary.outcome.rawValue, expectedOutcome: scenario.invariants != nil ? "any the site's invariants allow" : scenario.expectedOutcome,
-                     checks: verdicts.map { DrillVerdict.Check(expectation: $0.expectation, passed: $0.passed, detail: $0.detail) }, faults: faults)
+                     checks: verdicts.map { DrillVerdict.Check(expectation: $0.expectation, passed: $0.passed, detail: $0.detail) }, faults: faults,
+                     prediction: virtualTime ? prediction.lines : [])
     }
 }

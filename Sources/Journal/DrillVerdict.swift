@@ -23,19 +23,24 @@ public struct DrillVerdict: Sendable, Equatable {
     public var expectedOutcome: String
     public var checks: [Check]
     public var faults: [String]
+    /// In virtual time: the predicted recovery as the drill report printed it (when each
+    /// priority group is back, the critical path), for `drctl report`.
+    public var prediction: [String]
 
-    public init(verdict: String, summary: String, outcome: String, expectedOutcome: String, checks: [Check], faults: [String]) {
+    public init(verdict: String, summary: String, outcome: String, expectedOutcome: String, checks: [Check], faults: [String], prediction: [String] = []) {
         self.verdict = verdict
         self.summary = summary
         self.outcome = outcome
         self.expectedOutcome = expectedOutcome
         self.checks = checks
         self.faults = faults
+        self.prediction = prediction
     }
 
     var fields: [String: Any] {
         ["type": "drill-verdict", "verdict": verdict, "summary": summary, "outcome": outcome, "expected_outcome": expectedOutcome,
-         "checks": checks.map { ["expectation": $0.expectation, "passed": $0.passed, "detail": $0.detail] as [String: Any] }, "faults": faults]
+         "checks": checks.map { ["expectation": $0.expectation, "passed": $0.passed, "detail": $0.detail] as [String: Any] }, "faults": faults,
+         "prediction": prediction]
     }
 
     init?(entry: [String: Any]) {
@@ -48,6 +53,7 @@ public struct DrillVerdict: Sendable, Equatable {
             Check(expectation: $0["expectation"] as? String ?? "", passed: $0["passed"] as? Bool ?? false, detail: $0["detail"] as? String ?? "")
         }
         faults = entry["faults"] as? [String] ?? []
+        prediction = entry["prediction"] as? [String] ?? []
     }
 }
 

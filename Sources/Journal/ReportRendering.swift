@@ -23,6 +23,10 @@ extension RunReport {
             lines += approval.shown.map { "- \(cell($0))" }
             if !approval.unlocks.isEmpty { lines += ["", "```"] + approval.unlocks.map { VisibleText.escape($0).replacingOccurrences(of: "```", with: "`\u{200B}``") } + ["```"] }
         }
+        if let prediction = drillVerdict?.prediction, !prediction.isEmpty {
+            lines += ["", "## Predicted recovery", "", "In virtual time, with ESXi's durations: when each priority group would be back, and the chain of steps that set the total.",
+                      "", "```"] + prediction.map { VisibleText.escape($0).replacingOccurrences(of: "```", with: "`\u{200B}``") } + ["```"]
+        }
         lines += ["", "## Time to recovery", ""]
         lines.append(rtoSentence)
         if !recoveries.isEmpty {
@@ -73,6 +77,10 @@ extension RunReport {
             body.append("<details><summary>What \(escape(approval.by)) saw before deciding \(escape(approval.step))</summary>"
                         + (approval.shown.isEmpty ? "" : "<ul>" + approval.shown.map { "<li>\(escape($0))</li>" }.joined() + "</ul>")
                         + (approval.unlocks.isEmpty ? "" : "<pre>" + approval.unlocks.map(escape).joined(separator: "\n") + "</pre>") + "</details>")
+        }
+        if let prediction = drillVerdict?.prediction, !prediction.isEmpty {
+            body.append("<h2>Predicted recovery</h2><p>In virtual time, with ESXi's durations: when each priority group would be back, and the chain of steps that set the total.</p>"
+                        + "<pre>" + prediction.map(escape).joined(separator: "\n") + "</pre>")
         }
         body.append("<h2>Time to recovery</h2><p>\(escape(rtoSentence))</p>")
         if !recoveries.isEmpty { body.append(table(["VM", "host", "powered on after"], recoveries.map { [$0.vm, $0.host, Self.seconds($0.after)] })) }

@@ -69,6 +69,10 @@ struct RecoveryPredictionTests {
         #expect(path.contains("1s      → 44s     power-on [app-b]"), "\(path)")
         #expect(path.contains("44s     → 5m47s   power-on [legacy]"), "\(path)")
         #expect(!path.contains("app-a"), "the faster guest did not set the total")
+        // The record keeps the prediction: drctl report shows it.
+        let runs = try #require(out.firstMatch(of: /recorded in (\S+)\/(\d{8}-\d{6}-[0-9a-f]+)\)/))
+        let report = try await CLI.run(["report", String(runs.2), "--runs-dir", String(runs.1)]).stdout
+        #expect(report.contains("## Predicted recovery") && report.contains("P2: back at 5m47s (1 of 1 VMs)"), "\(report)")
     }
 
     @Test("without the wait for Tools the prediction is the power-ons alone")
