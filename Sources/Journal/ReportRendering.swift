@@ -79,11 +79,15 @@ extension RunReport {
                         + (approval.unlocks.isEmpty ? "" : "<pre>" + approval.unlocks.map(escape).joined(separator: "\n") + "</pre>") + "</details>")
         }
         if let prediction = drillVerdict?.prediction, !prediction.isEmpty {
-            body.append("<h2>Predicted recovery</h2><p>In virtual time, with ESXi's durations: when each priority group would be back, and the chain of steps that set the total.</p>"
-                        + "<pre>" + prediction.map(escape).joined(separator: "\n") + "</pre>")
+            body.append("<h2>Predicted recovery</h2><p class=\"screen-only\">In virtual time, with ESXi's durations: when each priority group would be back, and the chain of steps that set the total.</p>"
+                        + "<pre class=\"prediction\">" + prediction.map(escape).joined(separator: "\n") + "</pre>")
         }
         body.append("<h2>Time to recovery</h2><p>\(escape(rtoSentence))</p>")
-        if !recoveries.isEmpty { body.append(table(["VM", "host", "powered on after"], recoveries.map { [$0.vm, $0.host, Self.seconds($0.after)] })) }
+        if !recoveries.isEmpty {
+            // Printed, a drill's predicted recovery says this per group; on screen both are there.
+            let predicted = drillVerdict.map { !$0.prediction.isEmpty } ?? false
+            body.append(table(["VM", "host", "powered on after"], recoveries.map { [$0.vm, $0.host, Self.seconds($0.after)] }, className: predicted ? "screen-only" : nil))
+        }
         body.append("<h2>Commands that changed hosts</h2>" + (hostChanges.isEmpty ? "<p>(none)</p>"
             : table(["when (UTC)", "host", "step", "command", "run by", "result"],
                     hostChanges.map { [Self.time($0.at), $0.host, where_($0), $0.command, $0.by, $0.result] }, className: "changes")))
@@ -117,8 +121,8 @@ extension RunReport {
         svg{max-width:100%;height:auto}table.changes td{white-space:nowrap}table.changes td:nth-child(4){font-family:monospace;font-size:12px;white-space:normal;word-break:break-all}
         @page{size:A4;margin:10mm}
         @media print{body{font-size:9.5px;line-height:1.3;margin:0;max-width:none}h1{font-size:17px;margin:0 0 4px}h2{font-size:12.5px;margin:10px 0 3px;break-after:avoid}
-        td,th{padding:1px 5px}pre{font-size:8.5px;padding:4px;white-space:pre-wrap}.verdict{font-size:13px;margin:4px 0}figure,tr,svg{break-inside:avoid}
-        table.changes td:nth-child(4){font-size:7.5px}details{display:none}figcaption{font-size:8.5px}}
+        td,th{padding:1px 5px}pre{font-size:8.5px;padding:4px;white-space:pre-wrap}pre.prediction{columns:2;column-gap:14px;font-size:7.5px;line-height:1.15}.verdict{font-size:13px;margin:4px 0}figure,tr,svg{break-inside:avoid}
+        table.changes td:nth-child(4){font-size:7.5px}details,.screen-only{display:none}figcaption{font-size:8.5px}}
         </style></head>
         <body>
         \(body.joined(separator: "\n"))
