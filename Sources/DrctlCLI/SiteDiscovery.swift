@@ -21,7 +21,8 @@ enum SiteDiscovery {
         let hosts = inventory.hosts.filter { $0.role == .esxi }
         var outputs: [RecordedSite.Output] = []
         var notes: [String] = []
-        await withTaskGroup(of: ([RecordedSite.Output], [String]).self) { group in
+        var silent = Set<String>()
+        await withTaskGroup(of: (host: String, outputs: [RecordedSite.Output], problem: String?).self) { group in
             for host in hosts {
                 group.addTask {
                     var found: [RecordedSite.Output] = []
@@ -31,20 +32,22 @@ enum SiteDiscovery {
                             let result = try await transport.execute(command, on: host, timeout: .seconds(60))
                             found.append(RecordedSite.Output(host: host.name, command: command, stdout: result.stdout, exitStatus: Int(result.exitStatus)))
                         } catch {
-                            return (found, ["\(host.name) did not answer `\(command)` (\(error)): taken as down"])
+                            return (host.name, found, "\(host.name) did not answer `\(command)` (\(error)): taken as down")
                         }
                     }
-                    return (found, [])
+                    return (host.name, found, nil)
                 }
             }
-            for await (found, problems) in group {
-                outputs += found
-                notes += problems
+            for await answer in group {
+                outputs += answer.outputs
+                if let problem = answer.problem {
+                    notes.append(problem)
+                    silent.insert(answer.host)
+                }
             }
         }
         // A host that answered some reads but not all is not trusted with VMs it may not have listed.
-        let failed = Set(notes.compactMap { $0.split(separator: " ").first.map(String.init) })
-        let site = RecordedSite(outputs: outputs.filter { !failed.contains($0.host) }, inventory: inventory, seed: seed)
+        let site = RecordedSite(outputs: outputs.filter { !silent.contains($0.host) }, inventory: inventory, seed: seed)
         var fleet = Fleet(hosts: site.hosts, datastores: site.datastores, vms: site.vms, vcenter: nil, faults: [], seed: seed)
         fleet.numberRegistrations()
         return Found(fleet: fleet, notes: (notes + site.notes).sorted())

@@ -42,9 +42,10 @@ struct WhatIf {
     /// `site`: the fleet as discovery found it (`--discover`), else built from the inventory.
     static func run(_ failure: InventorySite.Failure, runbook: Runbook, params: [String: Value], inventory: Inventory, seed: UInt64,
                     durations: CommandDurations, site: Fleet? = nil, verbose: Bool = false) async -> Result {
-        let before = site ?? InventorySite.fleet(from: inventory, seed: seed)
-        var scenario = InventorySite.scenario(from: inventory, failing: failure, seed: seed, durations: durations, site: before)
-        if case .vcenter(let vm) = failure { scenario.fleet = InventorySite.withAppliance(scenario.fleet, inventory: inventory, appliance: vm) }
+        var before = site ?? InventorySite.fleet(from: inventory, seed: seed)
+        // The appliance is part of the site before it fails, so the failure stops its services too.
+        if case .vcenter(let vm) = failure { before = InventorySite.withAppliance(before, inventory: inventory, appliance: vm) }
+        let scenario = InventorySite.scenario(from: inventory, failing: failure, seed: seed, durations: durations, site: before)
         let clock = VirtualClock()
         var fleet = scenario.fleet
         fleet.timing = durations

@@ -68,6 +68,9 @@ struct WhatIfCommand: AsyncParsableCommand {
             let (path, wanted) = WhatIf.runbook(for: failure, in: runbooks, inventory: site)
             let runbook: Runbook
             if let known = prepared[path] { runbook = known } else {
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw failInvalidInput(["drctl whatif: \(path) not found: the \(failure) what-if runs it; name the directory of the runbooks with --runbooks DIR"])
+                }
                 do { runbook = try RunbookLoader.load(path: path) } catch let invalid as InvalidInput { throw failInvalidInput(invalid.diagnostics.map(\.description)) }
                 prepared[path] = runbook
             }

@@ -86,6 +86,8 @@ struct WhatIfTests {
         #expect(bad.stderr.contains("--fail esxi-9: not an ESXi host of \(site)"), "\(bad.stderr)")
         #expect(bad.stderr.contains("esxi-0"), "suggests a name")
         #expect(try await CLI.run(["whatif", "--inventory", site]).stderr.contains("name a failure"))
+        let elsewhere = try await CLI.run(["whatif", "--inventory", site, "--fail", "esxi-01", "--runbooks", "/nonexistent"])
+        #expect(elsewhere.status == 2 && elsewhere.stderr.contains("--runbooks DIR"), "\(elsewhere.stderr)")
     }
 
     @Test("a drill's record rebuilt as a scenario: the failed host down, its VMs where they were, and the drill against it ends the same")
