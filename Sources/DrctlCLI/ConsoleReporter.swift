@@ -21,7 +21,7 @@ actor ConsoleReporter: RunObserver {
         case .commandSent(let step, let item, let host, let command, let mutates) where verbose || (mutates && !dryRun):
             say("  → \(step)\(itemText(item)) on \(host): \(command)")
         case .commandFinished(_, _, let host, _, let result) where verbose:
-            let text = (result.stdout + result.stderr).trimmingCharacters(in: .whitespacesAndNewlines)
+            let text = (result.stdout + result.stderr).trimmingWhitespace()
             say("    ← \(host) exit \(result.exitStatus) in \(DurationText.format(result.duration))" + (text.isEmpty ? "" : ":\n" + indent(fold(text), by: 6)))
         case .retrying(let step, let item, let next, let delay, let reason):
             say("  ↻ \(step)\(itemText(item)): \(firstLine(reason)); attempt \(next) in \(DurationText.format(delay))")

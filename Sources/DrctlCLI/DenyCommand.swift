@@ -1,3 +1,4 @@
+import DrctlCore
 import ArgumentParser
 
 /// `drctl deny RUN STEP --reason TEXT`: denies, from any terminal, an approval a run waits at.
@@ -18,7 +19,7 @@ struct DenyCommand: ParsableCommand {
     @Option(help: "Why you deny (required, recorded).") var reason: String
 
     func validate() throws {
-        if reason.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--reason must say why") }
+        if reason.trimmingBlanks().isEmpty { throw ValidationError("--reason must say why") }
     }
 
     func run() throws {

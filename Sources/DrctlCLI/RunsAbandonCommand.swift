@@ -1,3 +1,4 @@
+import DrctlCore
 import ArgumentParser
 import Foundation
 import Journal
@@ -21,7 +22,7 @@ struct RunsAbandonCommand: AsyncParsableCommand {
     @Option(help: "Where runs are recorded.", completion: .directory) var runsDir = defaultRunsDirectory
 
     func validate() throws {
-        if reason.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--reason must say why the run is given up") }
+        if reason.trimmingBlanks().isEmpty { throw ValidationError("--reason must say why the run is given up") }
     }
 
     func run() async throws {

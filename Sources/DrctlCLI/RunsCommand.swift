@@ -34,7 +34,7 @@ struct RunsListCommand: ParsableCommand {
         let headers = ["RUN", "RUNBOOK", "STARTED", "OPERATOR", "STATUS", "DURATION"]
         let widths = headers.indices.map { column in max(headers[column].count, rows.map { $0[column].count }.max() ?? 0) }
         for row in [headers] + rows {
-            print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+            print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingBlanks())
         }
     }
 }

@@ -116,7 +116,7 @@ struct SSHCheckCommand: AsyncParsableCommand {
         let widths = headers.indices.map { column in max(headers[column].count, cells.map { $0[column].count }.max() ?? 0) }
         func line(_ values: [String]) -> String {
             values.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces)
+                .trimmingBlanks()
         }
         var lines = [line(headers)] + cells.map(line)
         for row in rows where !row.problem.isEmpty { lines.append("\(row.host): \(row.problem)") }

@@ -23,7 +23,7 @@ struct ShowCommand: ParsableCommand {
             throw failInvalidInput(invalid.diagnostics.map(\.description))
         }
         print("\(loaded.name)\(loaded.title.isEmpty ? "" : ": \(loaded.title)")")
-        if !loaded.description.isEmpty { print(loaded.description.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        if !loaded.description.isEmpty { print(loaded.description.trimmingWhitespace()) }
         if let rto = loaded.rto { print("RTO target: \(DurationText.format(rto))") }
         print("\nParams (--param name=value):")
         if loaded.params.isEmpty { print("  (none)") }

@@ -132,7 +132,7 @@ struct SimShellCommand: ParsableCommand {
             print("[root@\(host):~] ", terminator: "")
             fflush(nil)
             guard let line = readLine() else { print(""); break }
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimmingBlanks()
             if trimmed == "exit" || trimmed == "logout" { break }
             if trimmed.isEmpty { continue }
             let result: ShellOutput

@@ -77,7 +77,7 @@ final class TerminalPrompt: @unchecked Sendable {
             if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
                 pending = Data(pending[(newline + 1)...])
-                return line.trimmingCharacters(in: .whitespacesAndNewlines)
+                return line.trimmingWhitespace()
             }
             var descriptors = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)]
             guard poll(&descriptors, 2, -1) >= 0 || errno == EINTR else { return nil }

@@ -6,7 +6,7 @@ import Foundation
 /// only when no task works, lowest rank first (the step's place in the runbook, then the item):
 /// tasks due at one instant reach the limiter in any order, and the same drill must run the same
 /// way every time (the same seed, the same predicted times).
-public final class AsyncLimiter: @unchecked Sendable {
+public final class AsyncLimiter: IdleGate, @unchecked Sendable {
     /// Who goes first when several wait: the step's place in the runbook, the item, the host.
     public struct Rank: Comparable, Sendable {
         public var step: Int
@@ -20,7 +20,18 @@ public final class AsyncLimiter: @unchecked Sendable {
         }
 
         public static func < (a: Rank, b: Rank) -> Bool { (a.step, a.item, a.host) < (b.step, b.item, b.host) }
+
+        /// Sorts as the rank does, as text: for ranks made of other ranks.
+        public var sortKey: String {
+            let step = String(step + 1_000_000), item = String(item + 1_000_000_000)
+            return "\(step)/\(item)/\(host)"
+        }
     }
+
+    /// The rank of the work this task does (set by the engine around each attempt): the simulator
+    /// orders identical commands sent to one host at one instant by it, so that which item's
+    /// `getallvms` answers first does not depend on thread timing.
+    @TaskLocal public static var currentRank: Rank?
 
     private struct Waiter {
         var rank: Rank
@@ -30,13 +41,17 @@ public final class AsyncLimiter: @unchecked Sendable {
     private let limit: Int
     private let virtual: VirtualClock?
     private let lock = NSLock()
+    /// The gate's number at the virtual clock.
+    private let gateNumber: Int
     private var inUse = 0
+    /// In real time, in arrival order. In virtual time, highest rank first, so that the lowest is
+    /// taken from the end.
     private var waiters: [Waiter] = []
 
     public init(limit: Int, clock: any RunClock) {
         self.limit = max(1, limit)
         virtual = clock as? VirtualClock
-        virtual?.onIdle { [weak self] in self?.grant() ?? [] }
+        gateNumber = virtual?.registerGate() ?? 0
     }
 
     public func acquire(rank: Rank) async {
@@ -46,11 +61,16 @@ public final class AsyncLimiter: @unchecked Sendable {
                     inUse += 1
                     return true
                 }
-                waiters.append(Waiter(rank: rank, continuation: continuation))
+                let waiter = Waiter(rank: rank, continuation: continuation)
+                if virtual == nil {
+                    waiters.append(waiter)
+                } else {
+                    waiters.insert(waiter, at: waiters.partitioningIndex { !(rank < $0.rank) })
+                }
                 return false
             }
             if now { return continuation.resume() }
-            virtual?.leave()
+            virtual?.leave(toWaitIn: self, number: gateNumber)
         }
     }
 
@@ -66,14 +86,14 @@ public final class AsyncLimiter: @unchecked Sendable {
 
     /// Virtual time, called by the clock (its lock held) when no task works: the free slots go to
     /// the lowest-ranked waiters, each given a clock token by the clock.
-    private func grant() -> [CheckedContinuation<Void, Never>] {
+    public func releaseAtIdle() -> (released: [CheckedContinuation<Void, Never>], stillWaiting: Bool) {
         lock.withLock {
             var granted: [CheckedContinuation<Void, Never>] = []
-            while inUse < limit, let first = waiters.indices.min(by: { waiters[$0].rank < waiters[$1].rank }) {
+            while inUse < limit, let lowest = waiters.popLast() {
                 inUse += 1
-                granted.append(waiters.remove(at: first).continuation)
+                granted.append(lowest.continuation)
             }
-            return granted
+            return (granted, !waiters.isEmpty)
         }
     }
 }

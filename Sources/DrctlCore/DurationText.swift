@@ -6,7 +6,7 @@ public enum DurationText {
 
     /// Parses a duration, or returns nil when the text is not one (or is not finite, or is longer than a week).
     public static func parse(_ text: String) -> Duration? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingBlanks()
         if trimmed.isEmpty { return nil }
         if let seconds = Double(trimmed) {
             guard seconds.isFinite, seconds >= 0, seconds * 1000 <= longest else { return nil }

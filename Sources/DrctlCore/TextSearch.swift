@@ -29,3 +29,27 @@ extension String {
         }
     }
 }
+
+extension Substring {
+    /// `trimmingCharacters(in: .whitespaces)` without NSString: blanks are tabs and Unicode space
+    /// separators (Zs). Parsers call it per field, thousands of times per what-if on a large site.
+    public func trimmingBlanks() -> String {
+        trimmingScalars { $0 == " " || $0 == "\t" || ($0.value >= 0x80 && $0.properties.generalCategory == .spaceSeparator) }
+    }
+
+    /// `trimmingCharacters(in: .whitespacesAndNewlines)` without NSString.
+    public func trimmingWhitespace() -> String {
+        trimmingScalars { $0.value == 0x20 || (0x09...0x0D).contains($0.value) || ($0.value >= 0x80 && $0.properties.isWhitespace) }
+    }
+
+    private func trimmingScalars(_ isTrimmed: (Unicode.Scalar) -> Bool) -> String {
+        guard let first = unicodeScalars.firstIndex(where: { !isTrimmed($0) }),
+              let last = unicodeScalars.lastIndex(where: { !isTrimmed($0) }) else { return "" }
+        return String(Substring(unicodeScalars[first...last]))
+    }
+}
+
+extension String {
+    public func trimmingBlanks() -> String { Substring(self).trimmingBlanks() }
+    public func trimmingWhitespace() -> String { Substring(self).trimmingWhitespace() }
+}

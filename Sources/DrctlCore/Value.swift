@@ -63,7 +63,7 @@ public indirect enum Value: Sendable, Hashable {
     public var numberValue: Double? {
         switch self {
         case .number(let number): return number
-        case .string(let string): return Double(string.trimmingCharacters(in: .whitespaces))
+        case .string(let string): return Double(string.trimmingBlanks())
         case .bool(let bool): return bool ? 1 : 0
         default: return nil
         }

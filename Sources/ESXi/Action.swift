@@ -38,7 +38,7 @@ public struct ESXiCommandFailed: Error, Sendable, Equatable, CustomStringConvert
     public var output: ShellOutput
 
     public var description: String {
-        let text = output.combined.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = output.combined.trimmingWhitespace()
         return "`\(command)` exited \(output.exitStatus)" + (text.isEmpty ? "" : ": \(text)")
     }
 }
@@ -84,7 +84,7 @@ public struct ActionArguments: Sendable {
 
     public func integer(_ name: String) throws -> Int {
         let text = try text(name)
-        guard let number = Int(text.trimmingCharacters(in: .whitespaces)) else {
+        guard let number = Int(text.trimmingBlanks()) else {
             throw ActionArgumentError.wrongKind(name, expected: "a whole number", got: text)
         }
         return number

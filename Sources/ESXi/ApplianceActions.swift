@@ -20,7 +20,7 @@ public enum ServiceControlParser {
         var running: [String] = [], stopped: [String] = []
         var section = ""
         for line in output.split(separator: "\n") {
-            let text = line.trimmingCharacters(in: .whitespaces)
+            let text = line.trimmingBlanks()
             if text.hasSuffix(":"), !text.contains(" ") {
                 section = String(text.dropLast()).lowercased()
                 continue

@@ -41,17 +41,17 @@ public struct ESXiFault: Error, Sendable, Equatable, CustomStringConvertible {
               let close = header[open...].firstIndex(of: ")") else { return nil }
         let qualified = String(header[header.index(after: open)..<close])
         let type = qualified.split(separator: ".").last.map(String.init) ?? qualified
-        let context = header[..<open].trimmingCharacters(in: .whitespaces)
+        let context = header[..<open].trimmingBlanks()
         var members: [String: String] = [:]
         var depth = 0
         for line in lines[headerIndex...] {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimmingBlanks()
             // Only depth-1 members belong to the fault itself; nested LocalizableMessages are skipped.
             if depth == 1, let equals = trimmed.range(of: " = ") {
                 let name = String(trimmed[..<equals.lowerBound])
                 var value = String(trimmed[equals.upperBound...])
                 if value.hasSuffix(",") { value.removeLast() }
-                value = value.trimmingCharacters(in: .whitespaces)
+                value = value.trimmingBlanks()
                 if value.hasSuffix(",") { value.removeLast() }
                 if value.count >= 2, value.first == "\"", value.last == "\"" {
                     value = String(value.dropFirst().dropLast())

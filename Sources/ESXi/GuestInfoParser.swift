@@ -1,3 +1,4 @@
+import DrctlCore
 import Foundation
 
 /// `vim-cmd vmsvc/get.guest N`: what VMware Tools in the guest report.
@@ -23,14 +24,20 @@ public struct GuestInfo: Sendable, Equatable {
 
 public enum GuestInfoParser {
     public static func parse(_ output: String) throws -> GuestInfo {
+        try memo.value(of: output, parseText)
+    }
+
+    private static let memo = ParseMemo<GuestInfo>()
+
+    private static func parseText(_ output: String) throws -> GuestInfo {
         var fields: [String: String] = [:]
         for line in output.split(whereSeparator: \.isNewline) {
             let parts = line.split(separator: "=", maxSplits: 1)
             guard parts.count == 2 else { continue }
-            let key = parts[0].trimmingCharacters(in: .whitespaces)
-            var value = parts[1].trimmingCharacters(in: .whitespaces)
+            let key = parts[0].trimmingBlanks()
+            var value = parts[1].trimmingBlanks()
             if value.hasSuffix(",") { value.removeLast() }
-            value = value.trimmingCharacters(in: .whitespaces)
+            value = value.trimmingBlanks()
             if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
             if fields[key] == nil { fields[key] = value }
         }

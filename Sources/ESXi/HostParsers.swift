@@ -1,3 +1,4 @@
+import DrctlCore
 /// `esxcli system version get`. `Maintenance` exists only on some versions.
 public struct ESXiVersion: Sendable, Equatable {
     public var product: String
@@ -27,7 +28,7 @@ public enum VersionParser {
 public enum MaintenanceModeParser {
     /// `Enabled` or `Disabled`.
     public static func parse(_ output: String) throws -> Bool {
-        switch output.trimmingCharacters(in: .whitespacesAndNewlines) {
+        switch output.trimmingWhitespace() {
         case "Enabled": return true
         case "Disabled": return false
         default: throw ESXiParseError.unexpectedOutput(expected: "Enabled or Disabled", output: output)
@@ -76,7 +77,7 @@ public enum VmkpingParser {
         }
         var average: Double?
         if let rtt = lines.first(where: { $0.hasPrefix("round-trip") }), let equals = rtt.firstIndex(of: "=") {
-            let parts = rtt[rtt.index(after: equals)...].trimmingCharacters(in: .whitespaces).split(separator: "/")
+            let parts = rtt[rtt.index(after: equals)...].trimmingBlanks().split(separator: "/")
             if parts.count >= 2 { average = Double(parts[1]) }
         }
         let errors = lines.filter { $0.contains("failed (") }
@@ -100,9 +101,15 @@ public enum HostSummaryParser {
     /// Reads `memorySize` (bytes), `overallMemoryUsage` (MB), `numCpuCores` and
     /// `inMaintenanceMode` wherever they sit in the nested block.
     public static func parse(_ output: String) throws -> HostSummary {
+        try memo.value(of: output, parseText)
+    }
+
+    private static let memo = ParseMemo<HostSummary>()
+
+    private static func parseText(_ output: String) throws -> HostSummary {
         var fields: [String: String] = [:]
         for line in output.split(separator: "\n") {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimmingBlanks()
             guard let equals = trimmed.range(of: " = ") else { continue }
             let name = String(trimmed[..<equals.lowerBound])
             let value = trimmed[equals.upperBound...].trimmingCharacters(in: CharacterSet(charactersIn: " ,\""))

@@ -1,3 +1,4 @@
+import DrctlCore
 public enum PowerState: String, Sendable, Equatable, CaseIterable {
     case poweredOn = "Powered on"
     case poweredOff = "Powered off"
@@ -18,7 +19,7 @@ public enum PowerStateParser {
     public static func parse(_ output: String) throws -> PowerState {
         if let fault = ESXiFault.find(in: output) { throw fault }
         for line in output.split(separator: "\n").reversed() {
-            let text = line.trimmingCharacters(in: .whitespaces).lowercased()
+            let text = line.trimmingBlanks().lowercased()
             if let state = PowerState.allCases.first(where: { $0.rawValue.lowercased() == text }) { return state }
         }
         throw ESXiParseError.unexpectedOutput(expected: "a power state (Powered on, Powered off or Suspended)", output: output)
@@ -30,7 +31,7 @@ public enum RegisterVMParser {
     public static func parse(_ output: String) throws -> Int {
         if let fault = ESXiFault.find(in: output) { throw fault }
         for line in output.split(separator: "\n").reversed() {
-            if let vmid = Int(line.trimmingCharacters(in: .whitespaces)) { return vmid }
+            if let vmid = Int(line.trimmingBlanks()) { return vmid }
         }
         throw ESXiParseError.unexpectedOutput(expected: "the new vmid printed by solo/registervm", output: output)
     }
@@ -42,7 +43,7 @@ public enum PowerCommandParser {
     public static func check(_ output: String) throws {
         if let fault = ESXiFault.find(in: output) { throw fault }
         if let failed = output.split(separator: "\n").first(where: { $0.contains(" failed") }) {
-            throw ESXiFault(type: "GenericVmConfigFault", message: failed.trimmingCharacters(in: .whitespaces))
+            throw ESXiFault(type: "GenericVmConfigFault", message: failed.trimmingBlanks())
         }
     }
 }

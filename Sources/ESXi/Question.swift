@@ -1,3 +1,4 @@
+import DrctlCore
 /// A question a VM waits on, from `vim-cmd vmsvc/message <vmid>`.
 public struct PendingQuestion: Sendable, Equatable {
     public struct Choice: Sendable, Equatable {
@@ -52,7 +53,7 @@ public enum QuestionParser {
                 text.append(line)
             }
         }
-        return PendingQuestion(id: id, key: key, text: text.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines), choices: choices)
+        return PendingQuestion(id: id, key: key, text: text.joined(separator: "\n").trimmingWhitespace(), choices: choices)
     }
 
     // Regex is immutable once built; Swift just does not mark it Sendable.

@@ -1,3 +1,4 @@
+import DrctlCore
 /// A row of `esxcli storage filesystem list`.
 public struct MountedFilesystem: Sendable, Equatable {
     public var mountPoint: String
@@ -66,7 +67,7 @@ public enum VMXFileListParser {
     /// Templates are `.vmtx` files and never match.
     public static func parse(_ output: String, datastore: String) -> [DatastorePath] {
         output.split(separator: "\n").compactMap { line in
-            let path = line.trimmingCharacters(in: .whitespaces)
+            let path = line.trimmingBlanks()
             guard path.hasSuffix(".vmx") else { return nil }
             guard var parsed = DatastorePath(path) else { return nil }
             parsed.datastore = datastore
@@ -84,13 +85,19 @@ import Foundation
 /// A .vmx file escapes some characters as `|XX` (hex): `|22` is a quote, `|7C` a bar.
 public enum DisplayNameParser {
     public static func parse(_ output: String) -> [String: String] {
+        memo.value(of: output, parseText)
+    }
+
+    private static let memo = ParseMemo<[String: String]>()
+
+    private static func parseText(_ output: String) -> [String: String] {
         var names: [String: String] = [:]
         for line in output.split(separator: "\n") {
             guard let marker = line.range(of: ".vmx:") else { continue }
             let file = String(line[..<marker.lowerBound]) + ".vmx"
             let setting = line[marker.upperBound...]
             guard let equals = setting.firstIndex(of: "=") else { continue }
-            var value = setting[setting.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            var value = setting[setting.index(after: equals)...].trimmingBlanks()
             if value.count >= 2, value.first == "\"", value.last == "\"" { value = String(value.dropFirst().dropLast()) }
             names[file] = unescapeVMX(value)
         }

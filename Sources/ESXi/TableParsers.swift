@@ -1,3 +1,4 @@
+import DrctlCore
 /// Parsers for the three layouts esxcli prints: dash-rule tables, record lists and key/value blocks.
 public enum EsxcliTable {
     /// Parses a table whose header is followed by a rule of dashes (`----  ---`).
@@ -5,20 +6,27 @@ public enum EsxcliTable {
     /// Columns are cut by the dash runs, not by whitespace: values may hold blanks, and numeric
     /// columns are right-aligned (header included). Returns one dictionary per row, keyed by header.
     public static func parse(_ output: String) throws -> [[String: String]] {
+        try memo.value(of: output, parseText)
+    }
+
+    private static let memo = ParseMemo<[[String: String]]>()
+
+    private static func parseText(_ output: String) throws -> [[String: String]] {
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map { String($0.trimmingTrailingCarriageReturn) }
         guard let ruleIndex = lines.firstIndex(where: isRule), ruleIndex > 0 else {
             throw ESXiParseError.unexpectedOutput(expected: "an esxcli table with a dash rule under its header", output: output)
         }
         let columns = columnRanges(lines[ruleIndex])
-        let headerLine = lines[ruleIndex - 1]
+        let headerLine = Array(lines[ruleIndex - 1])
         let headers = columns.enumerated().map { index, range in
             slice(headerLine, range, isLast: index == columns.count - 1)
         }
         var rows: [[String: String]] = []
-        for line in lines[(ruleIndex + 1)...] where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+        for line in lines[(ruleIndex + 1)...] where !line.trimmingBlanks().isEmpty {
+            let characters = Array(line)
             var row: [String: String] = [:]
             for (index, range) in columns.enumerated() {
-                row[headers[index]] = slice(line, range, isLast: index == columns.count - 1)
+                row[headers[index]] = slice(characters, range, isLast: index == columns.count - 1)
             }
             rows.append(row)
         }
@@ -26,7 +34,7 @@ public enum EsxcliTable {
     }
 
     static func isRule(_ line: String) -> Bool {
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        let trimmed = line.trimmingBlanks()
         return !trimmed.isEmpty && trimmed.allSatisfy { $0 == "-" || $0 == " " } && trimmed.contains("-")
     }
 
@@ -46,11 +54,10 @@ public enum EsxcliTable {
         return ranges
     }
 
-    static func slice(_ line: String, _ range: Range<Int>, isLast: Bool) -> String {
-        let characters = Array(line)
+    static func slice(_ characters: [Character], _ range: Range<Int>, isLast: Bool) -> String {
         guard range.lowerBound < characters.count else { return "" }
         let upper = isLast ? characters.count : min(range.upperBound, characters.count)
-        return String(characters[range.lowerBound..<upper]).trimmingCharacters(in: .whitespaces)
+        return Substring(characters[range.lowerBound..<upper]).trimmingBlanks()
     }
 }
 
@@ -71,15 +78,21 @@ public enum EsxcliRecords {
     /// Parses record lists such as `storage core path list` or `storage vmfs snapshot list`.
     /// A repeated command line (some pastes echo it) or a line without a colon in column 0 starts a record.
     public static func parse(_ output: String) -> [EsxcliRecord] {
+        memo.value(of: output, parseText)
+    }
+
+    private static let memo = ParseMemo<[EsxcliRecord]>()
+
+    private static func parseText(_ output: String) -> [EsxcliRecord] {
         var records: [EsxcliRecord] = []
         for rawLine in output.split(separator: "\n", omittingEmptySubsequences: true) {
             let line = String(rawLine.trimmingTrailingCarriageReturn)
-            if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            if line.trimmingBlanks().isEmpty { continue }
             if line.first == " " || line.first == "\t" {
                 guard !records.isEmpty, let (name, value) = splitField(line) else { continue }
                 records[records.count - 1].fields[name] = value
             } else {
-                var key = line.trimmingCharacters(in: .whitespaces)
+                var key = line.trimmingBlanks()
                 if key.hasSuffix(":") { key.removeLast() }
                 records.append(EsxcliRecord(key: key, fields: [:]))
             }
@@ -98,9 +111,9 @@ public enum EsxcliRecords {
 
     static func splitField(_ line: String) -> (String, String)? {
         guard let colon = line.firstIndex(of: ":") else { return nil }
-        let name = line[..<colon].trimmingCharacters(in: .whitespaces)
+        let name = line[..<colon].trimmingBlanks()
         guard !name.isEmpty else { return nil }
-        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        let value = line[line.index(after: colon)...].trimmingBlanks()
         return (name, value)
     }
 }

@@ -42,6 +42,13 @@ public enum GetAllVMsParser {
     /// warning lines, rows in any vmid order and single-blank column gaps.
     /// `stderr`: where ESXi writes `Skipping invalid VM 'N'` (the simulator does too).
     public static func parse(_ output: String, stderr: String = "") throws -> VMInventoryListing {
+        guard stderr.isEmpty else { return try parseText(output, stderr: stderr) }
+        return try memo.value(of: output) { try parseText($0, stderr: "") }
+    }
+
+    private static let memo = ParseMemo<VMInventoryListing>()
+
+    private static func parseText(_ output: String, stderr: String) throws -> VMInventoryListing {
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map { String($0.trimmingTrailingCarriageReturn) }
         guard let headerIndex = lines.firstIndex(where: isHeader) else {
             if let fault = ESXiFault.find(in: output) { throw fault }
@@ -49,13 +56,13 @@ public enum GetAllVMsParser {
         }
         var listing = VMInventoryListing(vms: [], warnings: [])
         // Warnings may come before the header too, and real hosts print them on stderr.
-        listing.warnings = lines[..<headerIndex].filter(isWarning).map { $0.trimmingCharacters(in: .whitespaces) }
-        listing.warnings += stderr.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter(isWarning)
+        listing.warnings = lines[..<headerIndex].filter(isWarning).map { $0.trimmingBlanks() }
+        listing.warnings += stderr.split(separator: "\n").map { $0.trimmingBlanks() }.filter(isWarning)
         for line in lines[(headerIndex + 1)...] {
             if let vm = parseRow(line) {
                 listing.vms.append(vm)
             } else if isWarning(line) {
-                listing.warnings.append(line.trimmingCharacters(in: .whitespaces))
+                listing.warnings.append(line.trimmingBlanks())
             } else if !listing.vms.isEmpty, !line.isEmpty {
                 // An annotation that continues on the next line.
                 let last = listing.vms.count - 1
@@ -75,58 +82,69 @@ public enum GetAllVMsParser {
     }
 
     /// A row is `vmid  name  [datastore] path.vmx  guest  vmx-NN  annotation`, the name free text.
-    /// Read in one pass (a regular expression backtracked for seconds on fuzzed lines): the file is
-    /// the first `[...]` after blanks, up to the first `.vmx` followed by a blank or the end that
-    /// comes before another `[`; when none, the next `[` is tried.
+    /// Read in one pass over the UTF-8 bytes (a regular expression backtracked for seconds on fuzzed
+    /// lines, and Characters cost microseconds a row on a large site): the file is the first `[...]`
+    /// after a blank, up to the first `.vmx` followed by a blank or the end that comes before another
+    /// `[`; when none, the next `[` is tried. Columns are padded with ASCII blanks.
     static func parseRow(_ line: String) -> RegisteredVM? {
-        let characters = Array(line)
+        let bytes = Array(line.utf8)
+        let text = { (range: Range<Int>) in String(decoding: bytes[range], as: UTF8.self) }
         var index = 0
-        while index < characters.count, characters[index].isWhitespace { index += 1 }
+        while index < bytes.count, isBlank(bytes[index]) { index += 1 }
         let digitsStart = index
-        while index < characters.count, characters[index].isASCII, characters[index].isNumber { index += 1 }
-        guard index > digitsStart, let vmid = Int(String(characters[digitsStart..<index])) else { return nil }
+        while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+        guard index > digitsStart, let vmid = Int(text(digitsStart..<index)) else { return nil }
         let nameStart = index
-        guard let (open, end) = vmxFile(in: characters, from: nameStart) else { return nil }
-        let between = characters[nameStart..<open]
-        let name = String(between).trimmingCharacters(in: .whitespaces)
+        guard let (open, end) = vmxFile(in: bytes, from: nameStart) else { return nil }
         // Blanks after the vmid and before the file; an empty name needs two.
-        guard between.first?.isWhitespace == true, between.last?.isWhitespace == true, !name.isEmpty || between.count >= 2 else { return nil }
-        let file = String(characters[open..<end])
-        var rest = characters[end...].drop { $0.isWhitespace }
-        let guestColumn = String(rest.prefix { !$0.isWhitespace })
-        rest = rest.dropFirst(guestColumn.count).drop { $0.isWhitespace }
-        let second = String(rest.prefix { !$0.isWhitespace })
-        var versionColumn = ""
-        if second.hasPrefix("vmx-"), second.count > 4, second.dropFirst(4).allSatisfy({ $0.isASCII && $0.isNumber }) {
-            versionColumn = second
-            rest = rest.dropFirst(second.count).drop { $0.isWhitespace }
+        let name = text(nameStart..<open).trimmingBlanks()
+        guard isBlank(bytes[nameStart]), isBlank(bytes[open - 1]), !name.isEmpty || open - nameStart >= 2 else { return nil }
+        let file = text(open..<end)
+        var position = end
+        let nextWord = { () -> String in
+            while position < bytes.count, isBlank(bytes[position]) { position += 1 }
+            let wordStart = position
+            while position < bytes.count, !isBlank(bytes[position]) { position += 1 }
+            return text(wordStart..<position)
         }
-        var guest = guestColumn
-        var version = versionColumn
-        while rest.last?.isWhitespace == true { rest = rest.dropLast() }
-        var annotation = String(rest)
+        var guest = nextWord()
+        let afterGuest = position
+        var version = nextWord()
+        if !(version.hasPrefix("vmx-") && version.utf8.count > 4 && version.utf8.dropFirst(4).allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })) {
+            version = ""
+            position = afterGuest
+        }
+        while position < bytes.count, isBlank(bytes[position]) { position += 1 }
+        var annotationEnd = bytes.count
+        while annotationEnd > position, isBlank(bytes[annotationEnd - 1]) { annotationEnd -= 1 }
+        var annotation = text(position..<annotationEnd)
         if version.isEmpty, guest.hasPrefix("vmx-") {
             // A VM with no guest OS set: the version sits in the guest column.
             version = guest
             guest = ""
         }
-        if version.isEmpty, !annotation.isEmpty, guest.isEmpty { annotation = annotation.trimmingCharacters(in: .whitespaces) }
+        if version.isEmpty, !annotation.isEmpty, guest.isEmpty { annotation = annotation.trimmingBlanks() }
         return RegisteredVM(vmid: vmid, name: HostdName.decode(name), file: file, guestOS: guest, version: version, annotation: annotation)
     }
 
-    /// Where the `[datastore] path.vmx` of a row starts and ends.
-    static func vmxFile(in characters: [Character], from start: Int) -> (Int, Int)? {
+    private static func isBlank(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r") || byte == 0x0B || byte == 0x0C
+    }
+
+    /// Where the `[datastore] path.vmx` of a row starts and ends (byte offsets).
+    static func vmxFile(in bytes: [UInt8], from start: Int) -> (Int, Int)? {
         var search = start
-        while let open = characters[search...].firstIndex(of: "[") {
-            guard open > start, characters[open - 1].isWhitespace else {
+        while let open = bytes[search...].firstIndex(of: UInt8(ascii: "[")) {
+            guard open > start, isBlank(bytes[open - 1]) else {
                 search = open + 1
                 continue
             }
-            guard let close = characters[(open + 1)...].firstIndex(of: "]") else { return nil }
+            guard let close = bytes[(open + 1)...].firstIndex(of: UInt8(ascii: "]")) else { return nil }
             var index = close + 1
-            while index < characters.count, characters[index] != "[" {
-                if characters[index] == ".", index + 4 <= characters.count, String(characters[index..<index + 4]) == ".vmx",
-                   index + 4 == characters.count || characters[index + 4].isWhitespace {
+            while index < bytes.count, bytes[index] != UInt8(ascii: "[") {
+                if bytes[index] == UInt8(ascii: "."), index + 4 <= bytes.count, bytes[index + 1] == UInt8(ascii: "v"),
+                   bytes[index + 2] == UInt8(ascii: "m"), bytes[index + 3] == UInt8(ascii: "x"),
+                   index + 4 == bytes.count || isBlank(bytes[index + 4]) {
                     return (open, index + 4)
                 }
                 index += 1
@@ -196,13 +214,15 @@ import Foundation
 /// hostd escapes three characters in VM names: `%` as `%25`, `/` as `%2f`, `\` as `%5c`.
 public enum HostdName {
     public static func decode(_ name: String) -> String {
-        guard name.contains("%") else { return name }
+        guard name.utf8.contains(UInt8(ascii: "%")) else { return name }
         return name.replacingOccurrences(of: "%2f", with: "/", options: .caseInsensitive)
             .replacingOccurrences(of: "%5c", with: "\\", options: .caseInsensitive)
             .replacingOccurrences(of: "%25", with: "%")
     }
 
     public static func encode(_ name: String) -> String {
-        name.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "/", with: "%2f").replacingOccurrences(of: "\\", with: "%5c")
+        // Most names hold none of the three: no Foundation call for them.
+        guard name.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "\\") }) else { return name }
+        return name.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "/", with: "%2f").replacingOccurrences(of: "\\", with: "%5c")
     }
 }

@@ -7,7 +7,7 @@ enum CaptureReader {
     static func read(_ capture: Capture, from output: String) throws -> Value {
         switch capture.source {
         case .lines:
-            return .list(output.split(separator: "\n").map { .string($0.trimmingCharacters(in: .whitespaces)) }.filter { !$0.text.isEmpty })
+            return .list(output.split(separator: "\n").map { .string($0.trimmingBlanks()) }.filter { !$0.text.isEmpty })
         case .parser(let name):
             guard let parser = OutputParsers.all[name] else { throw EvaluationError("unknown parser \(name)") }
             do {
@@ -70,7 +70,7 @@ enum ExpectationCheck {
     }
 
     private static func excerpt(_ output: ShellOutput) -> String {
-        let text = output.combined.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = output.combined.trimmingWhitespace()
         if text.isEmpty { return "" }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         return ": " + (lines.count > 6 ? lines.suffix(6).joined(separator: "\n") : text)

@@ -21,7 +21,7 @@ final class ConcurrencyLimits: Sendable {
         await hostLimiter?.acquire(rank: rank)
         await global.acquire(rank: rank)
         do {
-            let result = try await body()
+            let result = try await AsyncLimiter.$currentRank.withValue(rank) { try await body() }
             await release(hostLimiter)
             return result
         } catch {

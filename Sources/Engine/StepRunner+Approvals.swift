@@ -91,7 +91,7 @@ extension StepRunner {
         return reasons.keys.sorted().map { host in
             let entries = reasons[host]!
             let steps = entries.map { String($0.prefix { $0 != ":" }) }
-            let reason = entries[0].drop { $0 != ":" }.dropFirst().trimmingCharacters(in: .whitespaces)
+            let reason = entries[0].drop { $0 != ":" }.dropFirst().trimmingBlanks()
             return "\(host) (\(steps.joined(separator: ", ")): \(reason))"
         }.joined(separator: "; ")
     }

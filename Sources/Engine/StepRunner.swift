@@ -163,7 +163,7 @@ final class StepRunner: Sendable {
         let names: [String] = (value.listValue ?? [value]).map { ($0["name"] ?? $0).text }.filter { !$0.isEmpty }
         if names.isEmpty {
             // A plan drawn before discovery ran cannot know the hosts yet.
-            if options.dryRun { return .unknown(on.template.source.replacingOccurrences(of: "{{", with: "").replacingOccurrences(of: "}}", with: "").trimmingCharacters(in: .whitespaces)) }
+            if options.dryRun { return .unknown(on.template.source.replacingOccurrences(of: "{{", with: "").replacingOccurrences(of: "}}", with: "").trimmingBlanks()) }
             throw EvaluationError("on: \(on.template.source) names no host")
         }
         return .known(try names.map { name in

@@ -1,3 +1,4 @@
+import DrctlCore
 import Crypto
 import Foundation
 
@@ -15,7 +16,7 @@ public struct JournalSigner: Sendable {
     }
 
     public init(keyFile: String) throws {
-        guard let text = try? String(contentsOfFile: keyFile, encoding: .utf8), let raw = Data(hex: text.trimmingCharacters(in: .whitespacesAndNewlines)),
+        guard let text = try? String(contentsOfFile: keyFile, encoding: .utf8), let raw = Data(hex: text.trimmingWhitespace()),
               (try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)) != nil else {
             throw Problem(description: "\(keyFile): not an ed25519 signing key (64 hex digits, as `drctl transcript keygen` writes)")
         }
@@ -52,7 +53,7 @@ public struct SignatureCheck: Sendable, Equatable {
     }
 
     public static func check(_ journal: Data, publicKeyFile: String) throws -> SignatureCheck {
-        guard let text = try? String(contentsOfFile: publicKeyFile, encoding: .utf8), let raw = Data(hex: text.trimmingCharacters(in: .whitespacesAndNewlines)),
+        guard let text = try? String(contentsOfFile: publicKeyFile, encoding: .utf8), let raw = Data(hex: text.trimmingWhitespace()),
               let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
             throw JournalSigner.Problem(description: "\(publicKeyFile): not an ed25519 public key (64 hex digits)")
         }

@@ -1,3 +1,4 @@
+import DrctlCore
 import Foundation
 
 /// Where a run keeps its record: `RUNS/RUN-ID/journal.jsonl` and `outputs/` for large output.
@@ -68,7 +69,7 @@ extension RunDirectory {
         let descriptor = open(path, O_RDWR | O_CREAT, 0o644)
         guard descriptor >= 0 else { throw Problem(description: "\(path): \(String(cString: strerror(errno)))") }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingWhitespace() ?? ""
             close(descriptor)
             throw Problem(description: "run \(id) is still in progress in another drctl process\(holder.isEmpty ? "" : " (\(holder))"); "
                           + "wait for it to end, or stop it with Ctrl-C, then resume")

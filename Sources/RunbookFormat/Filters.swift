@@ -91,7 +91,7 @@ extension ExpressionEvaluator {
             }
         case "lower": return .string(value.text.lowercased())
         case "upper": return .string(value.text.uppercased())
-        case "trim": return .string(value.text.trimmingCharacters(in: .whitespacesAndNewlines))
+        case "trim": return .string(value.text.trimmingWhitespace())
         case "words": return .list(value.text.split(whereSeparator: \.isWhitespace).map { .string(String($0)) })
         case "sort":
             let field = arguments.first?.text

@@ -1,3 +1,4 @@
+import DrctlCore
 /// The step graph as Graphviz dot or Mermaid text (`drctl graph`).
 public enum GraphRendering {
     public enum Format: String, CaseIterable, Sendable {
@@ -16,7 +17,7 @@ public enum GraphRendering {
         if !step.title.isEmpty { lines.append(step.title) }
         var detail = step.kind.name
         if case .action(let call) = step.kind { detail = call.name }
-        if let foreach = step.foreach { detail += " × each of \(foreach.template.source.replacingOccurrences(of: "{{", with: "").replacingOccurrences(of: "}}", with: "").trimmingCharacters(in: .whitespaces))" }
+        if let foreach = step.foreach { detail += " × each of \(foreach.template.source.replacingOccurrences(of: "{{", with: "").replacingOccurrences(of: "}}", with: "").trimmingBlanks())" }
         if step.order == .priority { detail += " by priority" }
         lines.append(detail)
         return lines.joined(separator: "\n")

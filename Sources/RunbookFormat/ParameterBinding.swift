@@ -75,7 +75,7 @@ public enum ParameterBinding {
             default: return .failure(Problem(description: "'\(text)' is not true or false"))
             }
         case .list:
-            return .success(.list(text.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) }.filter { !$0.text.isEmpty }))
+            return .success(.list(text.split(separator: ",").map { .string($0.trimmingBlanks()) }.filter { !$0.text.isEmpty }))
         }
     }
 }

@@ -31,8 +31,8 @@ enum RecoveryFilters {
             if vm.mapValue != nil, key(vm["file"], labels) == nil {
                 return .list(items.filter { $0["name"]?.text == vm["name"]?.text })
             }
-            let wanted = key(vm.mapValue != nil ? vm["file"] : vm, labels)
-            return .list(items.filter { wanted != nil && key($0["file"], labels) == wanted })
+            guard let wanted = key(vm.mapValue != nil ? vm["file"] : vm, labels) else { return .list([]) }
+            return .list((registrationIndexes.index(of: items, labels: labels)[wanted] ?? []).map { items[$0] })
         case "intersect":
             // The entries also in the other list, in this list's order.
             let other = try argument(0).listValue ?? []
@@ -59,13 +59,55 @@ enum RecoveryFilters {
         return labels
     }
 
-    static func key(_ file: Value?, _ labels: [String: String]) -> String? {
-        guard let file, file != .null, let path = parsedPaths.path(file.text) else { return nil }
-        return path.normalized(labels: labels).description
+    /// A file as ESXi means it: the datastore by label, the path tidied (compared, never printed).
+    struct PathKey: Hashable {
+        var datastore: String
+        var relativePath: String
     }
 
-    /// Paths already parsed: a goal asks `registrations` once per VM over every registered VM's
-    /// file, so on a large site the same few thousand paths come back hundreds of thousands of times.
+    static func key(_ file: Value?, _ labels: [String: String]) -> PathKey? {
+        guard let file, file != .null, let path = parsedPaths.path(file.text) else { return nil }
+        return PathKey(datastore: labels.isEmpty ? path.datastore : labels[path.datastore] ?? path.datastore, relativePath: path.relativePath)
+    }
+
+    /// A goal asks `registrations` once per VM over the same list of every VM of the site: the
+    /// list is indexed by path once, not scanned once per VM.
+    static let registrationIndexes = ListIndexes()
+
+    final class ListIndexes: @unchecked Sendable {
+        private struct Entry {
+            /// Held, so that its storage cannot be freed and reused by another list while cached.
+            var list: [Value]
+            var labels: [String: String]
+            var index: [PathKey: [Int]]
+        }
+
+        private let lock = NSLock()
+        /// The latest first; a few, as several runs (a what-if's failures) check goals at once.
+        private var entries: [Entry] = []
+
+        func index(of list: [Value], labels: [String: String]) -> [PathKey: [Int]] {
+            let identity = list.withUnsafeBufferPointer { $0.baseAddress }
+            if let hit = lock.withLock({ entries.first { entry in
+                entry.list.count == list.count && entry.labels == labels && entry.list.withUnsafeBufferPointer { $0.baseAddress } == identity
+            } }) {
+                return hit.index
+            }
+            var index: [PathKey: [Int]] = [:]
+            for (position, item) in list.enumerated() {
+                if let path = key(item["file"], labels) { index[path, default: []].append(position) }
+            }
+            lock.withLock {
+                entries.insert(Entry(list: list, labels: labels, index: index), at: 0)
+                if entries.count > 8 { entries.removeLast() }
+            }
+            return index
+        }
+    }
+
+    /// Paths already parsed and tidied (labels apart): a goal asks `registrations` once per VM over
+    /// every registered VM's file, so on a large site the same few thousand paths come back
+    /// hundreds of thousands of times.
     static let parsedPaths = PathCache()
 
     final class PathCache: @unchecked Sendable {
@@ -74,7 +116,7 @@ enum RecoveryFilters {
 
         func path(_ text: String) -> DatastorePath? {
             if let known = lock.withLock({ paths[text] }) { return known }
-            let parsed = DatastorePath(text)
+            let parsed = DatastorePath(text)?.normalized(labels: [:])
             lock.withLock {
                 if paths.count > 200_000 { paths.removeAll(keepingCapacity: true) }  // a bound, not a policy
                 paths[text] = .some(parsed)
@@ -91,7 +133,7 @@ enum RecoveryFilters {
     static func matchInventory(_ found: [Value], inventory: [Value], labels: [String: String]) -> [Value] {
         var claimed = Set<Int>()
         // Each inventory VM's path and name read once, not once per file found (2,000 VMs on a large site).
-        var byPath: [String: [Int]] = [:]
+        var byPath: [PathKey: [Int]] = [:]
         var byName: [String: [Int]] = [:]
         for (index, vm) in inventory.enumerated() {
             if let path = key(vm["vmx"], labels) { byPath[path, default: []].append(index) }

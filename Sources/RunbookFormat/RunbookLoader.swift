@@ -333,7 +333,7 @@ public enum RunbookLoader {
                     reader.report(located.location, "'\(parameter.name)' must be a duration such as 250ms, 5s or 1m (at most a week), not '\(text)'")
                 case .choice(let choices) where !choices.contains(text):
                     reader.report(located.location, "'\(parameter.name)' must be one of \(choices.joined(separator: ", "))\(Suggestion.hint(for: text, among: choices)), not '\(text)'")
-                case .integer where Int(text.trimmingCharacters(in: .whitespaces)) == nil:
+                case .integer where Int(text.trimmingBlanks()) == nil:
                     reader.report(located.location, "'\(parameter.name)' must be a whole number, not '\(text)'")
                 default: break
                 }

@@ -1,3 +1,4 @@
+import DrctlCore
 import Foundation
 
 extension RunbookValidator {
@@ -16,7 +17,7 @@ extension RunbookValidator {
 
     /// The names of `on:` when it is written out (plain text or a list of quoted names), else none.
     static func literalHostNames(_ template: Template) -> [String] {
-        if template.expressions.isEmpty { return [template.source.trimmingCharacters(in: .whitespaces)] }
+        if template.expressions.isEmpty { return [template.source.trimmingBlanks()] }
         guard case .list(let items)? = template.soleExpression else { return [] }
         let names = items.compactMap { item -> String? in
             if case .literal(let value) = item { return value.text }

@@ -20,7 +20,7 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
             guard let close = rest[open.upperBound...].range(of: "}}") else {
                 throw ExpressionSyntaxError(message: "'{{' is not closed by '}}'", offset: source.distance(from: source.startIndex, to: open.lowerBound))
             }
-            let inner = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            let inner = rest[open.upperBound..<close.lowerBound].trimmingBlanks()
             do {
                 parts.append(.expression(try ExpressionParser.parse(inner), source: inner))
             } catch let error as ExpressionSyntaxError {

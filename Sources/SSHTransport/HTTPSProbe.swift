@@ -1,3 +1,4 @@
+import DrctlCore
 import Engine
 import Foundation
 
@@ -43,7 +44,7 @@ enum HTTPSProbe {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         if process.terminationStatus == 127 { return .failure(ProbeProblem("an https probe needs curl: apt-get install curl")) }
-        return .success(Int(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0)
+        return .success(Int(String(decoding: data, as: UTF8.self).trimmingWhitespace()) ?? 0)
     }
 }
 

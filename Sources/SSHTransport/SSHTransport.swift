@@ -1,3 +1,4 @@
+import DrctlCore
 import Engine
 import Foundation
 import RunbookFormat
@@ -108,7 +109,7 @@ public final class SSHTransport: Transport, @unchecked Sendable {
             return ProbeResult(state: .down, detail: "\(request.address):\(request.port) accepted TCP but sent no SSH banner within \(DurationSeconds(request.timeout))")
         }
         let count = read(descriptor, &buffer, buffer.count)
-        let banner = count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : ""
+        let banner = count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self).trimmingWhitespace() : ""
         guard banner.hasPrefix("SSH-") else {
             return ProbeResult(state: .down, detail: "\(request.address):\(request.port) answered, but not with SSH")
         }

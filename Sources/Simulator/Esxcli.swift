@@ -51,7 +51,7 @@ enum Esxcli {
 
     /// The running VMs, by their config file's UUID path, as `esxcli vm process list` prints them.
     static func processList(on host: String, fleet: Fleet) -> CommandOutput {
-        let running = fleet.vms.filter { $0.registration?.host == host && $0.power == .on && !$0.invalid }
+        let running = fleet.registeredIndices(on: host).sorted().map { fleet.vms[$0] }.filter { $0.power == .on && !$0.invalid }
         let records = running.enumerated().map { index, vm -> String in
             let world = 2_100_000 + index * 17 + (vm.registration?.vmid ?? 0)
             let uuid = fleet.datastores.first { $0.name == vm.datastore }?.uuid ?? vm.datastore

@@ -15,11 +15,26 @@ enum Files {
 
     /// Every file path of the datastores this host can read, relative to /vmfs/volumes/DS.
     static func files(of datastore: SimDatastore, fleet: Fleet) -> [String] {
-        fleet.vms.filter { $0.datastore == datastore.name }.flatMap { vm -> [String] in
-            let base = vm.folder.isEmpty ? "" : vm.folder + "/"
-            let stem = String(vm.path.split(separator: "/").last!.dropLast(vm.isTemplate ? 5 : 4))
-            return [vm.path, "\(base)\(stem).vmdk", "\(base)\(stem)-flat.vmdk", "\(base)\(stem).nvram", "\(base)\(stem).vmsd", "\(base)vmware.log"]
-        }.sorted()
+        files(of: datastore, fleet: fleet, named: { _ in true })
+    }
+
+    /// The files whose name (last component) passes `wanted`, sorted: `find -name` looks at every
+    /// VM of a datastore, and builds and sorts only the paths it prints.
+    static func files(of datastore: SimDatastore, fleet: Fleet, named wanted: (Substring) -> Bool) -> [String] {
+        var paths: [String] = []
+        for index in fleet.vms.indices where fleet.vms[index].datastore == datastore.name {
+            let vm = fleet.vms[index]
+            let slash = vm.path.lastIndex(of: "/")
+            let base = slash.map { String(vm.path[...$0]) } ?? ""
+            let fileName = slash.map { vm.path[vm.path.index(after: $0)...] } ?? vm.path[...]
+            let stem = fileName.dropLast(vm.isTemplate ? 5 : 4)
+            if wanted(fileName) { paths.append(vm.path) }
+            for suffix in [".vmdk", "-flat.vmdk", ".nvram", ".vmsd"] where wanted(Substring(stem + suffix)) {
+                paths.append(base + stem + suffix)
+            }
+            if wanted("vmware.log") { paths.append(base + "vmware.log") }
+        }
+        return paths.sorted()
     }
 
     /// The names in a directory, or nil when it does not exist (or cannot be read now).
@@ -46,22 +61,22 @@ enum Files {
 
     /// Several files at once (`grep FILE...`): the VMs are looked up by path once, not once per file.
     static func contents(of paths: [String], on host: String, fleet: Fleet) -> [String: String?] {
-        var byPath: [String: Int] = [:]
-        let wanted = Set(paths.compactMap { path -> String? in
-            let parts = path.split(separator: "/")
-            return parts.count >= 3 ? String(parts[2]) : nil
-        })
-        let readable = fleet.datastores.filter { (wanted.contains($0.name) || wanted.contains($0.uuid)) && $0.isMounted(on: host) }
-        for (index, vm) in fleet.vms.enumerated() where readable.contains(where: { $0.name == vm.datastore }) {
-            let key = "\(vm.datastore)/\(vm.path)"
-            if byPath[key] == nil { byPath[key] = index }  // the first VM with that file, as before
-        }
-        var result: [String: String?] = [:]
+        // Each wanted file as (datastore label, path inside it), when this host can read it.
+        var wanted: [String: (datastore: String, relative: String)] = [:]
         for path in paths {
             let parts = path.split(separator: "/").map(String.init)
             guard parts.count >= 4, parts[0] == "vmfs", parts[1] == "volumes",
-                  let datastore = readable.first(where: { $0.name == parts[2] || $0.uuid == parts[2] }),
-                  let index = byPath["\(datastore.name)/\(parts.dropFirst(3).joined(separator: "/"))"] else {
+                  let datastore = fleet.datastores.first(where: { ($0.name == parts[2] || $0.uuid == parts[2]) && $0.isMounted(on: host) }) else { continue }
+            wanted[path] = (datastore.name, parts.dropFirst(3).joined(separator: "/"))
+        }
+        // The VMs by path, looked up once for all files (the first VM with that file).
+        let relativePaths = Set(wanted.values.map(\.relative))
+        var byPath: [String: [Int]] = [:]
+        for index in fleet.vms.indices where relativePaths.contains(fleet.vms[index].path) { byPath[fleet.vms[index].path, default: []].append(index) }
+        var result: [String: String?] = [:]
+        for path in paths {
+            guard let (datastore, relative) = wanted[path],
+                  let index = byPath[relative]?.first(where: { fleet.vms[$0].datastore == datastore }) else {
                 result[path] = .some(nil)
                 continue
             }
@@ -72,11 +87,12 @@ enum Files {
 
     static func vmxText(_ vm: SimVM) -> String {
         // A .vmx escapes a quote as |22 and a bar as |7C.
-        let display = vm.name.replacingOccurrences(of: "|", with: "|7C").replacingOccurrences(of: "\"", with: "|22")
-        return [".encoding = \"UTF-8\"", "config.version = \"8\"",
-                "virtualHW.version = \"\(vm.hardwareVersion.replacingOccurrences(of: "vmx-", with: ""))\"",
-                "displayName = \"\(display)\"", "memSize = \"\(vm.memoryMB)\"",
-                "guestOS = \"\(vm.guestOS.replacingOccurrences(of: "Guest", with: ""))\"", ""].joined(separator: "\n")
+        let escaped = vm.name.utf8.contains { $0 == UInt8(ascii: "|") || $0 == UInt8(ascii: "\"") }
+        let display = escaped ? vm.name.replacingOccurrences(of: "|", with: "|7C").replacingOccurrences(of: "\"", with: "|22") : vm.name
+        let hardware = vm.hardwareVersion.hasPrefix("vmx-") ? String(vm.hardwareVersion.dropFirst(4)) : vm.hardwareVersion
+        let guest = vm.guestOS.hasSuffix("Guest") ? String(vm.guestOS.dropLast(5)) : vm.guestOS
+        return ".encoding = \"UTF-8\"\nconfig.version = \"8\"\nvirtualHW.version = \"\(hardware)\"\ndisplayName = \"\(display)\"\n"
+            + "memSize = \"\(vm.memoryMB)\"\nguestOS = \"\(guest)\"\n"
     }
 
     static func list(_ path: String, on host: String, fleet: Fleet) -> CommandOutput {
@@ -100,14 +116,14 @@ enum Files {
             return .failure("find: \(start): No such file or directory\n")
         }
         let inside = parts.dropFirst(3).joined(separator: "/")
+        let prefix = inside.isEmpty ? "" : inside + "/"
+        let wanted = pattern.map { Array($0.unicodeScalars) }
         var results: [String] = []
-        for file in files(of: datastore, fleet: fleet) {
-            guard inside.isEmpty || file.hasPrefix(inside + "/") else { continue }
-            let relative = inside.isEmpty ? file : String(file.dropFirst(inside.count + 1))
-            guard relative.split(separator: "/").count <= maxDepth else { continue }
-            let name = String(relative.split(separator: "/").last!)
-            if let pattern, !glob(pattern, name) { continue }
-            results.append(start + (start.hasSuffix("/") ? "/" : "/") + relative)
+        let named = files(of: datastore, fleet: fleet, named: { name in wanted.map { glob($0, Array(name.unicodeScalars)) } ?? true })
+        for file in named where file.hasPrefix(prefix) {
+            let relative = file.unicodeScalars.dropFirst(prefix.unicodeScalars.count)
+            guard relative.count(where: { $0 == "/" }) < maxDepth else { continue }
+            results.append(start + "/" + String(relative))
         }
         return .text(results.isEmpty ? "" : results.joined(separator: "\n") + "\n")
     }
@@ -116,7 +132,10 @@ enum Files {
     /// Matched by hand, backtracking to the last `*` (a regular expression per file name was
     /// most of the time `find` took on a datastore of a few hundred VMs).
     static func glob(_ pattern: String, _ name: String) -> Bool {
-        let wanted = Array(pattern), text = Array(name)
+        glob(Array(pattern.unicodeScalars), Array(name.unicodeScalars))
+    }
+
+    static func glob(_ wanted: [Unicode.Scalar], _ text: [Unicode.Scalar]) -> Bool {
         var p = 0, t = 0, star: Int?, resume = 0
         while t < text.count {
             if p < wanted.count, wanted[p] == "*" {

@@ -26,6 +26,8 @@ public actor FleetSimulator {
     /// order (by host, then command), not in the order their tasks happen to arrive: the same
     /// drill registers the same VMs under the same vmids and times every run.
     private let turn: AsyncLimiter?
+    /// Blocked commands asleep until the fleet changes (virtual time).
+    private var blocked: [EarlyWake] = []
 
     public init(fleet: Fleet, connectTimeout: Duration = .seconds(5), savingTo stateFile: StateFile? = nil, clock: any RunClock = SystemClock()) {
         self.fleet = fleet
@@ -36,8 +38,12 @@ public actor FleetSimulator {
         turn = clock.isVirtual ? AsyncLimiter(limit: 1, clock: clock) : nil
     }
 
+    /// By host, then command, then the engine's rank of the work that sent it (several items may
+    /// send the same `getallvms` to one host at one instant).
     private func takeTurn(_ host: String, _ command: String) async {
-        await turn?.acquire(rank: AsyncLimiter.Rank(step: 0, item: 0, host: "\(host)\u{1}\(command)"))
+        guard let turn else { return }
+        let sender = AsyncLimiter.currentRank?.sortKey ?? ""
+        await turn.acquire(rank: AsyncLimiter.Rank(step: 0, item: 0, host: "\(host)\u{1}\(command)\u{1}\(sender)"))
     }
 
     private var fleetTime: Int { timeBase + clock.milliseconds }
@@ -71,7 +77,9 @@ public actor FleetSimulator {
         fleet.advance(to: fleetTime)
         let changesBefore = fleet.changeLog.count
         var outcome = Interpreter.run(command, on: host, fleet: &fleet)
-        noteFired(fleet.fireDueFaults())
+        let fired = fleet.fireDueFaults()
+        noteFired(fired)
+        if fleet.changeLog.count > changesBefore || !fired.isEmpty { wakeBlockedCommands() }
         do { try save(changesBefore: changesBefore) } catch {
             turn?.release()
             throw error
@@ -79,7 +87,7 @@ public actor FleetSimulator {
         turn?.release()
         while case .waiting(let wait) = outcome {
             // Like ESXi, the command blocks until something else (an answer) changes the VM.
-            try await clock.sleep(for: .milliseconds(5))
+            try await waitForChange(until: timeout.map { begun + $0 })
             // After the commands sent at this instant, so an answer sent now is seen now.
             await takeTurn(host, "~ \(command)")
             defer { turn?.release() }
@@ -153,10 +161,32 @@ public actor FleetSimulator {
         return answer.result
     }
 
+    /// Until the fleet changes (or `deadline`): in virtual time asleep until woken, in real time
+    /// checking every 5 ms.
+    private func waitForChange(until deadline: Duration?) async throws {
+        guard let virtual = clock as? VirtualClock else { return try await clock.sleep(for: .milliseconds(5)) }
+        let signal = EarlyWake()
+        blocked.append(signal)
+        defer { blocked.removeAll { $0 === signal } }
+        // Nothing may ever answer: a day of virtual time then passes, as the blocked command would.
+        await withTaskCancellationHandler {
+            await virtual.sleep(for: deadline.map { $0 - clock.elapsed } ?? .seconds(86_400), orUntil: signal)
+        } onCancel: {
+            virtual.wakeEarly(signal)
+        }
+        try Task.checkCancellation()
+    }
+
+    private func wakeBlockedCommands() {
+        guard let virtual = clock as? VirtualClock else { return }
+        for signal in blocked { virtual.wakeEarly(signal) }
+    }
+
     /// Fires `after_step` faults.
     public func stepFinished(_ step: String) {
         let fired = fleet.fireDueFaults(finishedStep: step)
         noteFired(fired)
+        if !fired.isEmpty { wakeBlockedCommands() }
         if !fired.isEmpty { try? save(changesBefore: fleet.changeLog.count) }
     }
 

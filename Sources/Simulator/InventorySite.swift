@@ -1,3 +1,4 @@
+import DrctlCore
 import Foundation
 import RunbookFormat
 
@@ -100,7 +101,7 @@ public enum InventorySite {
         guard let vmx = vm.vmx else { return fallback }
         if vmx.hasPrefix("["), let close = vmx.firstIndex(of: "]") {
             let name = String(vmx[vmx.index(after: vmx.startIndex)..<close])
-            return (name, vmx[vmx.index(after: close)...].trimmingCharacters(in: .whitespaces))
+            return (name, vmx[vmx.index(after: close)...].trimmingBlanks())
         }
         let prefix = "/vmfs/volumes/"
         if vmx.hasPrefix(prefix) {

@@ -54,13 +54,20 @@ enum Render {
     /// `vim-cmd vmsvc/getallvms`: columns padded to their widest value, three blanks apart.
     static func vmTable(_ rows: [[String]]) -> String {
         let headers = ["Vmid", "Name", "File", "Guest OS", "Version", "Annotation"]
-        let widths = headers.indices.map { index in max(headers[index].count, rows.map { $0[index].count }.max() ?? 0) }
-        func line(_ cells: [String]) -> String {
-            cells.indices.map { index in
-                index == cells.count - 1 ? cells[index] : cells[index] + String(repeating: " ", count: widths[index] - cells[index].count)
-            }.joined(separator: "   ").trimmingTrailingBlanks
+        // Each cell's width counted once (Characters are counted by walking the string).
+        let counted = ([headers] + rows).map { cells in cells.map { ($0, $0.utf8.allSatisfy { $0 < 0x80 } ? $0.utf8.count : $0.count) } }
+        let widths = headers.indices.map { index in counted.map { $0[index].1 }.max() ?? 0 }
+        var table = ""
+        for cells in counted {
+            var line = ""
+            for (index, (text, width)) in cells.enumerated() {
+                if index > 0 { line += "   " }
+                line += text
+                if index < cells.count - 1 { line += String(repeating: " ", count: widths[index] - width) }
+            }
+            table += line.trimmingTrailingBlanks + "\n"
         }
-        return ([line(headers)] + rows.map(line)).joined(separator: "\n") + "\n"
+        return table
     }
 
     static func bytesHuman(_ bytes: Int64) -> String {

@@ -44,17 +44,25 @@ enum TextTools {
     }
 
     static func grepFiles(_ arguments: [String], files: [String], on host: String, fleet: Fleet) -> CommandOutput {
+        guard let search = GrepSearch(arguments) else { return .failure("Usage: grep [-ivc] PATTERN\n", exit: 2) }
         var output = CommandOutput(exit: 1)
         let contents = Files.contents(of: files, on: host, fleet: fleet)
+        let named = files.count > 1 || arguments.contains("-H")
         for file in files {
             guard let content = contents[file] ?? nil else {
                 output.stderr += "grep: \(file): No such file or directory\n"
                 continue
             }
-            let found = grep(arguments, content.split(separator: "\n").map(String.init))
-            if found.exit == 0 {
+            if search.count {
+                let found = search.run(content.split(separator: "\n").map(String.init))
+                guard found.exit == 0 else { continue }
                 output.exit = 0
-                output.stdout += found.stdout.split(separator: "\n").map { files.count > 1 || arguments.contains("-H") ? "\(file):\($0)\n" : "\($0)\n" }.joined()
+                output.stdout += named ? "\(file):\(found.stdout)" : found.stdout
+                continue
+            }
+            for line in content.split(separator: "\n") where search.matches(String(line)) != search.invert {
+                output.exit = 0
+                output.stdout += named ? "\(file):\(line)\n" : "\(line)\n"
             }
         }
         if !output.stderr.isEmpty, output.exit == 1 { output.exit = 2 }
@@ -64,13 +72,13 @@ enum TextTools {
     /// The pattern compiled once per grep, not once per line; `^literal` and plain literals (what
     /// runbooks send) skip the regular-expression engine altogether.
     static func matcher(_ pattern: String, ignoreCase: Bool) -> (String) -> Bool {
-        let special = CharacterSet(charactersIn: "\\.[]()*+?{}|$^")
         let anchored = pattern.hasPrefix("^")
         let literal = anchored ? String(pattern.dropFirst()) : pattern
-        if literal.rangeOfCharacter(from: special) == nil {
+        if !literal.contains(where: { "\\.[]()*+?{}|$^".contains($0) }) {
             let wanted = ignoreCase ? literal.lowercased() : literal
             return { line in
-                let text = ignoreCase ? line.lowercased() : line
+                // `^literal`: only the line's start is lowercased.
+                let text = !ignoreCase ? line : anchored ? String(line.prefix(wanted.count)).lowercased() : line.lowercased()
                 return anchored ? text.hasPrefix(wanted) : text.includes(wanted)
             }
         }
@@ -79,13 +87,29 @@ enum TextTools {
     }
 
     static func grep(_ arguments: [String], _ lines: [String]) -> CommandOutput {
-        let flags = arguments.filter { $0.hasPrefix("-") }.joined()
-        guard let pattern = arguments.first(where: { !$0.hasPrefix("-") }) else { return .failure("Usage: grep [-ivc] PATTERN\n", exit: 2) }
-        let ignoreCase = flags.contains("i"), invert = flags.contains("v"), count = flags.contains("c")
-        let matches = matcher(pattern, ignoreCase: ignoreCase)
-        let matched = lines.filter { matches($0) != invert }
-        if count { return CommandOutput(stdout: "\(matched.count)\n", exit: matched.isEmpty ? 1 : 0) }
-        return CommandOutput(stdout: matched.isEmpty ? "" : matched.joined(separator: "\n") + "\n", exit: matched.isEmpty ? 1 : 0)
+        guard let search = GrepSearch(arguments) else { return .failure("Usage: grep [-ivc] PATTERN\n", exit: 2) }
+        return search.run(lines)
+    }
+
+    /// `grep [-ivc] PATTERN`, compiled once for every file it reads.
+    struct GrepSearch {
+        let matches: (String) -> Bool
+        let invert: Bool
+        let count: Bool
+
+        init?(_ arguments: [String]) {
+            let flags = arguments.filter { $0.hasPrefix("-") }.joined()
+            guard let pattern = arguments.first(where: { !$0.hasPrefix("-") }) else { return nil }
+            matches = TextTools.matcher(pattern, ignoreCase: flags.contains("i"))
+            invert = flags.contains("v")
+            count = flags.contains("c")
+        }
+
+        func run(_ lines: [String]) -> CommandOutput {
+            let matched = lines.filter { matches($0) != invert }
+            if count { return CommandOutput(stdout: "\(matched.count)\n", exit: matched.isEmpty ? 1 : 0) }
+            return CommandOutput(stdout: matched.isEmpty ? "" : matched.joined(separator: "\n") + "\n", exit: matched.isEmpty ? 1 : 0)
+        }
     }
 }
 

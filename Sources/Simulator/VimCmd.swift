@@ -44,7 +44,7 @@ enum VimCmd {
     }
 
     static func getAllVMs(on host: String, fleet: Fleet) -> CommandOutput {
-        let registered = fleet.vms.filter { $0.registration?.host == host }.sorted { $0.registration!.vmid < $1.registration!.vmid }
+        let registered = fleet.registeredIndices(on: host).map { fleet.vms[$0] }
         // hostd escapes %, / and \ in names; invalid registrations are reported on stderr, as ESXi does.
         let rows = registered.filter { !$0.invalid }
             .map { vm in [String(vm.registration!.vmid), HostdName.encode(vm.name), vm.datastorePath, vm.guestOS, vm.hardwareVersion, vm.annotation] }

@@ -113,4 +113,26 @@ struct DurationTests {
         #expect(Files.glob("*", ""))
         #expect(!Files.glob("a*b", "acb-"))
     }
+
+    @Test("the same command sent to one host at one instant by two items is answered in the engine's order, not in arrival order")
+    func identicalCommandsByRank() async throws {
+        // A .vmx registered nowhere yet: whoever registers it first gets it, the other is refused.
+        var fleet = try sampleFleet("  - { name: spare, datastore: ds-shared-01 }\n")
+        fleet.timing = .defaults
+        let register = "vim-cmd solo/registervm /vmfs/volumes/ds-shared-01/spare/spare.vmx"
+        // Started in both orders, so that one of them reaches the host first whichever way tasks are scheduled.
+        for order in [[5, 1], [1, 5], [5, 1], [1, 5]] {
+            let clock = VirtualClock()
+            let simulator = FleetSimulator(fleet: fleet, clock: clock)
+            let senders: [@Sendable () async -> (Int, Int32)] = order.map { item in
+                {
+                    let rank = AsyncLimiter.Rank(step: 3, item: item, host: "esxi-01")
+                    let result = try? await AsyncLimiter.$currentRank.withValue(rank) { try await simulator.execute(register, on: "esxi-01", timeout: nil) }
+                    return (item, result?.exitStatus ?? -1)
+                }
+            }
+            let answers = Dictionary(uniqueKeysWithValues: await clock.gather(senders))
+            #expect(answers[1] == 0 && answers[5] != 0, "item 1 registers the VM, item 5 is refused: \(answers)")
+        }
+    }
 }
