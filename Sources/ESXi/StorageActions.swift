@@ -96,15 +96,21 @@ enum StorageActions {
             guard !files.isEmpty else { return ["vmx": .list([])] }
             // The name vCenter shows lives in the .vmx (displayName); the folder keeps the name
             // the VM was created with, which a rename in vCenter does not change.
-            let names = DisplayNameParser.parse(try await shell.run(ESXiCommand.displayNames(vmxFiles: files.map(\.absolutePath))).stdout)
-            return ["vmx": .list(files.map { file in
-                var fields = file.value.mapValue ?? [:]
-                fields["folder"] = .string(file.folder)
-                if let name = names[file.absolutePath] {
-                    fields["display_name"] = .string(name)
-                    fields["name"] = .string(name)
-                }
-                return .map(fields)
-            })]
+            let displayNames = try await shell.run(ESXiCommand.displayNames(vmxFiles: files.map(\.absolutePath))).stdout
+            // The same files and names give the same list (a datastore read again, unchanged).
+            return vmxLists.value(of: [datastore, output.stdout, displayNames].joined(separator: "\u{0}")) { _ in
+                let names = DisplayNameParser.parse(displayNames)
+                return ["vmx": .list(files.map { file in
+                    var fields = file.value.mapValue ?? [:]
+                    fields["folder"] = .string(file.folder)
+                    if let name = names[file.absolutePath] {
+                        fields["display_name"] = .string(name)
+                        fields["name"] = .string(name)
+                    }
+                    return .map(fields)
+                })]
+            }
         })
+
+    private static let vmxLists = ParseMemo<[String: Value]>()
 }

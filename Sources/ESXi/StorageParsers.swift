@@ -66,6 +66,12 @@ public enum VMXFileListParser {
     /// Reads the output of `find /vmfs/volumes/DS/ -name '*.vmx'` into datastore paths.
     /// Templates are `.vmtx` files and never match.
     public static func parse(_ output: String, datastore: String) -> [DatastorePath] {
+        memo.value(of: datastore + "\u{0}" + output) { _ in parseText(output, datastore: datastore) }
+    }
+
+    private static let memo = ParseMemo<[DatastorePath]>()
+
+    private static func parseText(_ output: String, datastore: String) -> [DatastorePath] {
         output.split(separator: "\n").compactMap { line in
             let path = line.trimmingBlanks()
             guard path.hasSuffix(".vmx") else { return nil }

@@ -11,23 +11,35 @@ enum VMStateAction {
         mutates: false, outputs: ["vms", "invalid"],
         plan: { _ in [ESXiCommand.getAllVMs, ESXiCommand.processList, ESXiCommand.filesystemList] },
         perform: { _, shell in
-            let listing = try await VMActions.listAll(shell)
-            let processes = EsxcliRecords.parse(try await shell.checked(ESXiCommand.processList).stdout)
-            let filesystems = try FilesystemListParser.parse(try await shell.checked(ESXiCommand.filesystemList).stdout)
-            var labels: [String: String] = [:]
-            for filesystem in filesystems { labels[filesystem.uuid] = filesystem.volumeName }
-            let mounted = Set(filesystems.filter(\.mounted).map(\.volumeName))
-            let running = Set(processes.compactMap { $0["Config File"].flatMap(DatastorePath.init)?.normalized(labels: labels).description })
-            let vms: [Value] = listing.vms.map { vm in
-                let path = DatastorePath(vm.file)?.normalized(labels: labels)
-                let on = path.map { running.contains($0.description) } ?? false
-                var fields = vm.value.mapValue ?? [:]
-                fields["file"] = .string(path?.description ?? vm.file)
-                fields["powered_on"] = .bool(on)
-                fields["power_state"] = .string(on ? "powered on" : "powered off")
-                fields["datastore_mounted"] = .bool(path.map { mounted.contains($0.datastore) } ?? false)
-                return .map(fields)
-            }
-            return ["vms": .list(vms), "invalid": .list(listing.invalidVmids.map { ["vmid": .int($0)] })]
+            let registered = try await shell.checked(ESXiCommand.getAllVMs)
+            let processes = try await shell.checked(ESXiCommand.processList).stdout
+            let filesystems = try await shell.checked(ESXiCommand.filesystemList).stdout
+            guard registered.stderr.isEmpty else { return try state(registered, processes, filesystems) }
+            // The same three answers give the same state (an unchanged survivor, read again).
+            let key = [registered.stdout, processes, filesystems].joined(separator: "\u{0}")
+            return try memo.value(of: key) { _ in try state(registered, processes, filesystems) }
         })
+
+    private static let memo = ParseMemo<[String: Value]>()
+
+    private static func state(_ registered: ShellOutput, _ processList: String, _ filesystemList: String) throws -> [String: Value] {
+        let listing = try GetAllVMsParser.parse(registered.stdout, stderr: registered.stderr)
+        let processes = EsxcliRecords.parse(processList)
+        let filesystems = try FilesystemListParser.parse(filesystemList)
+        var labels: [String: String] = [:]
+        for filesystem in filesystems { labels[filesystem.uuid] = filesystem.volumeName }
+        let mounted = Set(filesystems.filter(\.mounted).map(\.volumeName))
+        let running = Set(processes.compactMap { $0["Config File"].flatMap(DatastorePath.init)?.normalized(labels: labels).description })
+        let vms: [Value] = listing.vms.map { vm in
+            let path = DatastorePath(vm.file)?.normalized(labels: labels)
+            let on = path.map { running.contains($0.description) } ?? false
+            var fields = vm.value.mapValue ?? [:]
+            fields["file"] = .string(path?.description ?? vm.file)
+            fields["powered_on"] = .bool(on)
+            fields["power_state"] = .string(on ? "powered on" : "powered off")
+            fields["datastore_mounted"] = .bool(path.map { mounted.contains($0.datastore) } ?? false)
+            return .map(fields)
+        }
+        return ["vms": .list(vms), "invalid": .list(listing.invalidVmids.map { ["vmid": .int($0)] })]
+    }
 }

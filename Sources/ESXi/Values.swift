@@ -4,8 +4,9 @@ import DrctlCore
 
 extension RegisteredVM {
     public var value: Value {
-        ["vmid": .int(vmid), "name": .string(name), "file": .string(DatastorePath(file)?.description ?? file), "datastore": .string(datastore),
-         "path": .string(DatastorePath(file)?.absolutePath ?? ""), "guest_os": .string(guestOS),
+        let path = DatastorePath(file)
+        return ["vmid": .int(vmid), "name": .string(name), "file": .string(path?.description ?? file), "datastore": .string(path?.datastore ?? ""),
+         "path": .string(path?.absolutePath ?? ""), "guest_os": .string(guestOS),
          "version": .string(version), "annotation": .string(annotation)]
     }
 }
