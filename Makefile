@@ -4,6 +4,9 @@ BIN          := .build/debug/drctl
 # graphviz: `drctl graph` output is checked with dot. libssh2-1-dev and openssh-server: the SSH
 # transport and its tests against a real sshd. curl: https probes (is vCenter answering?).
 DEBIAN_PACKAGES := graphviz libssh2-1-dev openssh-server pkg-config curl
+# `make bench` also needs: /usr/bin/time (each process's CPU and peak RSS), the ssh client and
+# python3-venv (the OpenSSH and Ansible comparisons; ansible-core comes from PyPI into .build/ansible).
+BENCH_PACKAGES := time openssh-client python3-venv
 
 .PHONY: all deps build test drill bench fuzz crash-test soak report-check clean
 
@@ -58,7 +61,10 @@ fuzz: deps
 	.ci/fuzz
 
 bench: deps
+	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="$(BENCH_PACKAGES)"
 	$(SWIFT) build -c release
+	@test -x .build/ansible/bin/ansible-playbook || { python3 -m venv .build/ansible && .build/ansible/bin/pip install --quiet ansible-core; } \
+	  || echo "ansible-core could not be installed from PyPI: the Ansible comparison is left out of bench/results.md"
 	.build/release/drctl-bench
 
 clean:

@@ -25,6 +25,23 @@ final class SchedulerState {
             listKey = step.foreach.map { $0.template.source.filter { !$0.isWhitespace } }
         }
 
+        /// Unfinished items per priority group, and the first item of each label: readiness is
+        /// asked of every waiting item each time one ends, and scanning the whole fan-out there
+        /// made a 2,000-VM power-on cubic.
+        private(set) var pendingByPriority: [Int: Int] = [:]
+        private(set) var indexByLabel: [String: Int] = [:]
+
+        func record(_ outcome: ItemOutcome, at index: Int) {
+            if outcomes[index] == nil, priorities.indices.contains(index) { pendingByPriority[priorities[index], default: 0] -= 1 }
+            outcomes[index] = outcome
+        }
+
+        /// Call once the items, their refs and priorities are set.
+        func indexItems() {
+            pendingByPriority = Dictionary(priorities.map { ($0, 1) }, uniquingKeysWith: +)
+            indexByLabel = Dictionary(refs.enumerated().map { ($1.label, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+
         var isExpanded: Bool { items != nil }
         var isFinished: Bool { isExpanded && outcomes.allSatisfy { $0 != nil } }
     }
@@ -77,7 +94,7 @@ final class SchedulerState {
 
     func finish(_ stepID: String, _ index: Int, _ outcome: ItemOutcome) {
         let state = states[stepID]!
-        state.outcomes[index] = outcome
+        state.record(outcome, at: index)
         state.started.remove(index)
         changes.append(.item(stepID, index))
     }
@@ -131,7 +148,7 @@ final class SchedulerState {
     }
 
     private func settle(_ state: StepState, _ index: Int, _ outcome: ItemOutcome) {
-        state.outcomes[index] = outcome
+        state.record(outcome, at: index)
         settled.append((state.step.id, state.refs[index], outcome))
         changes.append(.item(state.step.id, index))
     }
@@ -150,7 +167,7 @@ final class SchedulerState {
             for index in state.refs.indices where state.outcomes[index] == nil {
                 let reason = interrupted ? "interrupted before it started" : (blockingReason(state) ?? "never became ready")
                 let outcome = ItemOutcome(status: .notStarted, hosts: [], started: nil, duration: .zero, attempts: 0, reason: reason, evidence: nil, outputs: [:])
-                state.outcomes[index] = outcome
+                state.record(outcome, at: index)
                 settled.append((id, state.refs[index], outcome))
             }
         }
@@ -244,6 +261,7 @@ final class SchedulerState {
         // VM dependencies order power-ons, so they apply with `order: priority` only.
         state.dependencies = state.step.order == .priority ? items.map(dependencies(of:)) : items.map { _ in [] }
         state.isOrdered = state.step.order == .priority || state.dependencies.contains { !$0.isEmpty }
+        state.indexItems()
         restore(state)
     }
 
@@ -252,7 +270,7 @@ final class SchedulerState {
         guard !restored.isEmpty else { return }
         for index in state.refs.indices {
             guard let finished = restored[ResumeState.Key(step: state.step.id, index: index)], finished.label == state.refs[index].label else { continue }
-            state.outcomes[index] = finished.outcome
+            state.record(finished.outcome, at: index)
             changes.append(.item(state.step.id, index))
         }
     }
@@ -285,11 +303,11 @@ final class SchedulerState {
         }
         if state.step.order == .priority {
             let group = state.priorities[index]
-            let earlierPending = state.refs.indices.contains { other in state.priorities[other] < group && state.outcomes[other] == nil }
+            let earlierPending = state.pendingByPriority.contains { $0.key < group && $0.value > 0 }
             if earlierPending { return .wait }
         }
         for dependency in state.dependencies[index] {
-            guard let other = state.refs.firstIndex(where: { $0.label == dependency }), other != index else { continue }
+            guard let other = state.indexByLabel[dependency], other != index else { continue }
             guard let outcome = state.outcomes[other] else { return .wait }
             if !outcome.satisfiesDependents {
                 return .settle(skipped("\(dependency), which it depends on, did not succeed in \(state.step.id)", notStarted: outcome.status == .notStarted || outcome.status == .awaitingApproval))

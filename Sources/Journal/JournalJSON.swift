@@ -48,19 +48,42 @@ enum JournalJSON {
 
     private static func appendString(_ string: String, to text: inout String) {
         text += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029:
-                let hex = String(scalar.value, radix: 16)
-                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: text.unicodeScalars.append(scalar)
+        // Runs that need no escape are copied whole: a journal line carries each command's
+        // output, and escaping scalar by scalar was most of what journaling cost.
+        let scalars = string.unicodeScalars
+        var clean = scalars.startIndex
+        var index = string.utf8.startIndex
+        while index < string.utf8.endIndex {
+            let byte = string.utf8[index]
+            // Only these bytes can start a scalar that is escaped: ASCII controls, quote, backslash,
+            // DEL, and the lead bytes of U+0080–U+009F (0xC2) and U+2028/U+2029 (0xE2).
+            guard byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F || byte == 0xC2 || byte == 0xE2 else {
+                index = string.utf8.index(after: index)
+                continue
             }
+            let next = scalars.index(after: index)
+            if let escape = escaped(scalars[index]) {
+                text.append(contentsOf: Substring(scalars[clean..<index]))
+                text += escape
+                clean = next
+            }
+            index = next
         }
+        text.append(contentsOf: Substring(scalars[clean...]))
         text += "\""
+    }
+
+    private static func escaped(_ scalar: Unicode.Scalar) -> String? {
+        switch scalar {
+        case "\"": return "\\\""
+        case "\\": return "\\\\"
+        case "\n": return "\\n"
+        case "\r": return "\\r"
+        case "\t": return "\\t"
+        case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029:
+            let hex = String(scalar.value, radix: 16)
+            return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        default: return nil
+        }
     }
 }

@@ -45,6 +45,21 @@ public struct FaultRule: Codable, Sendable, Equatable {
 }
 
 extension Fleet {
+    /// Whether commands, reads included, still count for what happens next: a fault due after N
+    /// commands, a registration landing late, a connection to drop, random failures drawn per
+    /// occurrence. Otherwise a read changes nothing worth saving.
+    var commandsCount: Bool {
+        !(pendingLandings ?? []).isEmpty
+            || faults.contains { rule in
+                switch (rule.trigger, rule.effect) {
+                case (.afterCommands, _) where !rule.fired: return true
+                case (_, .randomFailures) where rule.fired: return true
+                default: return false
+                }
+            }
+            || hosts.contains { host in host.pendingDrops.values.contains { $0 > 0 } }
+    }
+
     /// Fires the rules whose trigger has come; returns what fired, for the drill's log.
     @discardableResult
     public mutating func fireDueFaults(finishedStep: String? = nil) -> [String] {

@@ -23,6 +23,20 @@ public struct Fleet: Codable, Sendable, Equatable {
     public var timing: CommandDurations?
     /// The simulator's time, in milliseconds since the drill started (drives boots and guests).
     public var now = 0
+    /// The last change of the state file's log this fleet includes (see `StateFile`).
+    public var stateSequence: Int?
+
+    /// Applies a logged change as the simulator first did.
+    mutating func replay(_ change: StateFile.Change) {
+        advance(to: change.at)
+        if let host = change.host, let command = change.command {
+            _ = Interpreter.run(command, on: host, fleet: &self)
+            fireDueFaults()
+        } else if let step = change.finishedStep {
+            fireDueFaults(finishedStep: step)
+        }
+        stateSequence = change.sequence
+    }
 
     public struct Landing: Codable, Sendable, Equatable {
         public var vm: String

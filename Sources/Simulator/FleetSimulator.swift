@@ -48,12 +48,20 @@ public actor FleetSimulator {
 
     private var fleetTime: Int { timeBase + clock.milliseconds }
 
-    /// Saves the fleet as the hosts now are. A change is saved before its command answers, as a
-    /// real host has applied a change before drctl hears of it.
-    private func save(changesBefore: Int) throws {
-        guard let stateFile else { return }
-        try stateFile.create(fleet)
-        if fleet.changeLog.count > changesBefore, Failpoint.reached("host-change") { Failpoint.crash() }
+    /// Saves what a command did, before it answers, as a real host has applied a change before
+    /// drctl hears of it: the command goes to the state file's log (a whole snapshot every 256).
+    /// A read that changed nothing is not saved, unless commands still count (`commandsCount`).
+    private func save(_ change: StateFile.Change, changed: Bool) throws {
+        guard let stateFile, changed || fleet.commandsCount else { return }
+        var change = change
+        change.sequence = (fleet.stateSequence ?? 0) + 1
+        fleet.stateSequence = change.sequence
+        if change.sequence % 256 == 0 {
+            try stateFile.create(fleet)
+        } else {
+            try stateFile.append(change)
+        }
+        if change.command != nil, changed, Failpoint.reached("host-change") { Failpoint.crash() }
     }
 
     /// Runs a command as `host` would answer it, with latency, faults and blocking.
@@ -74,13 +82,14 @@ public actor FleetSimulator {
             try? await clock.sleep(for: delay)
         }
         await takeTurn(host, command)
-        fleet.advance(to: fleetTime)
+        let sentAt = fleetTime
+        fleet.advance(to: sentAt)
         let changesBefore = fleet.changeLog.count
         var outcome = Interpreter.run(command, on: host, fleet: &fleet)
         let fired = fleet.fireDueFaults()
         noteFired(fired)
         if fleet.changeLog.count > changesBefore || !fired.isEmpty { wakeBlockedCommands() }
-        do { try save(changesBefore: changesBefore) } catch {
+        do { try save(StateFile.Change(sequence: 0, at: sentAt, host: host, command: command), changed: fleet.changeLog.count > changesBefore || !fired.isEmpty) } catch {
             turn?.release()
             throw error
         }
@@ -187,7 +196,7 @@ public actor FleetSimulator {
         let fired = fleet.fireDueFaults(finishedStep: step)
         noteFired(fired)
         if !fired.isEmpty { wakeBlockedCommands() }
-        if !fired.isEmpty { try? save(changesBefore: fleet.changeLog.count) }
+        if !fired.isEmpty { try? save(StateFile.Change(sequence: 0, at: fleetTime, finishedStep: step), changed: true) }
     }
 
     private func noteFired(_ faults: [String]) {

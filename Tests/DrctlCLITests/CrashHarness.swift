@@ -1,4 +1,5 @@
 import Foundation
+import Simulator
 import Testing
 
 /// Starts drills as separate processes, kills them (at a failpoint or after a delay) with
@@ -110,10 +111,10 @@ struct CrashHarness {
     }
 
     /// Every change the simulated hosts applied, in order (`host: change`).
+    /// Read as `drctl resume` reads it: the snapshot and the changes logged after it.
     var changeLog: [String] {
-        guard let runID, let data = FileManager.default.contents(atPath: "\(runsDirectory)/\(runID)/fleet.json"),
-              let fleet = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [] }
-        return fleet["changeLog"] as? [String] ?? []
+        guard let runID, let fleet = try? StateFile(path: "\(runsDirectory)/\(runID)/fleet.json").read() else { return [] }
+        return fleet.changeLog
     }
 
     /// Changes applied more often than an uninterrupted drill applies them: a repeated ESXi change.

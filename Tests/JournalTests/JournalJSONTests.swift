@@ -23,6 +23,20 @@ struct JournalJSONTests {
         #expect(text.contains("/vmfs/volumes"), "slashes are not escaped")
     }
 
+    @Test("escapes only what JSON and line readers need, wherever it sits; everything else is copied as is")
+    func escapes() throws {
+        let strings = ["", "\"", "plain", "\u{85}next line", "e\u{301}\"", "\u{2028}", "end\u{2029}", "\u{1}\u{1F}\u{7F}\u{9F}\u{A0}",
+                       "é\\日本\t🙂\r\n", "Ā ā \u{E000} ₂"]
+        for string in strings {
+            let data = JournalJSON.encode(["s": string])
+            let text = String(decoding: data, as: UTF8.self)
+            let back = try #require(try JSONSerialization.jsonObject(with: data) as? [String: String])
+            #expect(back["s"] == string, "\(text)")
+            #expect(!text.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0 == "\u{2028}" || $0 == "\u{2029}" }, "\(text)")
+        }
+        #expect(String(decoding: JournalJSON.encode(["s": "a\u{2028}b\u{85}é"]), as: UTF8.self) == #"{"s":"a\u2028b\u0085é"}"#)
+    }
+
     @Test("the SHA-256 is the usual lowercase hex")
     func sha256() {
         #expect(JournalChain.sha256(Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
