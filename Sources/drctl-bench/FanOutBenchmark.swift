@@ -29,8 +29,9 @@ func fanOutBenchmark(_ results: BenchResults, drctl: String, work: String) async
         try? ssh.closeMasters()
         if let ansible { figures["ansible", default: []].append(try timedProcess("/bin/sh", ["-c", ansible.command])) }
     }
-    for (name, runs) in figures where runs.contains(where: { $0.status != 0 }) {
-        results.note("\(name) failed in \(runs.filter { $0.status != 0 }.count) of \(runs.count) runs (exit \(runs.first { $0.status != 0 }!.status)).")
+    for (name, runs) in figures.sorted(by: { $0.key < $1.key }) where runs.contains(where: { $0.status != 0 }) {
+        let output = name == "ansible" ? ": " + ((try? String(contentsOfFile: "\(work)/ansible-output.txt", encoding: .utf8)) ?? "").split(separator: "\n").suffix(2).joined(separator: " / ") : ""
+        results.note("\(name) failed in \(runs.filter { $0.status != 0 }.count) of \(runs.count) runs (exit \(runs.first { $0.status != 0 }!.status))\(output).")
     }
     let median = { (name: String) -> Double in figures[name].map { $0.map(\.wall).sorted()[$0.count / 2] } ?? .nan }
     results.add("drctl: wall time", figures["drctl"]!.map(\.wall), format: Unit.seconds)
@@ -110,11 +111,10 @@ struct AnsibleClient {
         [defaults]
         forks = 10
         host_key_checking = True
-        stdout_callback = null
         [ssh_connection]
         ssh_args = -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=\(inventory.knownHosts!)
         control_path = \(work)/ansible-cm-%%(hash)s
         """.write(toFile: "\(work)/ansible.cfg", atomically: true, encoding: .utf8)
-        command = "ANSIBLE_CONFIG=\(work)/ansible.cfg \(playbook) -i \(work)/ansible-hosts.ini \(work)/ansible-playbook.yaml >/dev/null"
+        command = "ANSIBLE_CONFIG=\(work)/ansible.cfg \(playbook) -i \(work)/ansible-hosts.ini \(work)/ansible-playbook.yaml >\(work)/ansible-output.txt 2>&1"
     }
 }

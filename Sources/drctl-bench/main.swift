@@ -11,13 +11,17 @@ defer { try? FileManager.default.removeItem(atPath: work) }
 let machine = machineDescription()
 print("drctl benchmarks: release build, median of \(BenchResults.runs) runs (BENCH_RUNS raises it)")
 
-try await largeOutputBenchmark(results)
-try await makespanBenchmark(results, drctl: drctl, work: work)
-try await fanOutBenchmark(results, drctl: drctl, work: work)
-try await journalBenchmarks(results)
-try await virtualTimeBenchmarks(results, drctl: drctl, work: work)
-try await scaleBenchmarks(results, drctl: drctl, work: work)
+// BENCH_ONLY=makespan,fan-out runs some sections (their table goes to .build/bench-partial.md).
+let only = ProcessInfo.processInfo.environment["BENCH_ONLY"].map { Set($0.split(separator: ",").map(String.init)) }
+func wanted(_ section: String) -> Bool { only?.contains(section) ?? true }
 
-let output = ProcessInfo.processInfo.environment["BENCH_RESULTS"] ?? "bench/results.md"
+if wanted("output") { try await largeOutputBenchmark(results) }  // first: its peak RSS is this process's high-water mark
+if wanted("makespan") { try await makespanBenchmark(results, drctl: drctl, work: work) }
+if wanted("fan-out") { try await fanOutBenchmark(results, drctl: drctl, work: work) }
+if wanted("journal") { try await journalBenchmarks(results) }
+if wanted("virtual") { try await virtualTimeBenchmarks(results, drctl: drctl, work: work) }
+if wanted("scale") { try await scaleBenchmarks(results, drctl: drctl, work: work) }
+
+let output = only == nil ? "bench/results.md" : ".build/bench-partial.md"
 try results.markdown(machine: machine).write(toFile: output, atomically: true, encoding: .utf8)
 print("\nwrote \(output)")
