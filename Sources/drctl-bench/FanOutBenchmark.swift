@@ -113,7 +113,7 @@ struct AnsibleClient {
         host_key_checking = True
         [ssh_connection]
         ssh_args = -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=\(inventory.knownHosts!)
-        control_path = \(work)/ansible-cm-%%(hash)s
+        control_path_dir = \(work)/ansible-cp
         """.write(toFile: "\(work)/ansible.cfg", atomically: true, encoding: .utf8)
         command = "ANSIBLE_CONFIG=\(work)/ansible.cfg \(playbook) -i \(work)/ansible-hosts.ini \(work)/ansible-playbook.yaml >\(work)/ansible-output.txt 2>&1"
     }
