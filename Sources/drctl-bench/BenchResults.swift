@@ -28,7 +28,7 @@ final class BenchResults {
 
     func section(_ title: String, _ about: String) {
         sections.append(Section(title: title, about: about))
-        print("\n## \(title)")
+        say("\n## \(title)")
     }
 
     /// A measured figure: `values` from `runs` runs, printed with `format`.
@@ -47,14 +47,14 @@ final class BenchResults {
 
     func note(_ text: String) {
         sections[sections.count - 1].notes.append(text)
-        print("   " + text)
+        say("   " + text)
     }
 
     private func append(_ row: Row) {
         sections[sections.count - 1].rows.append(row)
         let spread = row.range.isEmpty ? "" : "  (\(row.range))"
         let goal = row.target.isEmpty ? "" : "  goal \(row.target): \(row.verdict.replacingOccurrences(of: "*", with: ""))"
-        print(row.name.padding(toLength: 62, withPad: " ", startingAt: 0) + row.median + spread + goal)
+        say(row.name.padding(toLength: 62, withPad: " ", startingAt: 0) + row.median + spread + goal)
     }
 
     func markdown(machine: [(String, String)]) -> String {
@@ -165,4 +165,9 @@ func machineDescription() -> [(String, String)] {
         ("OpenSSH", output("ssh -V")),
         ("libssh2", output("dpkg-query -W -f '${Version}' libssh2-1-dev")),
     ]
+}
+
+/// Printed at once, not when stdio's buffer fills: progress shows through a pipe.
+func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }

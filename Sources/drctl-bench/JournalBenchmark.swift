@@ -29,7 +29,7 @@ struct FanOutRun {
             foreach: "{{ params.vms }}"
             on: "{{ item.host }}"
             run: "register {{ item.name }}"
-            capture: { id: '^(\\\\w+)$' }
+            capture: { id: '^(\\w+)$' }
           - id: power
             needs: [register]
             foreach: "{{ params.vms }}"

@@ -9,7 +9,7 @@ let work = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-
 try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: work) }
 let machine = machineDescription()
-print("drctl benchmarks: release build, median of \(BenchResults.runs) runs (BENCH_RUNS raises it)")
+say("drctl benchmarks: release build, median of \(BenchResults.runs) runs (BENCH_RUNS raises it)")
 
 // BENCH_ONLY=makespan,fan-out runs some sections (their table goes to .build/bench-partial.md).
 let only = ProcessInfo.processInfo.environment["BENCH_ONLY"].map { Set($0.split(separator: ",").map(String.init)) }
@@ -24,4 +24,4 @@ if wanted("scale") { try await scaleBenchmarks(results, drctl: drctl, work: work
 
 let output = only == nil ? "bench/results.md" : ".build/bench-partial.md"
 try results.markdown(machine: machine).write(toFile: output, atomically: true, encoding: .utf8)
-print("\nwrote \(output)")
+say("\nwrote \(output)")
