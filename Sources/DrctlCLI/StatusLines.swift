@@ -76,10 +76,7 @@ enum StatusLines {
 
     /// `14:03:22Z`: UTC, as transcripts and timestamps show it.
     static func clock(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "HH:mm:ss'Z'"
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: date)
+        String(Timestamp.timeOfDay(date).prefix(8)) + "Z"
     }
 
     /// Whole seconds: a status that ticks once a second, not in tenths.

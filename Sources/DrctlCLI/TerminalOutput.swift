@@ -65,12 +65,8 @@ final class Console: @unchecked Sendable {
 
     /// `2026-12-01T19:52:30Z`.
     static func stamp(_ date: Date) -> String {
-        stampLock.withLock { stamps.string(from: date) }
+        Timestamp.seconds(from: date)
     }
-
-    private static let stampLock = NSLock()
-    /// Made once (building one costs more than the line); used under `stampLock` only.
-    nonisolated(unsafe) private static let stamps = ISO8601DateFormatter()
 
     /// When a line was last written: heartbeats come only after a quiet spell.
     var lastLineWritten: Date { lock.withLock { lastWrite } }

@@ -123,12 +123,17 @@ extension Value {
     /// A value read back from JSON (a journal): the inverse of `jsonObject`.
     public init(jsonObject: Any) {
         switch jsonObject {
+        // Swift's own values first, as drctl's journal reader gives them. An NSNumber is tried last:
+        // casting a dictionary to it bridges the whole dictionary to Objective-C just to say no.
         case let text as String: self = .string(text)
-        case let number as NSNumber:
-            // JSON true/false come back as boolean NSNumbers (objCType "c").
-            if String(cString: number.objCType) == "c" { self = .bool(number.boolValue) } else { self = .number(number.doubleValue) }
-        case let list as [Any]: self = .list(list.map(Value.init(jsonObject:)))
         case let map as [String: Any]: self = .map(map.mapValues(Value.init(jsonObject:)))
+        case let list as [Any]: self = .list(list.map(Value.init(jsonObject:)))
+        case let flag as Bool where type(of: jsonObject) == Bool.self: self = .bool(flag)
+        case let integer as Int where type(of: jsonObject) == Int.self: self = .number(Double(integer))
+        case let number as Double where type(of: jsonObject) == Double.self: self = .number(number)
+        case let number as NSNumber:
+            // Foundation's parser gives true/false as boolean NSNumbers (objCType "c").
+            if String(cString: number.objCType) == "c" { self = .bool(number.boolValue) } else { self = .number(number.doubleValue) }
         default: self = .null
         }
     }

@@ -7,6 +7,8 @@ public final class Redactor: @unchecked Sendable {
 
     private let lock = NSLock()
     private var values: Set<String> = []
+    /// The registered secrets as UTF-8, longest first: a secret that contains another is masked whole.
+    private var secretsLongestFirst: [[UInt8]] = []
     private var patterns: [NSRegularExpression] = []
 
     public init(patterns: [String] = []) {
@@ -17,7 +19,10 @@ public final class Redactor: @unchecked Sendable {
     /// containing another is masked whole; short secrets are warned about when the inventory is read.
     public func register(_ secret: String) {
         guard !secret.isEmpty else { return }
-        _ = lock.withLock { values.insert(secret) }
+        lock.withLock {
+            guard values.insert(secret).inserted else { return }
+            secretsLongestFirst = values.map { Array($0.utf8) }.sorted { $0.count > $1.count }
+        }
     }
 
     /// Nothing to mask: no secret registered, no pattern.
@@ -39,22 +44,52 @@ public final class Redactor: @unchecked Sendable {
     /// Where masks go, in order and merged where they overlap: every occurrence of a secret (found in
     /// one pass, so a short secret never masks part of a mask) and every match of a pattern.
     public func maskedRanges(in text: String) -> [Range<String.Index>] {
-        let (secrets, expressions) = lock.withLock { (values, patterns) }
-        var found: [Range<String.Index>] = []
-        // Longest first: a secret that contains another is masked whole.
-        for secret in secrets.sorted(by: { $0.count > $1.count }) {
-            var from = text.startIndex
-            while let range = text.range(of: secret, range: from..<text.endIndex) {
-                found.append(range)
-                from = range.upperBound
+        let (secrets, expressions) = lock.withLock { (secretsLongestFirst, patterns) }
+        // Every event and output passes through here: with nothing to mask, nothing is searched.
+        guard !secrets.isEmpty || !expressions.isEmpty else { return [] }
+        // Searched as UTF-8 bytes, exactly as a host would echo them back. A match of valid UTF-8
+        // in valid UTF-8 always starts and ends on whole characters' bytes.
+        var contiguous = text
+        let hits = contiguous.withUTF8 { bytes -> [Range<Int>] in
+            guard let base = bytes.baseAddress else { return [] }
+            var hits: [Range<Int>] = []
+            for secret in secrets {
+                var from = 0
+                while let offset = Self.find(secret, in: base, count: bytes.count, from: from) {
+                    hits.append(offset..<offset + secret.count)
+                    from = offset + secret.count
+                }
+            }
+            return hits
+        }
+        let utf8 = text.utf8
+        var found = hits.map { utf8.index(utf8.startIndex, offsetBy: $0.lowerBound)..<utf8.index(utf8.startIndex, offsetBy: $0.upperBound) }
+        if !expressions.isEmpty {
+            let whole = NSRange(text.startIndex..., in: text)
+            for expression in expressions {
+                for match in expression.matches(in: text, range: whole) where match.range.length > 0 {
+                    if let range = Range(match.range, in: text) { found.append(range) }
+                }
             }
         }
-        let whole = NSRange(text.startIndex..., in: text)
-        for expression in expressions {
-            for match in expression.matches(in: text, range: whole) where match.range.length > 0 {
-                if let range = Range(match.range, in: text) { found.append(range) }
-            }
+        return Self.merged(found)
+    }
+
+    /// Where `needle` first occurs in the bytes at or after `from`.
+    private static func find(_ needle: [UInt8], in bytes: UnsafePointer<UInt8>, count: Int, from: Int) -> Int? {
+        guard let first = needle.first else { return nil }
+        var start = from
+        while start + needle.count <= count {
+            guard let candidate = memchr(bytes + start, Int32(first), count - needle.count - start + 1) else { return nil }
+            let offset = UnsafeRawPointer(candidate) - UnsafeRawPointer(bytes)
+            if memcmp(bytes + offset, needle, needle.count) == 0 { return offset }
+            start = offset + 1
         }
+        return nil
+    }
+
+    /// The ranges in order, overlapping ones joined.
+    private static func merged(_ found: [Range<String.Index>]) -> [Range<String.Index>] {
         var merged: [Range<String.Index>] = []
         for range in found.sorted(by: { $0.lowerBound < $1.lowerBound }) {
             if let last = merged.last, range.lowerBound <= last.upperBound {

@@ -49,7 +49,7 @@ struct GanttChart {
                     let x = labelWidth + span.start * scale
                     let width = max(2, (span.end - span.start) * scale)
                     let label = span.step + (span.item.isEmpty ? "" : " [\(span.item)]")
-                    let seconds = String(format: "%.3f", span.end - span.start)
+                    let seconds = (span.end - span.start).fixed(3)
                     // Every bar is labelled: inside when it fits, cut with "…" when it nearly does, else
                     // just after the bar; the tooltip gives the whole label.
                     parts.append(##"<g><title>\##(escape("\(label) on \(lane): \(span.status), \(seconds)s"))</title>"##)
@@ -108,7 +108,7 @@ struct GanttChart {
         return stride(from: 0, through: duration, by: step).map { $0 }
     }
 
-    private func format(_ value: Double) -> String { String(format: "%.1f", value) }
+    private func format(_ value: Double) -> String { value.fixed(1) }
 
     /// The label, cut to `length` characters with "…" when longer.
     static func cut(_ label: String, to length: Int) -> String {

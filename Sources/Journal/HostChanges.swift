@@ -21,16 +21,19 @@ public struct HostChange: Equatable {
         var by = ""
         for entry in entries {
             let type = entry["type"] as? String ?? ""
-            let key = ["step", "index", "host", "command"].map { "\(entry[$0] ?? "")" }.joined(separator: "\u{0}")
+            /// Which command a result answers: built only for the entries that need it.
+            var commandKey: String { ["step", "index", "host", "command"].map { "\(entry[$0] ?? "")" }.joined(separator: "\u{0}") }
             switch type {
             case "run-started", "run-resumed":
                 by = entry["operator"] as? String ?? ""
             case "command-sent" where entry["mutates"] as? Bool == true:
-                open[key, default: []].append(changes.count)
+                open[commandKey, default: []].append(changes.count)
                 changes.append(HostChange(at: RunReport.date(entry) ?? Date(timeIntervalSince1970: 0), host: entry["host"] as? String ?? "",
                                           step: entry["step"] as? String ?? "", item: entry["item"] as? String ?? "",
                                           command: entry["command"] as? String ?? "", by: by, result: noResult, succeeded: false))
             case "command-finished", "command-failed":
+                guard !open.isEmpty else { continue }
+                let key = commandKey
                 guard var positions = open[key], !positions.isEmpty else { continue }
                 let position = positions.removeFirst()
                 open[key] = positions

@@ -38,7 +38,7 @@ public struct HostLeases: Sendable {
                 if let holder = holder(of: host), holder.run != run, !Self.hasEnded(holder.run, in: runsDirectory) { refused.append(holder) }
             }
             guard refused.isEmpty else { throw Refused(holders: refused) }
-            let started = ISO8601DateFormatter().string(from: Date())
+            let started = Timestamp.seconds(from: Date())
             for host in hosts {
                 let text = "{\"run\":\"\(run)\",\"pid\":\(getpid()),\"started\":\"\(started)\"}\n"
                 try Data(text.utf8).write(to: file(host), options: .atomic)
@@ -60,7 +60,7 @@ public struct HostLeases: Sendable {
     /// Who holds a host's lease, if anyone.
     public func holder(of host: String) -> Holder? {
         guard let data = FileManager.default.contents(atPath: file(host).path),
-              let fields = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let run = fields["run"] as? String else { return nil }
+              let fields = JournalJSON.object(from: data), let run = fields["run"] as? String else { return nil }
         return Holder(host: host, run: run, pid: Int32(fields["pid"] as? Int ?? 0), started: fields["started"] as? String ?? "")
     }
 

@@ -5,7 +5,7 @@ import Foundation
 public enum JournalChain {
     public static let genesis = String(repeating: "0", count: 64)
 
-    public static func sha256(_ data: Data) -> String {
+    public static func sha256<Bytes: DataProtocol>(_ data: Bytes) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var hex = [UInt8]()
         hex.reserveCapacity(64)
@@ -37,13 +37,22 @@ public enum JournalChain {
     /// Checks every line's `prev` against the hash of the line before it and, given the run's
     /// directory, every `outputs/` file against the SHA-256 its line records.
     public static func verify(_ journal: Data, directory: URL? = nil) -> Verdict {
-        var lines = journal.split(separator: 0x0A, omittingEmptySubsequences: false).map { Data($0) }
-        if lines.last?.isEmpty == true { lines.removeLast() }
+        journal.withUnsafeBytes { bytes in
+            let lines = JournalLines.ranges(in: journal, keepingEmpty: true).map { range in
+                let line = UnsafeRawBufferPointer(rebasing: bytes[range])
+                return (bytes: line, entry: JournalJSON.object(from: line))
+            }
+            return verify(lines: lines, endsInNewline: journal.last == 0x0A, directory: directory)
+        }
+    }
+
+    /// The same check over lines already read (each with its entry, nil where it is not JSON).
+    static func verify(lines: [(bytes: UnsafeRawBufferPointer, entry: [String: Any]?)], endsInNewline: Bool, directory: URL?) -> Verdict {
         var verdict = Verdict(intact: 0, broken: nil, tornLastLine: false)
         var previous = genesis
-        for (index, line) in lines.enumerated() {
-            guard let entry = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else {
-                if index == lines.count - 1 && !journal.isEmpty && journal.last != 0x0A {
+        for (index, (line, entry)) in lines.enumerated() {
+            guard let entry else {
+                if index == lines.count - 1 && !endsInNewline {
                     verdict.tornLastLine = true
                 } else {
                     verdict.broken = (index + 1, "not a JSON object: the line was altered")

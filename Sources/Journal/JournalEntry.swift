@@ -75,15 +75,8 @@ enum JournalEntry {
     }
 
     static func timestamp(_ date: Date) -> String {
-        timestamps.string(from: date)
+        Timestamp.string(from: date)
     }
-
-    /// Made once: every item's end is stamped, and building a formatter costs more than writing the line.
-    nonisolated(unsafe) private static let timestamps: ISO8601DateFormatter = {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter
-    }()
 
     /// Whoever runs drctl: the OS account (and who ran sudo), never `$USER`.
     static var operatorName: String { OperatorIdentity.current.description }

@@ -12,8 +12,18 @@ enum JournalJSON {
 
     private static func append(_ object: Any, to text: inout String) {
         switch object {
+        // Swift's own values first, an NSNumber last: casting an array or a dictionary to NSNumber
+        // bridges it whole to Objective-C just to say no, and that was most of what a line cost.
         case let string as String: appendString(string, to: &text)
-        case let number as NSNumber: appendNumber(number, to: &text)
+        case let map as [String: Any]:
+            text += "{"
+            for (index, field) in map.sorted(by: { $0.key < $1.key }).enumerated() {
+                if index > 0 { text += "," }
+                appendString(field.key, to: &text)
+                text += ":"
+                append(field.value, to: &text)
+            }
+            text += "}"
         case let list as [Any]:
             text += "["
             for (index, element) in list.enumerated() {
@@ -21,15 +31,9 @@ enum JournalJSON {
                 append(element, to: &text)
             }
             text += "]"
-        case let map as [String: Any]:
-            text += "{"
-            for (index, key) in map.keys.sorted().enumerated() {
-                if index > 0 { text += "," }
-                appendString(key, to: &text)
-                text += ":"
-                append(map[key]!, to: &text)
-            }
-            text += "}"
+        case let flag as Bool where type(of: object) == Bool.self: text += flag ? "true" : "false"
+        case let integer as Int where type(of: object) == Int.self: text += String(integer)
+        case let number as NSNumber: appendNumber(number, to: &text)
         default: text += "null"
         }
     }

@@ -58,19 +58,18 @@ public struct JournalReplay {
     }
 
     private mutating func replay(_ journal: RecordedJournal) {
-        let times = ISO8601DateFormatter()
-        times.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         /// Items dispatched and not ended yet: their label, and whether a changing command went out.
         var open: [ResumeState.Key: (label: String, changeSent: Bool)] = [:]
         var prompts: [String: String] = [:]
         var readOnly = Set<String>()
         for entry in journal.entries {
             let type = entry["type"] as? String ?? ""
-            let key = (entry["step"] as? String).flatMap { step in (entry["index"] as? Int).map { ResumeState.Key(step: step, index: $0) } }
+            /// The item the entry is about: read only for the entries that name one.
+            var key: ResumeState.Key? { (entry["step"] as? String).flatMap { step in (entry["index"] as? Int).map { ResumeState.Key(step: step, index: $0) } } }
             switch type {
             case "run-started", "run-resumed":
                 if type == "run-started" {
-                    state.runStarted = (entry["time"] as? String).flatMap(times.date(from:))
+                    state.runStarted = (entry["time"] as? String).flatMap(Timestamp.date(from:))
                     for step in entry["steps"] as? [[String: Any]] ?? [] where step["mutates"] as? Bool == false {
                         if let id = step["id"] as? String { readOnly.insert(id) }
                     }
@@ -79,13 +78,13 @@ public struct JournalReplay {
                 lastOutcome = nil
                 // What the earlier attempt left running never ended: it stays in flight.
             case "step-dispatched":
-                if let key { open[key] = (entry["item"] as? String ?? "", open[key]?.changeSent ?? false) }
+                if let key = key { open[key] = (entry["item"] as? String ?? "", open[key]?.changeSent ?? false) }
             case "command-sent" where entry["mutates"] as? Bool == true:
-                if let key { open[key]?.changeSent = true }
+                if let key = key { open[key]?.changeSent = true }
             case "step-finished", "step-ended":
-                guard let key else { continue }
+                guard let key = key else { continue }
                 open[key] = nil
-                let outcome = Self.outcome(entry, journal: journal, times: times)
+                let outcome = Self.outcome(entry, journal: journal)
                 // A read whose outputs were masked in the journal runs again on resume, so the
                 // value is read afresh rather than a mask sent to a host.
                 let masked = readOnly.contains(key.step) && String(decoding: JournalJSON.encode(Value.map(outcome.outputs).jsonObject), as: UTF8.self).contains(Redactor.mask)
@@ -104,7 +103,7 @@ public struct JournalReplay {
                 let step = entry["step"] as? String ?? ""
                 state.approvals.append(RunSummary.ApprovalRecord(step: step, prompt: prompts[step] ?? "",
                                                                  decision: .approved(by: entry["by"] as? String ?? "", reason: entry["reason"] as? String ?? ""),
-                                                                 at: (entry["time"] as? String).flatMap(times.date(from:)) ?? Date()))
+                                                                 at: (entry["time"] as? String).flatMap(Timestamp.date(from:)) ?? Date()))
             default:
                 continue
             }
@@ -113,15 +112,15 @@ public struct JournalReplay {
         for (key, item) in open where item.changeSent { state.inFlight[key] = item.label }
     }
 
-    private static func outcome(_ entry: [String: Any], journal: RecordedJournal, times: ISO8601DateFormatter) -> ItemOutcome {
+    private static func outcome(_ entry: [String: Any], journal: RecordedJournal) -> ItemOutcome {
         var outputs = entry["outputs"] ?? [:]
         if let file = entry["outputs_file"] as? String,
            let data = FileManager.default.contents(atPath: journal.directory.appendingPathComponent(file).path),
-           let object = try? JSONSerialization.jsonObject(with: data) {
+           let object = JournalJSON.value(from: data) {
             outputs = object
         }
         return ItemOutcome(status: ItemOutcome.Status(rawValue: entry["status"] as? String ?? "") ?? .failed,
-                           hosts: entry["hosts"] as? [String] ?? [], started: (entry["started"] as? String).flatMap(times.date(from:)),
+                           hosts: entry["hosts"] as? [String] ?? [], started: (entry["started"] as? String).flatMap(Timestamp.date(from:)),
                            duration: .milliseconds(entry["duration_ms"] as? Int ?? 0), attempts: entry["attempts"] as? Int ?? 0,
                            reason: entry["reason"] as? String, evidence: entry["evidence"] as? String,
                            outputs: Value(jsonObject: outputs).mapValue ?? [:])

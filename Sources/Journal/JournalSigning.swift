@@ -57,10 +57,10 @@ public struct SignatureCheck: Sendable, Equatable {
               let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
             throw JournalSigner.Problem(description: "\(publicKeyFile): not an ed25519 public key (64 hex digits)")
         }
-        let lines = journal.split(separator: 0x0A).map { Data($0) }
+        let lines = journal.withUnsafeBytes { bytes in JournalLines.ranges(in: journal).map { Data(bytes[$0]) } }
         var result = SignatureCheck(signedThrough: 0, problem: nil, lines: lines.count)
         for (index, line) in lines.enumerated() {
-            guard let entry = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
+            guard let entry = JournalJSON.object(from: line),
                   ["run-ended", "run-paused"].contains(entry["type"] as? String ?? "") else { continue }
             guard let head = entry["chain_head"] as? String, let signature = (entry["signature"] as? String).flatMap({ Data(base64Encoded: $0) }) else {
                 result.problem = (index + 1, "this checkpoint is not signed")

@@ -20,7 +20,6 @@ public actor JournalWriter: RunObserver {
     private var previousHash: String
     /// Extra fields for the run-resumed entry (the torn line found, a changed runbook allowed).
     private let resumeNotes: [String: String]
-    private let timestamps: ISO8601DateFormatter
     /// Late events (a connection dropping after the run ended) are not written after close.
     private var closed = false
     /// Released on close: until then no other process may write this run.
@@ -67,8 +66,6 @@ public actor JournalWriter: RunObserver {
         durable = sequence
         self.previousHash = previousHash
         self.resumeNotes = resumeNotes
-        timestamps = ISO8601DateFormatter()
-        timestamps.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
     }
 
     public func recordLost() -> String? { failure }
@@ -107,7 +104,8 @@ public actor JournalWriter: RunObserver {
     /// Output the transport already streamed to a file (masked as it arrived) is moved into
     /// `outputs/`, never copied: it is stored once.
     private func output(_ stream: String, _ text: String, spooled: SpooledOutput?, step: String, host: String) -> [String: Any] {
-        let name = "\(sequence + 1)-\(safe(step))-\(safe(host)).\(stream)"
+        // Only output stored in a file of its own needs a name.
+        var name: String { "\(sequence + 1)-\(safe(step))-\(safe(host)).\(stream)" }
         if let spooled {
             let file = directory.outputs.appendingPathComponent(name)
             do {
@@ -131,6 +129,8 @@ public actor JournalWriter: RunObserver {
     /// An item's outputs, what later steps read: resume rebuilds their templates from them.
     private func outputs(_ values: [String: Value], step: String) -> [String: Any] {
         let object = redacted(Value.map(values).jsonObject)
+        // Most outputs are a few short values: no need to encode them to know they fit inline.
+        guard Value.map(values).encodedSizeBound > inlineLimit else { return ["outputs": object] }
         let data = JournalJSON.encode(object)
         guard data.count > inlineLimit else { return ["outputs": object] }
         let name = "\(sequence + 1)-\(safe(step)).outputs.json"
@@ -176,11 +176,11 @@ public actor JournalWriter: RunObserver {
         var entry = fields
         entry["seq"] = sequence + 1
         if let clock, clock.isVirtual {
-            entry["time"] = timestamps.string(from: clock.date())
-            entry["wall_time"] = timestamps.string(from: Date())
+            entry["time"] = Timestamp.string(from: clock.date())
+            entry["wall_time"] = Timestamp.string(from: Date())
             if ["run-started", "run-resumed"].contains(fields["type"] as? String ?? "") { entry["clock"] = "virtual" }
         } else {
-            entry["time"] = timestamps.string(from: Date())
+            entry["time"] = Timestamp.string(from: Date())
         }
         entry["prev"] = previousHash
         // A checkpoint names the head of the chain before it (what an operator may anchor).
@@ -289,5 +289,18 @@ public actor JournalWriter: RunObserver {
         await onDisk(through: sequence)
         try? handle.close()
         lock = nil
+    }
+}
+
+extension Value {
+    /// At least as many bytes as the value's JSON: each string byte may take six (`\u0000`).
+    var encodedSizeBound: Int {
+        switch self {
+        case .string(let text): return text.utf8.count * 6 + 2
+        case .unknown(let expression): return expression.utf8.count * 6 + 8
+        case .number, .bool, .null: return 32
+        case .list(let items): return items.reduce(2) { $0 + $1.encodedSizeBound + 1 }
+        case .map(let fields): return fields.reduce(2) { $0 + $1.key.utf8.count * 6 + 3 + $1.value.encodedSizeBound + 1 }
+        }
     }
 }

@@ -191,16 +191,7 @@ extension RunReport {
     private var scenarioName: String { scenario.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? "" }
 
     /// `20:29:02.914`: commands a few milliseconds apart stay in order.
-    static func time(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "HH:mm:ss.SSS"
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: date)
-    }
+    static func time(_ date: Date) -> String { Timestamp.timeOfDay(date) }
 
-    static func clock(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
-    }
+    static func clock(_ date: Date) -> String { Timestamp.seconds(from: date) }
 }

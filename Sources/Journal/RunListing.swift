@@ -16,7 +16,7 @@ public struct RecordedRun: Sendable {
         return names.compactMap { name in
             let journal = URL(fileURLWithPath: runsDirectory).appendingPathComponent(name).appendingPathComponent("journal.jsonl")
             guard let data = FileManager.default.contents(atPath: journal.path) else { return nil }
-            let entries = data.split(separator: 0x0A).compactMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
+            let entries = data.withUnsafeBytes { bytes in JournalLines.ranges(in: data).compactMap { JournalJSON.object(from: UnsafeRawBufferPointer(rebasing: bytes[$0])) } }
             guard let start = entries.first(where: { $0["type"] as? String == "run-started" }) else { return nil }
             let end = entries.last(where: { $0["type"] as? String == "run-ended" })
             let abandoned = entries.contains { $0["type"] as? String == "run-abandoned" }

@@ -102,11 +102,10 @@ public struct RunReport {
     }
 
     public init(run: String, runsDirectory: String) throws {
-        guard let journal = RecordedJournal.load(run: run, in: runsDirectory) else {
+        guard let (journal, chain) = RecordedJournal.loadChecked(run: run, in: runsDirectory) else {
             throw Problem(description: "no run \(run) in \(runsDirectory); `drctl runs --runs-dir \(runsDirectory)` lists them")
         }
-        let data = FileManager.default.contents(atPath: journal.directory.appendingPathComponent("journal.jsonl").path) ?? Data()
-        try self.init(journal: journal, chain: JournalChain.verify(data, directory: journal.directory))
+        try self.init(journal: journal, chain: chain)
         if let scenario { trend = Self.trend(of: runbook, against: scenario, in: runsDirectory) }
     }
 
@@ -222,15 +221,8 @@ public struct RunReport {
     }
 
     static func date(_ entry: [String: Any]) -> Date? {
-        (entry["time"] as? String).flatMap(timestamps.date(from:))
+        (entry["time"] as? String).flatMap(Timestamp.date(from:))
     }
-
-    /// Made once: building a formatter per entry dominated the report's time.
-    nonisolated(unsafe) private static let timestamps: ISO8601DateFormatter = {
-        let parser = ISO8601DateFormatter()
-        parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return parser
-    }()
 
     /// Every drill of this runbook against the same scenario under the runs directory, oldest
     /// first: a trend compares like with like. Drills that failed or stopped are in it, marked.

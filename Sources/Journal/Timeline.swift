@@ -9,14 +9,27 @@ public struct RecordedJournal {
     public var tornLastLine: Bool
 
     public static func load(run: String, in runsDirectory: String) -> RecordedJournal? {
+        loadChecked(run: run, in: runsDirectory, checkingChain: false)?.journal
+    }
+
+    /// The journal and the verdict of its hash chain (`JournalChain.verify`), each line read once.
+    public static func loadChecked(run: String, in runsDirectory: String) -> (journal: RecordedJournal, chain: JournalChain.Verdict)? {
+        loadChecked(run: run, in: runsDirectory, checkingChain: true)
+    }
+
+    private static func loadChecked(run: String, in runsDirectory: String, checkingChain: Bool) -> (journal: RecordedJournal, chain: JournalChain.Verdict)? {
         let directory = URL(fileURLWithPath: runsDirectory).appendingPathComponent(run)
         guard let data = FileManager.default.contents(atPath: directory.appendingPathComponent("journal.jsonl").path) else { return nil }
-        var entries: [[String: Any]] = []
-        var torn = false
-        for line in data.split(separator: 0x0A) {
-            if let entry = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] { entries.append(entry) } else { torn = true }
+        return data.withUnsafeBytes { bytes in
+            let texts = JournalLines.ranges(in: data, keepingEmpty: true).map { UnsafeRawBufferPointer(rebasing: bytes[$0]) }
+            let lines = Array(zip(texts, JournalJSON.objects(in: texts))).map { (bytes: $0.0, entry: $0.1) }
+            // An empty line is skipped; any other line that is not JSON was torn by a crash.
+            let journal = RecordedJournal(directory: directory, entries: lines.compactMap(\.entry),
+                                          tornLastLine: lines.contains { $0.entry == nil && !$0.bytes.isEmpty })
+            let chain = checkingChain ? JournalChain.verify(lines: lines, endsInNewline: data.last == 0x0A, directory: directory)
+                                      : JournalChain.Verdict(intact: 0, broken: nil, tornLastLine: false)
+            return (journal, chain)
         }
-        return RecordedJournal(directory: directory, entries: entries, tornLastLine: torn)
     }
 
     /// Whether the run is a drill in virtual time (its first line says `clock: virtual`).
@@ -27,9 +40,7 @@ public struct RecordedJournal {
     /// For resuming a drill in virtual time: a virtual clock that starts where the record ends.
     public func virtualClockContinuing() -> VirtualClock? {
         guard isVirtualTime else { return nil }
-        let parser = ISO8601DateFormatter()
-        parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let last = entries.reversed().lazy.compactMap { ($0["time"] as? String).flatMap(parser.date(from:)) }.first
+        let last = entries.reversed().lazy.compactMap { ($0["time"] as? String).flatMap(Timestamp.date(from:)) }.first
         return VirtualClock(origin: last ?? Date())
     }
 
@@ -45,26 +56,19 @@ public struct RecordedJournal {
     /// `fullOutput`), approvals and connection events, each at its clock time in `timeZone` (UTC
     /// unless asked) and its offset from the start.
     public func timeline(step: String? = nil, fullOutput: Bool = false, timeZone: TimeZone = TimeZone(identifier: "UTC")!) -> String {
-        let parser = ISO8601DateFormatter()
-        parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let start = (entries.first?["time"] as? String).flatMap(parser.date(from:))
-        let clock = DateFormatter()
-        clock.dateFormat = "HH:mm:ss.SSS"
-        clock.timeZone = timeZone
-        let day = DateFormatter()
-        day.dateFormat = "yyyy-MM-dd"
-        day.timeZone = timeZone
+        let start = (entries.first?["time"] as? String).flatMap(Timestamp.date(from:))
+        let clock = { (date: Date) in Timestamp.timeOfDay(date, offsetSeconds: timeZone.secondsFromGMT(for: date)) }
         let zone = ["UTC", "GMT"].contains(timeZone.identifier) ? "UTC" : timeZone.abbreviation() ?? timeZone.identifier
-        var lines: [String] = start.map { ["Times in \(zone), from \(day.string(from: $0)); +seconds since the run started."
+        var lines: [String] = start.map { ["Times in \(zone), from \(Timestamp.day($0, offsetSeconds: timeZone.secondsFromGMT(for: $0))); +seconds since the run started."
                                            + (isVirtualTime ? " A drill in virtual time: these are the times the recovery would take (wall_time in the journal: when each line was written)." : "")] } ?? []
         let unanswered = sentWithoutResult()
         for (position, entry) in entries.enumerated() {
             guard let type = entry["type"] as? String else { continue }
             if let step, let entryStep = entry["step"] as? String, entryStep != step { continue }
             if step != nil, entry["step"] == nil, type != "connection" { continue }
-            let time = (entry["time"] as? String).flatMap(parser.date(from:))
+            let time = (entry["time"] as? String).flatMap(Timestamp.date(from:))
             let offset = time.flatMap { date in start.map { date.timeIntervalSince($0) } } ?? 0
-            let at = (time.map(clock.string(from:)) ?? "??:??:??.???") + String(format: " +%8.3fs  ", offset)
+            let at = (time.map(clock) ?? "??:??:??.???") + String(format: " +%8.3fs  ", offset)
             let where_ = [(entry["step"] as? String).map { name in name + ((entry["item"] as? String).map { $0.isEmpty ? "" : " [\($0)]" } ?? "") }, entry["host"] as? String]
                 .compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " on ")
             switch type {
@@ -105,7 +109,7 @@ public struct RecordedJournal {
             case "wait-checked":
                 let holds = (entry["holds"] as? Bool) == true
                 lines.append(at + "\(where_): check \(entry["check"] ?? "?") " + (holds ? "holds" : "not yet: \(entry["detail"] ?? "")")
-                             + (holds ? "" : " (deadline \((entry["deadline"] as? String).flatMap(parser.date(from:)).map(clock.string(from:)) ?? "?"))"))
+                             + (holds ? "" : " (deadline \((entry["deadline"] as? String).flatMap(Timestamp.date(from:)).map(clock) ?? "?"))"))
             case "approval-interrupted":
                 lines.append(at + "\(where_): approval question interrupted (Ctrl-C or end of input): nothing decided")
             case "approval-unanswered":

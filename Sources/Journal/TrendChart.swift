@@ -42,7 +42,7 @@ struct TrendChart {
         let slot = (width - left - right) / Double(max(shownPoints.count, 1))
         let barWidth = min(40, slot - 6)
         func y(_ value: TimeInterval) -> Double { bottom - value / ceiling * (bottom - top) }
-        func number(_ value: Double) -> String { String(format: "%.1f", value) }
+        func number(_ value: Double) -> String { value.fixed(1) }
         var parts = [#"<svg xmlns="http://www.w3.org/2000/svg" width="760" height="175" viewBox="0 0 760 175" role="img" aria-label="RTO achieved by each drill of this runbook against this scenario"><style>text{font:11px sans-serif;fill:#444}</style>"#]
         // The y axis: RTO achieved, with zero, half and the top.
         for fraction in [0.0, 0.5, 1.0] {
