@@ -9,22 +9,34 @@ extension String {
     /// `contains` goes through NSString and costs microseconds a call, which adds up in the
     /// simulator and the recovery filters, called hundreds of thousands of times on a large site.
     public func includes(_ needle: String) -> Bool {
+        !byteRanges(of: needle, first: true).isEmpty || needle.isEmpty
+    }
+
+    /// Where `needle` occurs, as UTF-8 byte offsets, each after the end of the one before (all of
+    /// them, or only the first). A match of valid UTF-8 in valid UTF-8 starts and ends on whole
+    /// characters' bytes.
+    public func byteRanges(of needle: String, first: Bool = false) -> [Range<Int>] {
         var haystack = self
         var needle = needle
         return haystack.withUTF8 { text in
             needle.withUTF8 { wanted in
-                guard !wanted.isEmpty else { return true }
-                guard wanted.count <= text.count, let base = text.baseAddress, let pattern = wanted.baseAddress else { return false }
+                guard !wanted.isEmpty, wanted.count <= text.count, let base = text.baseAddress, let pattern = wanted.baseAddress else { return [] }
                 // memchr to each candidate first byte, memcmp for the rest (memmem is a GNU extension Swift does not import).
+                var found: [Range<Int>] = []
                 let last = text.count - wanted.count
                 var start = 0
                 while start <= last {
-                    guard let found = memchr(base + start, Int32(pattern.pointee), last - start + 1) else { return false }
-                    let offset = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
-                    if memcmp(base + offset, pattern, wanted.count) == 0 { return true }
-                    start = offset + 1
+                    guard let candidate = memchr(base + start, Int32(pattern.pointee), last - start + 1) else { break }
+                    let offset = base.distance(to: candidate.assumingMemoryBound(to: UInt8.self))
+                    if memcmp(base + offset, pattern, wanted.count) == 0 {
+                        found.append(offset..<offset + wanted.count)
+                        if first { break }
+                        start = offset + wanted.count
+                    } else {
+                        start = offset + 1
+                    }
                 }
-                return false
+                return found
             }
         }
     }

@@ -7,8 +7,31 @@ import Foundation
 public enum Timestamp {
     /// `2026-12-02T03:13:34.164Z`: to the nearest millisecond.
     public static func string(from date: Date) -> String {
+        // Every journal line carries one or two: written into one buffer, not pieced together.
         let parts = Parts(date, offsetSeconds: 0)
-        return "\(digits(parts.year, 4))-\(digits(parts.month, 2))-\(digits(parts.day, 2))T\(clock(parts))Z"
+        guard (0...9999).contains(parts.year) else {
+            return "\(digits(parts.year, 4))-\(digits(parts.month, 2))-\(digits(parts.day, 2))T\(clock(parts))Z"
+        }
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            func put(_ value: Int, _ width: Int, at offset: Int) {
+                var rest = value
+                for position in stride(from: offset + width - 1, through: offset, by: -1) {
+                    buffer[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+            }
+            put(parts.year, 4, at: 0)
+            put(parts.month, 2, at: 5)
+            put(parts.day, 2, at: 8)
+            put(parts.hour, 2, at: 11)
+            put(parts.minute, 2, at: 14)
+            put(parts.second, 2, at: 17)
+            put(parts.millisecond, 3, at: 20)
+            for (offset, byte) in [(4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (19, "."), (23, "Z")] as [(Int, Unicode.Scalar)] {
+                buffer[offset] = UInt8(ascii: byte)
+            }
+            return 24
+        }
     }
 
     /// `2026-12-02T03:13:34Z`: to the second.

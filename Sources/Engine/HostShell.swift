@@ -36,7 +36,7 @@ final class HostShell: ESXiShell, @unchecked Sendable {
 
     func run(_ command: String) async throws -> ShellOutput {
         // A secret masked in the journal cannot be read back: the mask is never sent as if it were the value.
-        if command.contains(Redactor.mask) {
+        if command.includes(Redactor.mask) {
             throw MaskedValue(step: step, command: command)
         }
         let changes = mutates && !ESXiCommand.onlyReads(command)

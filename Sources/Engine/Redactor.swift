@@ -1,3 +1,4 @@
+import DrctlCore
 import Foundation
 
 /// Masks secrets before anything is written or printed: the values of secret references (passwords
@@ -7,8 +8,8 @@ public final class Redactor: @unchecked Sendable {
 
     private let lock = NSLock()
     private var values: Set<String> = []
-    /// The registered secrets as UTF-8, longest first: a secret that contains another is masked whole.
-    private var secretsLongestFirst: [[UInt8]] = []
+    /// The registered secrets, longest first: a secret that contains another is masked whole.
+    private var secretsLongestFirst: [String] = []
     private var patterns: [NSRegularExpression] = []
 
     public init(patterns: [String] = []) {
@@ -21,7 +22,7 @@ public final class Redactor: @unchecked Sendable {
         guard !secret.isEmpty else { return }
         lock.withLock {
             guard values.insert(secret).inserted else { return }
-            secretsLongestFirst = values.map { Array($0.utf8) }.sorted { $0.count > $1.count }
+            secretsLongestFirst = values.sorted { $0.utf8.count > $1.utf8.count }
         }
     }
 
@@ -49,19 +50,7 @@ public final class Redactor: @unchecked Sendable {
         guard !secrets.isEmpty || !expressions.isEmpty else { return [] }
         // Searched as UTF-8 bytes, exactly as a host would echo them back. A match of valid UTF-8
         // in valid UTF-8 always starts and ends on whole characters' bytes.
-        var contiguous = text
-        let hits = contiguous.withUTF8 { bytes -> [Range<Int>] in
-            guard let base = bytes.baseAddress else { return [] }
-            var hits: [Range<Int>] = []
-            for secret in secrets {
-                var from = 0
-                while let offset = Self.find(secret, in: base, count: bytes.count, from: from) {
-                    hits.append(offset..<offset + secret.count)
-                    from = offset + secret.count
-                }
-            }
-            return hits
-        }
+        let hits = secrets.flatMap { text.byteRanges(of: $0) }
         let utf8 = text.utf8
         var found = hits.map { utf8.index(utf8.startIndex, offsetBy: $0.lowerBound)..<utf8.index(utf8.startIndex, offsetBy: $0.upperBound) }
         if !expressions.isEmpty {
@@ -73,19 +62,6 @@ public final class Redactor: @unchecked Sendable {
             }
         }
         return Self.merged(found)
-    }
-
-    /// Where `needle` first occurs in the bytes at or after `from`.
-    private static func find(_ needle: [UInt8], in bytes: UnsafePointer<UInt8>, count: Int, from: Int) -> Int? {
-        guard let first = needle.first else { return nil }
-        var start = from
-        while start + needle.count <= count {
-            guard let candidate = memchr(bytes + start, Int32(first), count - needle.count - start + 1) else { return nil }
-            let offset = UnsafeRawPointer(candidate) - UnsafeRawPointer(bytes)
-            if memcmp(bytes + offset, needle, needle.count) == 0 { return offset }
-            start = offset + 1
-        }
-        return nil
     }
 
     /// The ranges in order, overlapping ones joined.

@@ -38,10 +38,15 @@ public enum EventJSON {
 extension Redactor {
     /// Every text in a journal entry or event, masked, however deep.
     func redactEverywhere(_ value: Any) -> Any {
+        // Nothing to mask (no secret read, no pattern): the entry is not copied to find that out.
+        isEmpty ? value : maskEverywhere(value)
+    }
+
+    private func maskEverywhere(_ value: Any) -> Any {
         switch value {
         case let text as String: return redact(text)
-        case let list as [Any]: return list.map(redactEverywhere)
-        case let map as [String: Any]: return map.mapValues(redactEverywhere)
+        case let list as [Any]: return list.map(maskEverywhere)
+        case let map as [String: Any]: return map.mapValues(maskEverywhere)
         default: return value
         }
     }

@@ -250,6 +250,12 @@ struct AliasLimitTests {
         } catch let invalid as InvalidInput {
             #expect(invalid.description.contains("bomb.yaml:13:") && invalid.description.contains("more than 32 aliases"), "\(invalid)")
         }
+        // The column is counted in characters, whatever precedes the alias on its line.
+        let wide = "runbook: x\n_0: &a0 [1]\n" + (1...33).map { "_\($0): { ré: \"é*\", v: *a0 }\n" }.joined()
+        #expect(throws: InvalidInput.self) { try RunbookLoader.load(text: wide, file: "wide.yaml") }
+        do { _ = try RunbookLoader.load(text: wide, file: "wide.yaml") } catch let invalid as InvalidInput {
+            #expect(invalid.description.contains("wide.yaml:35:21:"), "\(invalid)")
+        }
         // A `*` inside a value or a quoted string is not an alias.
         let globs = "runbook: r\nsteps:\n" + (1...40).map { "  - { id: s\($0), on: [esxi-01], run: \"ls /vmfs/volumes/*/x*.vmx\" }\n" }.joined()
         _ = try RunbookLoader.load(text: globs, file: "globs.yaml")
