@@ -102,8 +102,11 @@ struct WhatIfCommand: AsyncParsableCommand {
     /// Every failure runs on its own simulated site and virtual clock, several at once.
     static func runAll(_ jobs: [(InventorySite.Failure, Runbook, [String: Value])], inventory: Inventory, seed: UInt64,
                        durations: CommandDurations, site: Fleet?, verbose: Bool) async -> [WhatIf.Result] {
-        // Verbose output is readable only one run at a time.
-        let width = verbose ? 1 : max(2, ProcessInfo.processInfo.activeProcessorCount * 2)
+        // Verbose output is readable only one run at a time. A simulated run never waits on real
+        // time, so one per core keeps every core busy; more would only hold more sites in memory.
+        let width = verbose ? 1 : max(2, ProcessInfo.processInfo.activeProcessorCount)
+        // The site before any failure is the same for every run: built once, copied on write.
+        let site = site ?? InventorySite.fleet(from: inventory, seed: seed)
         return await withTaskGroup(of: (Int, WhatIf.Result).self) { group in
             var results: [WhatIf.Result?] = Array(repeating: nil, count: jobs.count)
             var next = 0
