@@ -5,76 +5,90 @@ import Foundation
 /// entries only hold strings, numbers, booleans, null, arrays and objects, so this is all it takes.
 enum JournalJSON {
     static func encode(_ object: Any) -> Data {
-        var text = ""
-        append(object, to: &text)
-        return Data(text.utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(512)
+        append(object, to: &bytes)
+        return Data(bytes)
     }
 
-    private static func append(_ object: Any, to text: inout String) {
+    /// Written as UTF-8 bytes: appending to a byte array costs a fraction of appending to a String,
+    /// and every event of a run passes through here before it may go on.
+    private static func append(_ object: Any, to bytes: inout [UInt8]) {
         switch object {
         // Swift's own values first, an NSNumber last: casting an array or a dictionary to NSNumber
         // bridges it whole to Objective-C just to say no, and that was most of what a line cost.
-        case let string as String: appendString(string, to: &text)
+        case let string as String: appendString(string, to: &bytes)
         case let map as [String: Any]:
-            text += "{"
+            bytes.append(UInt8(ascii: "{"))
             for (index, field) in map.sorted(by: { $0.key < $1.key }).enumerated() {
-                if index > 0 { text += "," }
-                appendString(field.key, to: &text)
-                text += ":"
-                append(field.value, to: &text)
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                appendString(field.key, to: &bytes)
+                bytes.append(UInt8(ascii: ":"))
+                append(field.value, to: &bytes)
             }
-            text += "}"
+            bytes.append(UInt8(ascii: "}"))
         case let list as [Any]:
-            text += "["
+            bytes.append(UInt8(ascii: "["))
             for (index, element) in list.enumerated() {
-                if index > 0 { text += "," }
-                append(element, to: &text)
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                append(element, to: &bytes)
             }
-            text += "]"
-        case let flag as Bool where type(of: object) == Bool.self: text += flag ? "true" : "false"
-        case let integer as Int where type(of: object) == Int.self: text += String(integer)
-        case let number as NSNumber: appendNumber(number, to: &text)
-        default: text += "null"
+            bytes.append(UInt8(ascii: "]"))
+        case let flag as Bool where type(of: object) == Bool.self: bytes.append(contentsOf: (flag ? "true" : "false").utf8)
+        case let integer as Int where type(of: object) == Int.self: bytes.append(contentsOf: String(integer).utf8)
+        case let number as NSNumber: appendNumber(number, to: &bytes)
+        default: bytes.append(contentsOf: "null".utf8)
         }
     }
 
-    private static func appendNumber(_ number: NSNumber, to text: inout String) {
+    private static func appendNumber(_ number: NSNumber, to bytes: inout [UInt8]) {
+        let text: String
         if String(cString: number.objCType) == "c" {
-            text += number.boolValue ? "true" : "false"
+            text = number.boolValue ? "true" : "false"
         } else if let integer = Int(exactly: number.doubleValue), String(cString: number.objCType) != "d" || abs(number.doubleValue) < 1e15 {
-            text += String(integer)
+            text = String(integer)
         } else if number.doubleValue.isFinite {
-            text += "\(number.doubleValue)"
+            text = "\(number.doubleValue)"
         } else {
-            text += "null"
+            text = "null"
         }
+        bytes.append(contentsOf: text.utf8)
     }
 
-    private static func appendString(_ string: String, to text: inout String) {
-        text += "\""
-        // Runs that need no escape are copied whole: a journal line carries each command's
-        // output, and escaping scalar by scalar was most of what journaling cost.
-        let scalars = string.unicodeScalars
-        var clean = scalars.startIndex
-        var index = string.utf8.startIndex
-        while index < string.utf8.endIndex {
-            let byte = string.utf8[index]
-            // Only these bytes can start a scalar that is escaped: ASCII controls, quote, backslash,
-            // DEL, and the lead bytes of U+0080–U+009F (0xC2) and U+2028/U+2029 (0xE2).
-            guard byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F || byte == 0xC2 || byte == 0xE2 else {
-                index = string.utf8.index(after: index)
-                continue
+    private static func appendString(_ string: String, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        var string = string
+        string.withUTF8 { utf8 in
+            // Runs that need no escape are copied whole: a journal line carries each command's output.
+            var clean = 0
+            var index = 0
+            while index < utf8.count {
+                let byte = utf8[index]
+                // Only these bytes can start a scalar that is escaped: ASCII controls, quote, backslash,
+                // DEL, and the lead bytes of U+0080–U+009F (0xC2) and U+2028/U+2029 (0xE2).
+                guard byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F || byte == 0xC2 || byte == 0xE2 else {
+                    index += 1
+                    continue
+                }
+                let (scalar, length) = decodeScalar(utf8, at: index)
+                if let escape = escaped(scalar) {
+                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[clean..<index]))
+                    bytes.append(contentsOf: escape.utf8)
+                    clean = index + length
+                }
+                index += length
             }
-            let next = scalars.index(after: index)
-            if let escape = escaped(scalars[index]) {
-                text.append(contentsOf: Substring(scalars[clean..<index]))
-                text += escape
-                clean = next
-            }
-            index = next
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[clean...]))
         }
-        text.append(contentsOf: Substring(scalars[clean...]))
-        text += "\""
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// The scalar starting at a lead byte of valid UTF-8 (a String's own bytes), and its length.
+    private static func decodeScalar(_ utf8: UnsafeBufferPointer<UInt8>, at index: Int) -> (Unicode.Scalar, Int) {
+        var decoder = UTF8()
+        var iterator = utf8[index...].makeIterator()
+        guard case .scalarValue(let scalar) = decoder.decode(&iterator) else { return ("\u{FFFD}", 1) }
+        return (scalar, UTF8.width(scalar))
     }
 
     private static func escaped(_ scalar: Unicode.Scalar) -> String? {

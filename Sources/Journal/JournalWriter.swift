@@ -2,8 +2,9 @@ import DrctlCore
 import Engine
 import Foundation
 
-/// Writes every run event as one JSON line, flushed to disk (fsync) before the engine goes on,
-/// so the journal always holds at least what has happened. Each line carries the SHA-256 of the
+/// Writes every run event as one JSON line, in order, and flushes it to disk (fsync); a command
+/// that changes a host is sent only once its line is on disk, so the journal always holds at
+/// least every change that may have happened. Each line carries the SHA-256 of the
 /// line before it (`prev`), so an edited or removed line breaks the chain. Output larger than
 /// `inlineLimit` is kept in full in `outputs/` and the journal line points at it.
 ///
@@ -94,7 +95,17 @@ public actor JournalWriter: RunObserver {
             fields.merge(outputs(outcome.outputs, step: step)) { first, _ in first }
         default: break
         }
-        await onDisk(through: append(redacted(fields) as? [String: Any] ?? [:]))
+        let line = append(redacted(fields) as? [String: Any] ?? [:])
+        // A change waits until its line, and so every line before it (one file, written in order),
+        // is on disk. Other events need not wait: a read changes nothing, and a run killed before
+        // their lines reach the disk resumes from the lines that did (an item left in flight is
+        // checked before anything is sent again). Waiting for each was one fsync per event in a
+        // drill, whose commands run one at a time.
+        if case .commandSent(_, _, _, _, mutates: true) = event {
+            await onDisk(through: line)
+        } else {
+            flushSoon()
+        }
     }
 
     /// Every text in the entry, masked, before anything reaches the disk.
@@ -208,11 +219,16 @@ public actor JournalWriter: RunObserver {
         guard durable < target else { return }
         await withCheckedContinuation { continuation in
             waiters.append((target, continuation))
-            if !flushing {
-                flushing = true
-                Task { await flush() }
-            }
+            flushSoon()
         }
+    }
+
+    /// Starts handing what is queued to the disk, unless a flush is already on its way (it takes
+    /// everything queued meanwhile).
+    private func flushSoon() {
+        guard !flushing, !pending.isEmpty else { return }
+        flushing = true
+        Task { await flush() }
     }
 
     /// Hands everything queued to the disk, one batch per fsync, until nothing is left.

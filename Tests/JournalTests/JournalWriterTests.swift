@@ -16,17 +16,24 @@ struct JournalWriterTests {
         }
     }
 
-    @Test("every event is one numbered JSON line, on disk as soon as it is recorded")
+    @Test("every event is one numbered JSON line; a change's line, and every line before it, is on disk before the change may go")
     func linesOnDisk() async throws {
         let run = try directory()
         let journal = try JournalWriter(directory: run)
         await journal.record(.runStarted(runbook: "r", dryRun: false, params: ["host": "esxi-01"]))
         await journal.record(.connection(host: "esxi-01", detail: "host key SHA256:abc, known_hosts"))
-        // Read back before closing: the line is already there.
+        await journal.record(.commandSent(step: "power", item: .single, host: "esxi-01", command: "vim-cmd vmsvc/power.on 12", mutates: true))
+        // Read back before closing: the change's line and those before it are already there.
         let lines = try entries(run)
-        #expect(lines.map { $0["seq"] as? Int } == [1, 2])
+        try #require(lines.count == 3, "\(lines.count) lines on disk")
+        #expect(lines.map { $0["seq"] as? Int } == [1, 2, 3])
         #expect(lines[0]["type"] as? String == "run-started" && (lines[0]["params"] as? [String: Any])?["host"] as? String == "esxi-01")
         #expect(lines[1]["type"] as? String == "connection")
+        #expect(lines[2]["type"] as? String == "command-sent" && lines[2]["mutates"] as? Bool == true)
+        // A read does not wait for the disk; its line follows with the next flush, and close waits for it.
+        await journal.record(.commandSent(step: "state", item: .single, host: "esxi-01", command: "vim-cmd vmsvc/power.getstate 12", mutates: false))
+        await journal.close()
+        #expect(try entries(run).map { $0["seq"] as? Int } == [1, 2, 3, 4])
     }
 
     @Test("output beyond the cap is kept in full in outputs/, and the entry points at it")
