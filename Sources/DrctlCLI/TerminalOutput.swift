@@ -60,7 +60,10 @@ final class Console: @unchecked Sendable {
     /// when each thing happened; on a terminal the status area tells the time.
     func writeLogLine(_ text: String) {
         guard !isTerminal else { return write(text + "\n") }
-        write(Self.stamp(Date()) + " " + text.replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: 21)) + "\n")
+        // Continuation lines are indented under the text; most lines have none (no NSString for them).
+        let body = text.utf8.contains(UInt8(ascii: "\n"))
+            ? text.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n" + String(repeating: " ", count: 21)) : text
+        write(Self.stamp(Date()) + " " + body + "\n")
     }
 
     /// `2026-12-01T19:52:30Z`.

@@ -10,7 +10,7 @@ final class SchedulerState {
         /// The fan-out list once known (one entry for steps that do not fan out).
         var items: [Value]?
         var refs: [ItemRef] = []
-        var outcomes: [ItemOutcome?] = []
+        private(set) var outcomes: [ItemOutcome?] = []
         var started: Set<Int> = []
         var priorities: [Int] = []
         var dependencies: [[String]] = []
@@ -31,9 +31,27 @@ final class SchedulerState {
         private(set) var pendingByPriority: [Int: Int] = [:]
         private(set) var indexByLabel: [String: Int] = [:]
 
+        /// Items ended, and items planned (dry run): asked for every item that starts, so counted
+        /// here rather than by scanning a 12,500-item fan-out each time.
+        private(set) var endedCount = 0
+        private(set) var plannedCount = 0
+
         func record(_ outcome: ItemOutcome, at index: Int) {
-            if outcomes[index] == nil, priorities.indices.contains(index) { pendingByPriority[priorities[index], default: 0] -= 1 }
+            if let previous = outcomes[index] {
+                if previous.status == .planned { plannedCount -= 1 }
+            } else {
+                endedCount += 1
+                if priorities.indices.contains(index) { pendingByPriority[priorities[index], default: 0] -= 1 }
+            }
+            if outcome.status == .planned { plannedCount += 1 }
             outcomes[index] = outcome
+        }
+
+        /// No item has ended yet: a fan-out of `count` items just became known.
+        func clearOutcomes(count: Int) {
+            outcomes = Array(repeating: nil, count: count)
+            endedCount = 0
+            plannedCount = 0
         }
 
         /// Call once the items, their refs and priorities are set.
@@ -43,7 +61,7 @@ final class SchedulerState {
         }
 
         var isExpanded: Bool { items != nil }
-        var isFinished: Bool { isExpanded && outcomes.allSatisfy { $0 != nil } }
+        var isFinished: Bool { isExpanded && endedCount == outcomes.count }
     }
 
     let inventory: Inventory
@@ -160,7 +178,7 @@ final class SchedulerState {
             if !state.isExpanded {
                 state.items = [.null]
                 state.refs = [.single]
-                state.outcomes = [nil]
+                state.clearOutcomes(count: 1)
                 state.priorities = [3]
                 state.dependencies = [[]]
             }
@@ -253,7 +271,7 @@ final class SchedulerState {
     private func setItems(_ state: StepState, _ items: [Value]) {
         expansions.append((state.step.id, items.count))
         state.items = items
-        state.outcomes = Array(repeating: nil, count: items.count)
+        state.clearOutcomes(count: items.count)
         state.refs = items.enumerated().map { index, item in
             ItemRef(index: index, label: state.step.foreach == nil ? "" : label(of: item, index: index))
         }
@@ -352,7 +370,7 @@ final class SchedulerState {
         var work = ItemWork(step: state.step, item: state.refs[index], roots: roots(for: state, index: index), behindApprovals: approvals)
         work.followsPlannedChange = (ancestors[state.step.id] ?? []).contains { id in
             guard let ancestor = states[id], ancestor.step.mutates || isWaitStep(ancestor.step) else { return false }
-            return ancestor.outcomes.contains { $0?.status == .planned }
+            return ancestor.plannedCount > 0
         }
         return work
     }

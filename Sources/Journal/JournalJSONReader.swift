@@ -128,15 +128,18 @@ extension JournalJSON {
             let start = position
             // The common case: no escape, copied straight from the line.
             if let base = bytes.baseAddress {
+                var ascii = true
                 while position < bytes.count {
                     let byte = base[position]
                     if byte == UInt8(ascii: "\"") {
-                        let text = try validated(UnsafeBufferPointer(start: base + start, count: position - start))
+                        let utf8 = UnsafeBufferPointer(start: base + start, count: position - start)
+                        let text = ascii ? String(decoding: utf8, as: UTF8.self) : try validated(utf8)
                         position += 1
                         return text
                     }
                     if byte == UInt8(ascii: "\\") { break }
                     guard byte >= 0x20 else { throw Malformed() }
+                    ascii = ascii && byte < 0x80
                     position += 1
                 }
             }
@@ -228,6 +231,13 @@ extension JournalJSON {
                 if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { position += 1 }
                 guard let byte = peek, isDigit(byte) else { throw Malformed() }
                 skipDigits()
+            }
+            // Most numbers are small integers (seq, index, durations): read without a String.
+            if integral, position - start <= 18 {
+                let negative = bytes[start] == UInt8(ascii: "-")
+                var value = 0
+                for index in (negative ? start + 1 : start)..<position { value = value * 10 + Int(bytes[index] - UInt8(ascii: "0")) }
+                return negative ? -value : value
             }
             let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
             if integral, let integer = Int(text) { return integer }
