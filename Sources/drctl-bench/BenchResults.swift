@@ -78,6 +78,8 @@ final class BenchResults {
             text += section.rows.map { "| \($0.name) | \($0.median) | \($0.range) | \($0.target) | \($0.verdict) |\n" }.joined()
             if !section.notes.isEmpty { text += "\n" + section.notes.map { "- \($0)\n" }.joined() }
         }
+        // What limits the goals still missed: found by profiling, kept by hand next to the figures.
+        if let limits = try? String(contentsOfFile: "bench/limits.md", encoding: .utf8) { text += "\n" + limits }
         return text
     }
 }
