@@ -107,7 +107,7 @@ public final class Engine: Sendable {
             outcome = goal!.outcome
         }
         var summary = RunSummary(runbook: runbook.name, outcome: outcome, steps: graph.results(), approvals: await records.approvals,
-                                 plan: await records.plan, started: started, duration: clock.elapsed - begun, rto: runbook.rto)
+                                 plan: graph.listed(await records.plan), started: started, duration: clock.elapsed - begun, rto: runbook.rto)
         summary.goal = goal
         summary.recordLost = lostRecord
         if summary.outcome == .interrupted || summary.outcome == .awaitingApproval || summary.outcome == .recordLost {

@@ -66,8 +66,9 @@ final class SchedulerState {
 
     let inventory: Inventory
     let baseRoots: [String: Value]
-    private var states: [String: StepState] = [:]
-    private let order: [String]
+    private(set) var states: [String: StepState] = [:]
+    /// The steps in the runbook's order.
+    let order: [String]
     private let ancestors: [String: Set<String>]
     private let dependents: [String: [String]]
     private var settled: [(String, ItemRef, ItemOutcome)] = []

@@ -51,8 +51,48 @@ struct DryRunTests {
         #expect(register.behindApprovals == ["gate"] && register.mutates && !register.executed)
         let firstPower = try #require(summary.plan.firstIndex { $0.step == "power" })
         let lastRegister = try #require(summary.plan.lastIndex { $0.step == "register" })
-        #expect(firstPower > summary.plan.firstIndex { $0.step == "register" }!)
-        _ = lastRegister
+        #expect(firstPower > lastRegister, "every register is listed before the power-ons that need it")
+        #expect(summary.plan.map(\.sequence) == Array(1...summary.plan.count))
+    }
+
+    @Test("the plan lists side-by-side items the same way whatever order they ran in: by step, priority group, dependency, fan-out order, then inventory order of hosts")
+    func planOrder() async throws {
+        let yaml = """
+        runbook: order
+        steps:
+          - id: look
+            foreach: "{{ inventory.vms }}"
+            on: "{{ item.host }}"
+            run: "vim-cmd vmsvc/getallvms"
+          - id: ping
+            on: [h3, h1, h2]
+            run: "vmkping -c 1 10.0.0.9"
+          - id: power
+            needs: [look]
+            foreach: "{{ inventory.vms }}"
+            on: "{{ item.host }}"
+            order: priority
+            run: "vim-cmd vmsvc/power.on 1"
+        """
+        var inventory = testInventory
+        inventory.vms = [Inventory.VM(name: "v0", priority: 3, host: "h1"), Inventory.VM(name: "v1", priority: 1, dependsOn: ["v2"], host: "h2"),
+                         Inventory.VM(name: "v2", priority: 1, host: "h3"), Inventory.VM(name: "v3", priority: 2, host: "h4"),
+                         Inventory.VM(name: "v4", priority: 1, dependsOn: ["v1"], host: "h5"), Inventory.VM(name: "v5", priority: 2, host: "h1")]
+        // The reads end in a different order each time: hosts answer slowest first, fastest first, alternating.
+        let delays: [[String: Int]] = [["h1": 40, "h2": 30, "h3": 20, "h4": 10, "h5": 0], ["h1": 0, "h2": 10, "h3": 20, "h4": 30, "h5": 40],
+                                       ["h1": 30, "h2": 0, "h3": 40, "h4": 10, "h5": 20]]
+        var listings: [[String]] = []
+        for pattern in delays {
+            let transport = ScriptedTransport { host, _, _ in .init(stdout: "Vmid   Name   File   Guest OS   Version   Annotation\n", delay: .milliseconds(pattern[host] ?? 0)) }
+            let summary = try await runEngine(yaml, transport: transport, inventory: inventory, options: RunOptions(dryRun: true))
+            #expect(summary.outcome == .planned)
+            listings.append(summary.plan.map { "\($0.sequence). \($0.step) \($0.item.label.isEmpty ? $0.host ?? "" : $0.item.label)" })
+        }
+        let expected = ["look v0", "look v1", "look v2", "look v3", "look v4", "look v5", "ping h1", "ping h2", "ping h3",
+                        "power v2", "power v1", "power v4", "power v3", "power v5", "power v0"]
+        for listing in listings {
+            #expect(listing == expected.enumerated().map { "\($0.offset + 1). \($0.element)" })
+        }
     }
 
     @Test("an offline dry-run contacts nothing and shows templates where discovery is needed")
