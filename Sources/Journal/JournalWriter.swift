@@ -140,8 +140,9 @@ public actor JournalWriter: RunObserver {
     /// An item's outputs, what later steps read: resume rebuilds their templates from them.
     private func outputs(_ values: [String: Value], step: String) -> [String: Any] {
         let object = redacted(Value.map(values).jsonObject)
-        // Most outputs are a few short values: no need to encode them to know they fit inline.
-        guard Value.map(values).encodedSizeBound > inlineLimit else { return ["outputs": object] }
+        // Most outputs are a few short values: no need to encode them to know they fit inline
+        // (unless something is masked: a mask may be longer than what it hides).
+        if redactor.isEmpty, Value.map(values).encodedSizeBound <= inlineLimit { return ["outputs": object] }
         let data = JournalJSON.encode(object)
         guard data.count > inlineLimit else { return ["outputs": object] }
         let name = "\(sequence + 1)-\(safe(step)).outputs.json"
