@@ -9,34 +9,45 @@ extension String {
     /// `contains` goes through NSString and costs microseconds a call, which adds up in the
     /// simulator and the recovery filters, called hundreds of thousands of times on a large site.
     public func includes(_ needle: String) -> Bool {
-        !byteRanges(of: needle, first: true).isEmpty || needle.isEmpty
+        var found = needle.isEmpty
+        scan(for: needle) { _ in
+            found = true
+            return false
+        }
+        return found
     }
 
-    /// Where `needle` occurs, as UTF-8 byte offsets, each after the end of the one before (all of
-    /// them, or only the first). A match of valid UTF-8 in valid UTF-8 starts and ends on whole
-    /// characters' bytes.
-    public func byteRanges(of needle: String, first: Bool = false) -> [Range<Int>] {
+    /// Where `needle` occurs, as UTF-8 byte offsets, each after the end of the one before. A match
+    /// of valid UTF-8 in valid UTF-8 starts and ends on whole characters' bytes.
+    public func byteRanges(of needle: String) -> [Range<Int>] {
+        var found: [Range<Int>] = []
+        scan(for: needle) { range in
+            found.append(range)
+            return true
+        }
+        return found
+    }
+
+    /// Calls `match` with each occurrence of `needle` until it returns false.
+    private func scan(for needle: String, _ match: (Range<Int>) -> Bool) {
         var haystack = self
         var needle = needle
-        return haystack.withUTF8 { text in
+        haystack.withUTF8 { text in
             needle.withUTF8 { wanted in
-                guard !wanted.isEmpty, wanted.count <= text.count, let base = text.baseAddress, let pattern = wanted.baseAddress else { return [] }
+                guard !wanted.isEmpty, wanted.count <= text.count, let base = text.baseAddress, let pattern = wanted.baseAddress else { return }
                 // memchr to each candidate first byte, memcmp for the rest (memmem is a GNU extension Swift does not import).
-                var found: [Range<Int>] = []
                 let last = text.count - wanted.count
                 var start = 0
                 while start <= last {
-                    guard let candidate = memchr(base + start, Int32(pattern.pointee), last - start + 1) else { break }
+                    guard let candidate = memchr(base + start, Int32(pattern.pointee), last - start + 1) else { return }
                     let offset = base.distance(to: candidate.assumingMemoryBound(to: UInt8.self))
                     if memcmp(base + offset, pattern, wanted.count) == 0 {
-                        found.append(offset..<offset + wanted.count)
-                        if first { break }
+                        guard match(offset..<offset + wanted.count) else { return }
                         start = offset + wanted.count
                     } else {
                         start = offset + 1
                     }
                 }
-                return found
             }
         }
     }

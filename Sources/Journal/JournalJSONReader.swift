@@ -27,14 +27,16 @@ extension JournalJSON {
         guard chunks > 1 else { return lines.map { object(from: $0) } }
         let results = UnsafeMutableBufferPointer<[String: Any]?>.allocate(capacity: lines.count)
         results.initialize(repeating: nil)
-        defer { results.deallocate() }
+        defer {
+            _ = results.deinitialize()
+            results.deallocate()
+        }
         // Each chunk writes its own slots only; the pointer is shared for that reason alone.
         nonisolated(unsafe) let slots = results, texts = lines
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             let start = texts.count * chunk / chunks, end = texts.count * (chunk + 1) / chunks
             for index in start..<end { slots[index] = object(from: texts[index]) }
         }
-        defer { _ = results.deinitialize() }
         return Array(results)
     }
 
