@@ -38,19 +38,16 @@ public enum JournalChain {
     /// directory, every `outputs/` file against the SHA-256 its line records.
     public static func verify(_ journal: Data, directory: URL? = nil) -> Verdict {
         journal.withUnsafeBytes { bytes in
-            let lines = JournalLines.ranges(in: journal, keepingEmpty: true).map { range in
-                let line = UnsafeRawBufferPointer(rebasing: bytes[range])
-                return (bytes: line, entry: JournalJSON.object(from: line))
-            }
-            return verify(lines: lines, endsInNewline: journal.last == 0x0A, directory: directory)
+            let lines = JournalLines.ranges(in: journal, keepingEmpty: true).map { UnsafeRawBufferPointer(rebasing: bytes[$0]) }
+            return verify(lines: lines, entries: lines.map { JournalJSON.object(from: $0) }, endsInNewline: journal.last == 0x0A, directory: directory)
         }
     }
 
-    /// The same check over lines already read (each with its entry, nil where it is not JSON).
-    static func verify(lines: [(bytes: UnsafeRawBufferPointer, entry: [String: Any]?)], endsInNewline: Bool, directory: URL?) -> Verdict {
+    /// The same check over lines already read: each line's entry, nil where it is not JSON.
+    static func verify(lines: [UnsafeRawBufferPointer], entries: [[String: Any]?], endsInNewline: Bool, directory: URL?) -> Verdict {
         var verdict = Verdict(intact: 0, broken: nil, tornLastLine: false)
         var previous = genesis
-        for (index, (line, entry)) in lines.enumerated() {
+        for (index, (line, entry)) in zip(lines, entries).enumerated() {
             guard let entry else {
                 if index == lines.count - 1 && !endsInNewline {
                     verdict.tornLastLine = true

@@ -25,25 +25,21 @@ extension JournalJSON {
     static func objects(in lines: [UnsafeRawBufferPointer]) -> [[String: Any]?] {
         let chunks = lines.count < 4096 ? 1 : ProcessInfo.processInfo.activeProcessorCount * 4
         guard chunks > 1 else { return lines.map { object(from: $0) } }
-        let results = UnsafeMutableBufferPointer<[String: Any]?>.allocate(capacity: lines.count)
-        results.initialize(repeating: nil)
-        defer {
-            _ = results.deinitialize()
-            results.deallocate()
+        // Each chunk initializes its own slots of the result, so nothing is copied afterwards.
+        return Array(unsafeUninitializedCapacity: lines.count) { buffer, initialized in
+            nonisolated(unsafe) let slots = buffer.baseAddress!, texts = lines
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                let start = texts.count * chunk / chunks, end = texts.count * (chunk + 1) / chunks
+                for index in start..<end { (slots + index).initialize(to: object(from: texts[index])) }
+            }
+            initialized = lines.count
         }
-        // Each chunk writes its own slots only; the pointer is shared for that reason alone.
-        nonisolated(unsafe) let slots = results, texts = lines
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            let start = texts.count * chunk / chunks, end = texts.count * (chunk + 1) / chunks
-            for index in start..<end { slots[index] = object(from: texts[index]) }
-        }
-        return Array(results)
     }
 
     private static func parseObjectLine(_ bytes: UnsafeBufferPointer<UInt8>) -> [String: Any]? {
         var reader = Reader(bytes: bytes)
         reader.skipSpace()
-        guard reader.peek == UInt8(ascii: "{"), let object = try? reader.value(depth: 0) as? [String: Any] else { return nil }
+        guard reader.peek == UInt8(ascii: "{"), let object = try? reader.object(depth: 0) else { return nil }
         reader.skipSpace()
         return reader.atEnd ? object : nil
     }
@@ -81,28 +77,7 @@ extension JournalJSON {
             skipSpace()
             guard let byte = peek else { throw Malformed() }
             switch byte {
-            case UInt8(ascii: "{"):
-                position += 1
-                // Fields are gathered first so that the dictionary is sized once, not grown key by key.
-                var fields: [(String, Any)] = []
-                fields.reserveCapacity(16)
-                skipSpace()
-                if peek == UInt8(ascii: "}") { position += 1; return [String: Any]() }
-                repeat {
-                    skipSpace()
-                    let key = try string()
-                    try expect(UInt8(ascii: ":"))
-                    fields.append((key, try value(depth: depth + 1)))
-                    skipSpace()
-                    guard let next = peek else { throw Malformed() }
-                    position += 1
-                    if next == UInt8(ascii: "}") {
-                        var object = [String: Any](minimumCapacity: fields.count)
-                        for (key, value) in fields { object[key] = value }
-                        return object
-                    }
-                    guard next == UInt8(ascii: ",") else { throw Malformed() }
-                } while true
+            case UInt8(ascii: "{"): return try object(depth: depth)
             case UInt8(ascii: "["):
                 position += 1
                 var list: [Any] = []
@@ -122,6 +97,32 @@ extension JournalJSON {
             case UInt8(ascii: "n"): try literal("null"); return NSNull()
             default: return try number()
             }
+        }
+
+        /// An object, at the `{` that opens it.
+        mutating func object(depth: Int) throws -> [String: Any] {
+            guard depth < Self.maximumDepth else { throw Malformed() }
+            position += 1
+            // Fields are gathered first so that the dictionary is sized once, not grown key by key.
+            var fields: [(String, Any)] = []
+            fields.reserveCapacity(16)
+            skipSpace()
+            if peek == UInt8(ascii: "}") { position += 1; return [:] }
+            repeat {
+                skipSpace()
+                let key = try string()
+                try expect(UInt8(ascii: ":"))
+                fields.append((key, try value(depth: depth + 1)))
+                skipSpace()
+                guard let next = peek else { throw Malformed() }
+                position += 1
+                if next == UInt8(ascii: "}") {
+                    var object = [String: Any](minimumCapacity: fields.count)
+                    for (key, value) in fields { object[key] = value }
+                    return object
+                }
+                guard next == UInt8(ascii: ",") else { throw Malformed() }
+            } while true
         }
 
         mutating func string() throws -> String {

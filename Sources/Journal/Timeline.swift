@@ -22,11 +22,11 @@ public struct RecordedJournal {
         guard let data = FileManager.default.contents(atPath: directory.appendingPathComponent("journal.jsonl").path) else { return nil }
         return data.withUnsafeBytes { bytes in
             let texts = JournalLines.ranges(in: data, keepingEmpty: true).map { UnsafeRawBufferPointer(rebasing: bytes[$0]) }
-            let lines = Array(zip(texts, JournalJSON.objects(in: texts))).map { (bytes: $0.0, entry: $0.1) }
+            let parsed = JournalJSON.objects(in: texts)
             // An empty line is skipped; any other line that is not JSON was torn by a crash.
-            let journal = RecordedJournal(directory: directory, entries: lines.compactMap(\.entry),
-                                          tornLastLine: lines.contains { $0.entry == nil && !$0.bytes.isEmpty })
-            let chain = checkingChain ? JournalChain.verify(lines: lines, endsInNewline: data.last == 0x0A, directory: directory)
+            let journal = RecordedJournal(directory: directory, entries: parsed.compactMap { $0 },
+                                          tornLastLine: parsed.indices.contains { parsed[$0] == nil && !texts[$0].isEmpty })
+            let chain = checkingChain ? JournalChain.verify(lines: texts, entries: parsed, endsInNewline: data.last == 0x0A, directory: directory)
                                       : JournalChain.Verdict(intact: 0, broken: nil, tornLastLine: false)
             return (journal, chain)
         }
