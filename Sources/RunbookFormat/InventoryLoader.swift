@@ -20,9 +20,9 @@ public enum InventoryLoader {
            let pairs = reader.mapping(root, "the inventory", allowed: ["hosts", "datastores", "vms", "known_hosts"]) {
             for (key, _, value) in pairs {
                 switch key {
-                case "hosts": inventory.hosts = (reader.sequence(value, "hosts") ?? []).compactMap { parseHost($0, reader) }
-                case "datastores": inventory.datastores = (reader.sequence(value, "datastores") ?? []).compactMap { parseDatastore($0, reader) }
-                case "vms": inventory.vms = (reader.sequence(value, "vms") ?? []).compactMap { parseVM($0, reader) }
+                case "hosts": inventory.hosts = parseEach(reader.sequence(value, "hosts")) { parseHost($0, reader) }
+                case "datastores": inventory.datastores = parseEach(reader.sequence(value, "datastores")) { parseDatastore($0, reader) }
+                case "vms": inventory.vms = parseEach(reader.sequence(value, "vms")) { parseVM($0, reader) }
                 case "known_hosts": inventory.knownHosts = reader.string(value, "known_hosts")
                 default: break
                 }
@@ -31,6 +31,15 @@ public enum InventoryLoader {
         }
         guard reader.diagnostics.isEmpty else { throw InvalidInput(reader.diagnostics) }
         return inventory
+    }
+
+    /// Each node parsed, into an array sized once: grown by doubling, the VMs of a large
+    /// inventory would hold a spare copy at the moment its YAML tree is largest.
+    static func parseEach<Parsed>(_ nodes: [Node]?, _ parse: (Node) -> Parsed?) -> [Parsed] {
+        var parsed: [Parsed] = []
+        parsed.reserveCapacity(nodes?.count ?? 0)
+        for node in nodes ?? [] { if let item = parse(node) { parsed.append(item) } }
+        return parsed
     }
 
     static func parseHost(_ node: Node, _ reader: YAMLReader) -> Inventory.Host? {
