@@ -1,3 +1,4 @@
+import DrctlCore
 import Foundation
 
 /// Encodes a journal entry as one line of JSON with its keys sorted. Foundation's serializer
@@ -38,6 +39,47 @@ enum JournalJSON {
         case let integer as Int where type(of: object) == Int.self: bytes.append(contentsOf: String(integer).utf8)
         case let number as NSNumber: appendNumber(number, to: &bytes)
         default: bytes.append(contentsOf: "null".utf8)
+        }
+    }
+
+    /// A value's JSON, byte for byte what encoding its `jsonObject` gives, without building that
+    /// object first: a large output (every VM of every survivor) would otherwise be held twice
+    /// more. `mask` rewrites each string value, as `Redactor.redactEverywhere` does (keys stay).
+    static func encode(_ value: Value, masking mask: ((String) -> String)? = nil) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(512)
+        append(value, masking: mask, to: &bytes)
+        return bytes
+    }
+
+    private static func append(_ value: Value, masking mask: ((String) -> String)?, to bytes: inout [UInt8]) {
+        switch value {
+        case .string(let text): appendString(mask?(text) ?? text, to: &bytes)
+        case .unknown: append(value.jsonObject, to: &bytes)
+        case .number(let number):
+            if number.rounded() == number, abs(number) < 1e15 {
+                bytes.append(contentsOf: String(Int(number)).utf8)
+            } else {
+                bytes.append(contentsOf: (number.isFinite ? "\(number)" : "null").utf8)
+            }
+        case .bool(let flag): bytes.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .null: bytes.append(contentsOf: "null".utf8)
+        case .list(let items):
+            bytes.append(UInt8(ascii: "["))
+            for (index, item) in items.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                append(item, masking: mask, to: &bytes)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case .map(let fields):
+            bytes.append(UInt8(ascii: "{"))
+            for (index, field) in fields.sorted(by: { $0.key < $1.key }).enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                appendString(field.key, to: &bytes)
+                bytes.append(UInt8(ascii: ":"))
+                append(field.value, masking: mask, to: &bytes)
+            }
+            bytes.append(UInt8(ascii: "}"))
         }
     }
 

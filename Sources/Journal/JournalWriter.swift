@@ -139,25 +139,26 @@ public actor JournalWriter: RunObserver {
 
     /// An item's outputs, what later steps read: resume rebuilds their templates from them.
     private func outputs(_ values: [String: Value], step: String) -> [String: Any] {
-        let object = redacted(Value.map(values).jsonObject)
+        let value = Value.map(values)
         // Most outputs are a few short values: no need to encode them to know they fit inline
         // (unless something is masked: a mask may be longer than what it hides).
-        if redactor.isEmpty, Value.map(values).encodedSizeBound <= inlineLimit { return ["outputs": object] }
-        let data = JournalJSON.encode(object)
-        guard data.count > inlineLimit else { return ["outputs": object] }
+        if redactor.isEmpty, value.encodedSizeBound <= inlineLimit { return ["outputs": value.jsonObject] }
+        let mask: ((String) -> String)? = redactor.isEmpty ? nil : { [redactor] in redactor.redact($0) }
+        let bytes = JournalJSON.encode(value, masking: mask)
+        guard bytes.count > inlineLimit else { return ["outputs": redacted(value.jsonObject)] }
         let name = "\(sequence + 1)-\(safe(step)).outputs.json"
-        writeFile(name, data)
-        return ["outputs_file": "outputs/\(name)", "outputs_sha256": JournalChain.sha256(data)]
+        writeFile(name, bytes)
+        return ["outputs_file": "outputs/\(name)", "outputs_sha256": JournalChain.sha256(bytes)]
     }
 
     /// A large output in a file of its own, on disk before the line that names it.
-    private func writeFile(_ name: String, _ data: Data) {
+    private func writeFile(_ name: String, _ data: some ContiguousBytes) {
         let file = directory.outputs.appendingPathComponent(name)
         if let problem = Self.writeWhole(data, to: file.path) { noteFailure("\(file.path): \(problem)") }
     }
 
     /// Writes and fsyncs a whole file; the OS error when it could not.
-    private static func writeWhole(_ data: Data, to path: String) -> String? {
+    private static func writeWhole(_ data: some ContiguousBytes, to path: String) -> String? {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { return String(cString: strerror(errno)) }
         defer { Foundation.close(descriptor) }
