@@ -62,6 +62,9 @@ public struct JournalReplay {
         var open: [ResumeState.Key: (label: String, changeSent: Bool)] = [:]
         var prompts: [String: String] = [:]
         var readOnly = Set<String>()
+        let decoded = Self.endings(in: journal)
+        state.finished.reserveCapacity(decoded.count)
+        var endings = decoded.makeIterator()
         for entry in journal.entries {
             let type = entry["type"] as? String ?? ""
             /// The item the entry is about: read only for the entries that name one.
@@ -82,12 +85,12 @@ public struct JournalReplay {
             case "command-sent" where entry["mutates"] as? Bool == true:
                 if let key = key { open[key]?.changeSent = true }
             case "step-finished", "step-ended":
-                guard let key = key else { continue }
+                guard let ending = endings.next(), let key = key else { continue }
                 open[key] = nil
-                let outcome = Self.outcome(entry, journal: journal)
+                let outcome = ending.outcome
                 // A read whose outputs were masked in the journal runs again on resume, so the
                 // value is read afresh rather than a mask sent to a host.
-                let masked = readOnly.contains(key.step) && String(decoding: JournalJSON.encode(Value.map(outcome.outputs).jsonObject), as: UTF8.self).contains(Redactor.mask)
+                let masked = readOnly.contains(key.step) && ending.masked
                 if ResumeState.keeps(outcome), !masked {
                     state.finished[key] = ResumeState.Finished(label: entry["item"] as? String ?? "", outcome: outcome)
                 } else {
@@ -112,6 +115,28 @@ public struct JournalReplay {
         for (key, item) in open where item.changeSent { state.inFlight[key] = item.label }
     }
 
+    /// Each ended item's outcome, in the journal's order, and whether its outputs hold a mask.
+    /// Decoding one ending does not depend on the others (the order decides only which ending
+    /// counts), so a long journal's are decoded on every core, as its lines were read.
+    private static func endings(in journal: RecordedJournal) -> [(outcome: ItemOutcome, masked: Bool)] {
+        let count = journal.entries.count
+        let chunks = count < 4096 ? 1 : ProcessInfo.processInfo.activeProcessorCount * 4
+        var parts = [[(outcome: ItemOutcome, masked: Bool)]](repeating: [], count: chunks)
+        parts.withUnsafeMutableBufferPointer { buffer in
+            // Each chunk writes its own slot and reads the journal only.
+            nonisolated(unsafe) let slots = buffer.baseAddress!, journal = journal
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                slots[chunk] = (count * chunk / chunks..<count * (chunk + 1) / chunks).compactMap { index in
+                    let entry = journal.entries[index]
+                    guard let type = entry["type"] as? String, type == "step-finished" || type == "step-ended" else { return nil }
+                    let outcome = outcome(entry, journal: journal)
+                    return (outcome, Value.map(outcome.outputs).mentions(Redactor.mask))
+                }
+            }
+        }
+        return parts.flatMap { $0 }
+    }
+
     private static func outcome(_ entry: [String: Any], journal: RecordedJournal) -> ItemOutcome {
         var outputs = entry["outputs"] ?? [:]
         if let file = entry["outputs_file"] as? String,
@@ -124,5 +149,18 @@ public struct JournalReplay {
                            duration: .milliseconds(entry["duration_ms"] as? Int ?? 0), attempts: entry["attempts"] as? Int ?? 0,
                            reason: entry["reason"] as? String, evidence: entry["evidence"] as? String,
                            outputs: Value(jsonObject: outputs).mapValue ?? [:])
+    }
+}
+
+private extension Value {
+    /// Whether `text` is in any string or key of the value (as it would be in the value's JSON).
+    func mentions(_ text: String) -> Bool {
+        switch self {
+        case .string(let string): return string.includes(text)
+        case .unknown(let expression): return expression.includes(text)
+        case .number, .bool, .null: return false
+        case .list(let items): return items.contains { $0.mentions(text) }
+        case .map(let fields): return fields.contains { $0.key.includes(text) || $0.value.mentions(text) }
+        }
     }
 }
