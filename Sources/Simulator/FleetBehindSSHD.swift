@@ -111,7 +111,7 @@ public final class FleetBehindSSHD: @unchecked Sendable {
         guard let pipe else { throw Problem(description: "cannot run \(command)") }
         var output = ""
         var buffer = [CChar](repeating: 0, count: 4096)
-        while fgets(&buffer, Int32(buffer.count), pipe) != nil { output += String(cString: buffer) }
+        while fgets(&buffer, Int32(buffer.count), pipe) != nil { output += buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) } }
         guard pclose(pipe) == 0 else { throw Problem(description: "`\(command)` failed: \(output)") }
         return output
     }

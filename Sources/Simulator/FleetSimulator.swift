@@ -178,7 +178,8 @@ public actor FleetSimulator {
         blocked.append(signal)
         defer { blocked.removeAll { $0 === signal } }
         // Nothing may ever answer: a day of virtual time then passes, as the blocked command would.
-        await withTaskCancellationHandler {
+        // Woken early or not, the caller looks at the fleet again.
+        _ = await withTaskCancellationHandler {
             await virtual.sleep(for: deadline.map { $0 - clock.elapsed } ?? .seconds(86_400), orUntil: signal)
         } onCancel: {
             virtual.wakeEarly(signal)
