@@ -61,7 +61,7 @@ final class BenchResults {
         var text = """
         # drctl benchmarks
 
-        Written by `make bench` (release build) on \(ISO8601DateFormatter().string(from: started)). Each figure is the
+        Written by `make bench` (the `make release` build: Swift's runtime linked in) on \(ISO8601DateFormatter().string(from: started)). Each figure is the
         median of \(Self.runs) runs, with the fastest and slowest run; the comparisons in a section ran side
         by side in the same run, so their ratios hold even on a busy machine. Goals are from issue 15.
 
