@@ -40,7 +40,8 @@ public actor JournalWriter: RunObserver {
     /// A new journal for a new run.
     public init(directory: RunDirectory, header: RunHeader? = nil, redactor: Redactor = Redactor(), inlineLimit: Int = 16 * 1024) throws {
         let lock = try directory.lock()
-        FileManager.default.createFile(atPath: directory.journal.path, contents: nil, attributes: [.posixPermissions: 0o600])
+        // If it cannot be created, opening it just below throws with the reason.
+        _ = FileManager.default.createFile(atPath: directory.journal.path, contents: nil, attributes: [.posixPermissions: 0o600])
         try self.init(directory: directory, handle: try FileHandle(forWritingTo: directory.journal), header: header, redactor: redactor,
                       inlineLimit: inlineLimit, sequence: 0, previousHash: JournalChain.genesis, resumeNotes: [:], lock: lock)
     }
