@@ -1,3 +1,4 @@
+import DrctlCore
 import Foundation
 
 /// Writes a random, realistic site as a scenario: partial zoning, memory pressure, priorities and
@@ -191,33 +192,5 @@ public struct SiteGenerator {
             }
         }
         return quoted + "\""
-    }
-}
-
-/// A small seeded generator (SplitMix64): the same seed, the same site, on every machine.
-struct SplitMix64 {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
-    }
-
-    mutating func int(in range: ClosedRange<Int>) -> Int {
-        range.lowerBound + Int(next() % UInt64(range.count))
-    }
-
-    mutating func chance(_ probability: Double) -> Bool {
-        Double(next() >> 11) / Double(1 << 53) < probability
-    }
-
-    mutating func shuffle<T>(_ items: inout [T]) {
-        guard items.count > 1 else { return }
-        for index in stride(from: items.count - 1, to: 0, by: -1) { items.swapAt(index, int(in: 0...index)) }
     }
 }

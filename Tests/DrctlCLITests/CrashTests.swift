@@ -1,3 +1,4 @@
+import DrctlCore
 import Foundation
 import Testing
 
@@ -18,7 +19,7 @@ struct CrashTests {
         // An instant is a point in the run's progress (after journal line k, plus up to 3 ms), so
         // load on the machine cannot push it past the end of the run.
         let referenceLines = reference.journalTypes.count
-        var random = SplitMix(seed: Self.seed &+ UInt64(drill.name.unicodeScalars.reduce(0) { $0 &* 31 &+ Int($1.value) }.magnitude))
+        var random = SplitMix64(state: Self.seed &+ UInt64(drill.name.unicodeScalars.reduce(0) { $0 &* 31 &+ Int($1.value) }.magnitude))
         var crashed = 0
         var attempts = 0
         var endings: [String] = []
@@ -49,22 +50,4 @@ struct CrashTests {
         }
         #expect(crashed == Self.pointsPerDrill, "only \(crashed) of \(attempts) kills landed inside the drill: \(endings)")
     }
-}
-
-/// A small seeded generator (SplitMix64): the same seed gives the same kill instants.
-struct SplitMix {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

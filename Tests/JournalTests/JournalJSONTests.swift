@@ -41,7 +41,7 @@ struct JournalJSONTests {
 
     @Test("a template value encodes byte for byte as its JSON object does, masked as every other entry is", arguments: 0..<200)
     func valueEncodesAsItsObject(seed: UInt64) {
-        var generator = SplitMix(state: seed)
+        var generator = SplitMix64(state: seed)
         let value = Self.randomValue(&generator, depth: 0)
         #expect(JournalJSON.encode(value) == Array(JournalJSON.encode(value.jsonObject)))
         let redactor = Redactor()
@@ -52,7 +52,7 @@ struct JournalJSONTests {
     static let texts = ["", "esx-01", "s3cret-token", "a \"quoted\" s3cret-token\n", "日本 🙂", "\u{2028}", "/vmfs/volumes/ds-app/vm 01/vm 01.vmx"]
     static let numbers: [Double] = [0, -1, 3, 2.5, 1e15, 1e16, -0.125, .infinity, .nan, 123_456_789]
 
-    static func randomValue(_ generator: inout SplitMix, depth: Int) -> Value {
+    static func randomValue(_ generator: inout SplitMix64, depth: Int) -> Value {
         switch generator.next() % (depth < 3 ? 8 : 5) {
         case 0: return .string(texts[Int(generator.next() % UInt64(texts.count))])
         case 1: return .number(numbers[Int(generator.next() % UInt64(numbers.count))])
@@ -69,17 +69,5 @@ struct JournalJSONTests {
     @Test("the SHA-256 is the usual lowercase hex")
     func sha256() {
         #expect(JournalChain.sha256(Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-    }
-}
-
-/// A seeded generator, so each case of a generated test is the same on every run.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
     }
 }

@@ -1,3 +1,4 @@
+import DrctlCore
 import Engine
 import Foundation
 import RunbookFormat
