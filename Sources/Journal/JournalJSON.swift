@@ -55,7 +55,9 @@ enum JournalJSON {
     private static func append(_ value: Value, masking mask: ((String) -> String)?, to bytes: inout [UInt8]) {
         switch value {
         case .string(let text): appendString(mask?(text) ?? text, to: &bytes)
-        case .unknown: append(value.jsonObject, to: &bytes)
+        case .unknown:
+            let text = value.jsonObject as? String ?? ""
+            appendString(mask?(text) ?? text, to: &bytes)
         case .number(let number):
             if number.rounded() == number, abs(number) < 1e15 {
                 bytes.append(contentsOf: String(Int(number)).utf8)

@@ -58,7 +58,7 @@ struct JournalJSONTests {
         case 1: return .number(numbers[Int(generator.next() % UInt64(numbers.count))])
         case 2: return .bool(generator.next() % 2 == 0)
         case 3: return .null
-        case 4: return .unknown("vm.name")
+        case 4: return .unknown(generator.next() % 2 == 0 ? "vm.name" : "s3cret-token")
         case 5, 6:
             return .map(Dictionary((0..<Int(generator.next() % 5)).map { ("\(texts[Int(generator.next() % UInt64(texts.count))])\($0)", randomValue(&generator, depth: depth + 1)) },
                                    uniquingKeysWith: { first, _ in first }))
