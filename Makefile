@@ -61,7 +61,8 @@ fuzz: deps
 	.ci/fuzz
 
 # The drctl to take to a recovery host: .build/release/drctl, optimized, with Swift's runtime and
-# Foundation linked in, so that host needs only Debian's libssh2-1 and libssl3 (and each run starts
+# Foundation linked in, so that host needs only Debian's libssh2-1 (and libssl3, which it brings),
+# besides the C and C++ libraries every Debian system has (and each run starts
 # about 5 MB lighter than with the runtime's shared libraries). The linker's "the use of `mktemp' is
 # dangerous" comes from Foundation's own static library (how its atomic file writes name their
 # temporary file), not from drctl's code.
