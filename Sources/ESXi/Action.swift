@@ -20,6 +20,9 @@ public struct ShellOutput: Sendable, Equatable {
 /// simulator provide their own.
 public protocol ESXiShell: Sendable {
     func run(_ command: String) async throws -> ShellOutput
+    /// The host's name in the inventory. A listing's items carry it: later steps read lists
+    /// gathered from many hosts at once, and each item must still say where it is.
+    var hostName: String { get }
     /// The run's clock: an action that polls sleeps on it (virtual time in drills).
     var clock: any RunClock { get }
 }

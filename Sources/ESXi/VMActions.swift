@@ -10,13 +10,14 @@ enum VMActions {
         plan: { _ in [ESXiCommand.getAllVMs] },
         perform: { _, shell in
             let output = try await shell.checked(ESXiCommand.getAllVMs)
-            let listing = { (stdout: String) throws -> [String: Value] in
-                let listing = try GetAllVMsParser.parse(stdout, stderr: output.stderr)
-                return ["vms": .list(listing.vms.map(\.value)), "warnings": .list(listing.warnings.map(Value.string)),
+            let host = shell.hostName
+            let listing = { () throws -> [String: Value] in
+                let listing = try GetAllVMsParser.parse(output.stdout, stderr: output.stderr)
+                return ["vms": .list(listing.vms.map { $0.value(listedBy: host) }), "warnings": .list(listing.warnings.map(Value.string)),
                         "invalid": .list(listing.invalidVmids.map { ["vmid": .int($0)] })]
             }
             // An unchanged host's listing, read again, gives the same values.
-            return try output.stderr.isEmpty ? listingValues.value(of: output.stdout, listing) : listing(output.stdout)
+            return try output.stderr.isEmpty ? listingValues.value(of: host + "\u{0}" + output.stdout) { _ in try listing() } : listing()
         })
 
     private static let listingValues = ParseMemo<[String: Value]>()

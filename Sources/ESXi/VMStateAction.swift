@@ -14,15 +14,16 @@ enum VMStateAction {
             let registered = try await shell.checked(ESXiCommand.getAllVMs)
             let processes = try await shell.checked(ESXiCommand.processList).stdout
             let filesystems = try await shell.checked(ESXiCommand.filesystemList).stdout
-            guard registered.stderr.isEmpty else { return try state(registered, processes, filesystems) }
-            // The same three answers give the same state (an unchanged survivor, read again).
-            let key = [registered.stdout, processes, filesystems].joined(separator: "\u{0}")
-            return try memo.value(of: key) { _ in try state(registered, processes, filesystems) }
+            let host = shell.hostName
+            guard registered.stderr.isEmpty else { return try state(registered, processes, filesystems, host: host) }
+            // The same three answers from the same host give the same state (an unchanged survivor, read again).
+            let key = [host, registered.stdout, processes, filesystems].joined(separator: "\u{0}")
+            return try memo.value(of: key) { _ in try state(registered, processes, filesystems, host: host) }
         })
 
     private static let memo = ParseMemo<[String: Value]>()
 
-    private static func state(_ registered: ShellOutput, _ processList: String, _ filesystemList: String) throws -> [String: Value] {
+    private static func state(_ registered: ShellOutput, _ processList: String, _ filesystemList: String, host: String) throws -> [String: Value] {
         let listing = try GetAllVMsParser.parse(registered.stdout, stderr: registered.stderr)
         let processes = EsxcliRecords.parse(processList)
         let filesystems = try FilesystemListParser.parse(filesystemList)
@@ -33,7 +34,7 @@ enum VMStateAction {
         let vms: [Value] = listing.vms.map { vm in
             let path = DatastorePath(vm.file)?.normalized(labels: labels)
             let on = path.map { running.contains($0.description) } ?? false
-            var fields = vm.value.mapValue ?? [:]
+            var fields = vm.value(listedBy: host).mapValue ?? [:]
             fields["file"] = .string(path?.description ?? vm.file)
             fields["powered_on"] = .bool(on)
             fields["power_state"] = .string(on ? "powered on" : "powered off")

@@ -9,6 +9,15 @@ extension RegisteredVM {
          "path": .string(path?.absolutePath ?? ""), "guest_os": .string(guestOS),
          "version": .string(version), "annotation": .string(annotation)]
     }
+
+    /// As a host's listing gives it, naming that host. The engine adds the host to every item of
+    /// a listing that lacks it, which copies each item; a listing kept by a `ParseMemo` is then
+    /// shared as it is, run after run (`whatif --all-hosts` reads each survivor once per failure).
+    public func value(listedBy host: String) -> Value {
+        guard case .map(var fields) = value else { return value }
+        fields["host"] = .string(host)
+        return .map(fields)
+    }
 }
 
 extension DatastorePath {

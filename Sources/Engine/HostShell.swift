@@ -8,6 +8,7 @@ import RunbookFormat
 final class HostShell: ESXiShell, @unchecked Sendable {
     let transport: any Transport
     let host: Inventory.Host
+    var hostName: String { host.name }
     let step: String
     let item: ItemRef
     let mutates: Bool

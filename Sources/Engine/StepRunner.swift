@@ -261,9 +261,10 @@ final class StepRunner: Sendable {
     }
 
     /// Adds `host` to every map in list outputs (`vms` from several hosts stay attributable).
+    /// A list whose items all name their host already (ESXi listings do) is kept as it is.
     func tagged(_ outputs: [String: Value], host: String) -> [String: Value] {
         outputs.mapValues { value in
-            guard let items = value.listValue else { return value }
+            guard let items = value.listValue, items.contains(where: { $0.mapValue.map { $0["host"] == nil } ?? false }) else { return value }
             return .list(items.map { item in
                 guard var fields = item.mapValue, fields["host"] == nil else { return item }
                 fields["host"] = .string(host)

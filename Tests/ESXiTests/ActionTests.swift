@@ -8,8 +8,10 @@ final class ScriptedShell: ESXiShell, @unchecked Sendable {
     private let lock = NSLock()
     private var sent: [String] = []
     private let answer: @Sendable (String) async -> ShellOutput
+    let hostName: String
 
-    init(_ answer: @escaping @Sendable (String) async -> ShellOutput) {
+    init(host: String = "esx-scripted", _ answer: @escaping @Sendable (String) async -> ShellOutput) {
+        self.hostName = host
         self.answer = answer
     }
 

@@ -27,6 +27,23 @@ struct SiteRealityTests {
         #expect(HostdName.decode(HostdName.encode("a/b\\c%d")) == "a/b\\c%d")
     }
 
+    @Test("a host's listing names that host, even when another host answered the same words", arguments: ["vm.getallvms", "vm.inventory"])
+    func listingsNameTheirHost(action: String) async throws {
+        let listing = ShellOutput(stdout: header + "2      web-01   [ds1] web-01/web-01.vmx   otherGuest   vmx-19\n")
+        for host in ["esx-a", "esx-b", "esx-a"] {
+            let shell = ScriptedShell(host: host) { command in
+                switch command {
+                case ESXiCommand.getAllVMs: return listing
+                case ESXiCommand.filesystemList:
+                    return ShellOutput(stdout: "Mount Point  Volume Name  UUID  Mounted  Type  Size  Free\n-----------  -----------  ----  -------  ----  ----  ----\n")
+                default: return ShellOutput(stdout: "")
+                }
+            }
+            let outputs = try await #require(ActionCatalog.action(named: action)).perform(ActionArguments([:]), shell)
+            #expect(outputs["vms"]?.listValue?.map { $0["host"] } == [.string(host)])
+        }
+    }
+
     @Test("paths by label, by /vmfs/volumes and by UUID are one file")
     func pathForms() {
         let labels = ["5f8b4c97-234dcc30-d982-54ea7418ec3f": "ds1"]
