@@ -263,10 +263,11 @@ final class StepRunner: Sendable {
     /// Adds `host` to every map in list outputs (`vms` from several hosts stay attributable).
     /// A list whose items all name their host already (ESXi listings do) is kept as it is.
     func tagged(_ outputs: [String: Value], host: String) -> [String: Value] {
-        outputs.mapValues { value in
-            guard let items = value.listValue, items.contains(where: { $0.mapValue.map { $0["host"] == nil } ?? false }) else { return value }
+        let lacksHost = { (item: Value) in item.mapValue.map { $0["host"] == nil } ?? false }
+        return outputs.mapValues { value in
+            guard let items = value.listValue, items.contains(where: lacksHost) else { return value }
             return .list(items.map { item in
-                guard var fields = item.mapValue, fields["host"] == nil else { return item }
+                guard lacksHost(item), var fields = item.mapValue else { return item }
                 fields["host"] = .string(host)
                 return .map(fields)
             })
