@@ -40,8 +40,9 @@ struct WhatIf {
 
     /// `verbose`: the simulated run's steps and commands on the console, as a drill shows them.
     /// `site`: the fleet as discovery found it (`--discover`), else built from the inventory.
-    static func run(_ failure: InventorySite.Failure, runbook: Runbook, params: [String: Value], inventory: Inventory, seed: UInt64,
-                    durations: CommandDurations, site: Fleet? = nil, verbose: Bool = false) async -> Result {
+    /// `inventoryValue`: the inventory as templates see it, built once for every failure.
+    static func run(_ failure: InventorySite.Failure, runbook: Runbook, params: [String: Value], inventory: Inventory, inventoryValue: Value? = nil,
+                    seed: UInt64, durations: CommandDurations, site: Fleet? = nil, verbose: Bool = false) async -> Result {
         var before = site ?? InventorySite.fleet(from: inventory, seed: seed)
         // The appliance is part of the site before it fails, so the failure stops its services too.
         if case .vcenter(let vm) = failure { before = InventorySite.withAppliance(before, inventory: inventory, appliance: vm) }
@@ -53,7 +54,7 @@ struct WhatIf {
         var options = RunOptions(runID: "whatif")
         options.clock = clock
         options.probeTimeout = .seconds(2)
-        let engine = Engine(runbook: runbook, inventory: inventory, params: params, transport: transport,
+        let engine = Engine(runbook: runbook, inventory: inventory, inventoryValue: inventoryValue, params: params, transport: transport,
                             gate: AutoApproveGate(approver: "whatif", reason: "what-if: approvals assumed given at once"),
                             observers: [transport] + (verbose ? [ConsoleReporter(verbose: true, dryRun: false, redactor: Redactor(patterns: runbook.redact))] : []),
                             options: options)

@@ -107,13 +107,14 @@ struct WhatIfCommand: AsyncParsableCommand {
         let width = verbose ? 1 : max(2, ProcessInfo.processInfo.activeProcessorCount)
         // The site before any failure is the same for every run: built once, copied on write.
         let site = site ?? InventorySite.fleet(from: inventory, seed: seed)
+        let inventoryValue = inventory.templateValue
         return await withTaskGroup(of: (Int, WhatIf.Result).self) { group in
             var results: [WhatIf.Result?] = Array(repeating: nil, count: jobs.count)
             var next = 0
             func start() {
                 let index = next, (failure, runbook, params) = jobs[index]
                 next += 1
-                group.addTask { (index, await WhatIf.run(failure, runbook: runbook, params: params, inventory: inventory, seed: seed,
+                group.addTask { (index, await WhatIf.run(failure, runbook: runbook, params: params, inventory: inventory, inventoryValue: inventoryValue, seed: seed,
                                                                 durations: durations, site: site, verbose: verbose)) }
             }
             while next < min(width, jobs.count) { start() }

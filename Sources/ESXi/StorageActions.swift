@@ -43,7 +43,8 @@ enum StorageActions {
         perform: { _, shell in
             let filesystems = try FilesystemListParser.parse(try await shell.checked(ESXiCommand.filesystemList).stdout)
             // Datastores only: the bootbanks and scratch (vfat) hold no VMs.
-            return ["filesystems": .list(filesystems.map(\.value)),
+            let host = shell.hostName
+            return ["filesystems": .list(filesystems.map { $0.value.listed(by: host) }),
                     "volumes": .list(filesystems.filter { $0.mounted && !$0.type.lowercased().hasPrefix("vfat") }.map { .string($0.volumeName) })]
         })
 
@@ -97,12 +98,16 @@ enum StorageActions {
             // The name vCenter shows lives in the .vmx (displayName); the folder keeps the name
             // the VM was created with, which a rename in vCenter does not change.
             let displayNames = try await shell.run(ESXiCommand.displayNames(vmxFiles: files.map(\.absolutePath))).stdout
-            // The same files and names give the same list (a datastore read again, unchanged).
-            return vmxLists.value(of: [datastore, output.stdout, displayNames].joined(separator: "\u{0}")) { _ in
+            // The same files and names give the same list (a datastore read again, unchanged). Each
+            // file names the host that found it here, as a listing does, so that the engine keeps
+            // the memo's list as it is instead of copying every file to add the host.
+            let host = shell.hostName
+            return vmxLists.value(of: [host, datastore, output.stdout, displayNames].joined(separator: "\u{0}")) { _ in
                 let names = DisplayNameParser.parse(displayNames)
                 return ["vmx": .list(files.map { file in
                     var fields = file.value.mapValue ?? [:]
                     fields["folder"] = .string(file.folder)
+                    fields["host"] = .string(host)
                     if let name = names[file.absolutePath] {
                         fields["display_name"] = .string(name)
                         fields["name"] = .string(name)

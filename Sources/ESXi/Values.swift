@@ -13,8 +13,13 @@ extension RegisteredVM {
     /// As a host's listing gives it, naming that host. The engine adds the host to every item of
     /// a listing that lacks it, which copies each item; a listing kept by a `ParseMemo` is then
     /// shared as it is, run after run (`whatif --all-hosts` reads each survivor once per failure).
-    public func value(listedBy host: String) -> Value {
-        guard case .map(var fields) = value else { return value }
+    public func value(listedBy host: String) -> Value { value.listed(by: host) }
+}
+
+extension Value {
+    /// A listing's item naming the host that listed it.
+    func listed(by host: String) -> Value {
+        guard case .map(var fields) = self else { return self }
         fields["host"] = .string(host)
         return .map(fields)
     }

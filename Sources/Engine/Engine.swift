@@ -12,6 +12,7 @@ import RunbookFormat
 public final class Engine: Sendable {
     let runbook: Runbook
     let inventory: Inventory
+    let inventoryValue: Value
     let params: [String: Value]
     let options: RunOptions
     let runner: StepRunner
@@ -22,10 +23,13 @@ public final class Engine: Sendable {
 
     /// With `resume`, the items an interrupted attempt finished are kept, not run again, and the
     /// ones it left in flight are settled through their verify check (or the operator) first.
-    public init(runbook: Runbook, inventory: Inventory, params: [String: Value], transport: any Transport,
+    /// `inventoryValue`: the inventory as templates see it, when the caller has built it already
+    /// (`whatif` runs one inventory once per failure; at 10,000 VMs it is megabytes).
+    public init(runbook: Runbook, inventory: Inventory, inventoryValue: Value? = nil, params: [String: Value], transport: any Transport,
                 gate: any ApprovalGate, observers: [any RunObserver] = [], options: RunOptions = RunOptions(), resume: ResumeState? = nil) {
         self.runbook = runbook
         self.inventory = inventory
+        self.inventoryValue = inventoryValue ?? inventory.templateValue
         self.params = params
         self.options = options
         self.resume = resume
@@ -118,7 +122,7 @@ public final class Engine: Sendable {
     }
 
     private func baseRoots() -> [String: Value] {
-        ["params": .map(params), "inventory": inventory.templateValue,
+        ["params": .map(params), "inventory": inventoryValue,
          "run": ["id": .string(options.runID), "dry_run": .bool(options.dryRun), "runbook": .string(runbook.name)]]
     }
 

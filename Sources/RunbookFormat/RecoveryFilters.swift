@@ -83,8 +83,11 @@ enum RecoveryFilters {
         }
 
         private let lock = NSLock()
-        /// The latest first; a few, as several runs (a what-if's failures) check goals at once.
+        /// The latest first; one per run that may check its goal at once (a what-if runs one
+        /// failure per core). Each entry holds a list of every VM of the site, so a spare one
+        /// costs megabytes at 10,000 VMs.
         private var entries: [Entry] = []
+        private let capacity = max(2, ProcessInfo.processInfo.activeProcessorCount)
 
         func index(of list: [Value], labels: [String: String]) -> [PathKey: [Int]] {
             let identity = list.withUnsafeBufferPointer { $0.baseAddress }
@@ -99,7 +102,7 @@ enum RecoveryFilters {
             }
             lock.withLock {
                 entries.insert(Entry(list: list, labels: labels, index: index), at: 0)
-                if entries.count > 8 { entries.removeLast() }
+                if entries.count > capacity { entries.removeLast() }
             }
             return index
         }

@@ -27,20 +27,25 @@ struct SiteRealityTests {
         #expect(HostdName.decode(HostdName.encode("a/b\\c%d")) == "a/b\\c%d")
     }
 
-    @Test("a host's listing names that host, even when another host answered the same words", arguments: ["vm.getallvms", "vm.inventory"])
-    func listingsNameTheirHost(action: String) async throws {
+    @Test("a host's listing names that host, even when another host answered the same words",
+          arguments: [("vm.getallvms", "vms"), ("vm.inventory", "vms"), ("storage.filesystem.list", "filesystems"), ("datastore.find_vmx", "vmx")])
+    func listingsNameTheirHost(action: String, list: String) async throws {
         let listing = ShellOutput(stdout: header + "2      web-01   [ds1] web-01/web-01.vmx   otherGuest   vmx-19\n")
+        let filesystems = "Mount Point              Volume Name  UUID                                 Mounted  Type    Size  Free\n"
+            + "-----------------------  -----------  -----------------------------------  -------  ------  ----  ----\n"
+            + "/vmfs/volumes/5f8b4c97   ds1          5f8b4c97-234dcc30-d982-54ea7418ec3f  true     VMFS-6  100   50\n"
         for host in ["esx-a", "esx-b", "esx-a"] {
             let shell = ScriptedShell(host: host) { command in
                 switch command {
                 case ESXiCommand.getAllVMs: return listing
-                case ESXiCommand.filesystemList:
-                    return ShellOutput(stdout: "Mount Point  Volume Name  UUID  Mounted  Type  Size  Free\n-----------  -----------  ----  -------  ----  ----  ----\n")
+                case ESXiCommand.filesystemList: return ShellOutput(stdout: filesystems)
+                case ESXiCommand.findVMX(datastore: "ds1"): return ShellOutput(stdout: "/vmfs/volumes/ds1/web-01/web-01.vmx\n")
+                case _ where command.contains("displayName"): return ShellOutput(stdout: "/vmfs/volumes/ds1/web-01/web-01.vmx:displayName = \"web-01\"\n")
                 default: return ShellOutput(stdout: "")
                 }
             }
-            let outputs = try await #require(ActionCatalog.action(named: action)).perform(ActionArguments([:]), shell)
-            #expect(outputs["vms"]?.listValue?.map { $0["host"] } == [.string(host)])
+            let outputs = try await #require(ActionCatalog.action(named: action)).perform(ActionArguments(["datastore": "ds1"]), shell)
+            #expect(outputs[list]?.listValue?.map { $0["host"] } == [.string(host)])
         }
     }
 

@@ -1,4 +1,5 @@
 import DrctlCore
+import Foundation
 @testable import RunbookFormat
 import Testing
 
@@ -41,6 +42,21 @@ struct RecoveryFilterTests {
         #expect(try eval("registered | registrations({{}}) | count".replacingOccurrences(of: "{{}}", with: "found[1]"), roots) == 0)
         #expect(try eval("filesystems | hosts_mounting('ds1')", roots) == ["h1", "h2"])
         #expect(try eval("['h3', 'h1', 'h2'] | intersect(['h2', 'h3'])", roots) == ["h3", "h2"])
+    }
+
+    @Test("registrations' index holds a site's VM list only while runs may still ask it (one per core), not one per run that ever did")
+    func indexLetsEndedRunsGo() throws {
+        var site: [Value] = (0..<50).map { ["file": .string("[ds1] vm-\($0)/vm-\($0).vmx"), "name": .string("vm-\($0)")] }
+        let first = site.withUnsafeBufferPointer { $0.baseAddress }
+        _ = RecoveryFilters.registrationIndexes.index(of: site, labels: [:])
+        // Later runs each index a site list of their own, as a what-if's failures do.
+        for run in 0..<(ProcessInfo.processInfo.activeProcessorCount + 2) {
+            let other: [Value] = (0..<50).map { ["file": .string("[ds\(run)] vm-\($0)/vm-\($0).vmx")] }
+            _ = RecoveryFilters.registrationIndexes.index(of: other, labels: [:])
+        }
+        // Written in place only if nothing else holds the list any more: the index let it go.
+        site[0] = "changed"
+        #expect(site.withUnsafeBufferPointer { $0.baseAddress } == first)
     }
 
     @Test("place: only hosts that mount the datastore, back where it ran when it fits, no memory for VMs left off, ties by name")

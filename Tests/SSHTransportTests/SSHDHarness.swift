@@ -218,6 +218,7 @@ final class SSHD: @unchecked Sendable {
         }
     }
 
+    @discardableResult
     static func shell(_ command: String) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
