@@ -1,10 +1,9 @@
 import DrctlCore
 import ESXi
-import Yams
 
 /// Reads `goal:` (see `Goal`).
 extension RunbookLoader {
-    static func parseGoal(_ node: Node, _ reader: YAMLReader) -> Goal? {
+    static func parseGoal(_ node: YAMLNode, _ reader: YAMLReader) -> Goal? {
         guard let pairs = reader.mapping(node, "goal", allowed: ["description", "read", "require"]) else { return nil }
         var goal = Goal(description: "", read: [], require: [], location: reader.location(node))
         for (key, _, value) in pairs {
@@ -36,7 +35,7 @@ extension RunbookLoader {
         if let needs = step.keyLocations["needs"] { reader.report(needs, "\(name) runs after every step anyway: remove needs") }
     }
 
-    static func parseRequirement(_ node: Node, _ reader: YAMLReader) -> Goal.Requirement? {
+    static func parseRequirement(_ node: YAMLNode, _ reader: YAMLReader) -> Goal.Requirement? {
         guard let pairs = reader.mapping(node, "a goal requirement", allowed: ["each", "set", "holds", "shows"]) else { return nil }
         var each: LocatedTemplate?
         var holds: LocatedCondition?

@@ -1,6 +1,5 @@
 import DrctlCore
 import Foundation
-import Yams
 
 /// Reads an inventory file, refusing literal secrets and checking names, roles, priorities and
 /// VM dependencies.
@@ -35,14 +34,14 @@ public enum InventoryLoader {
 
     /// Each node parsed, into an array sized once: grown by doubling, the VMs of a large
     /// inventory would hold a spare copy at the moment its YAML tree is largest.
-    static func parseEach<Parsed>(_ nodes: [Node]?, _ parse: (Node) -> Parsed?) -> [Parsed] {
+    static func parseEach<Parsed>(_ nodes: [YAMLNode]?, _ parse: (YAMLNode) -> Parsed?) -> [Parsed] {
         var parsed: [Parsed] = []
         parsed.reserveCapacity(nodes?.count ?? 0)
         for node in nodes ?? [] { if let item = parse(node) { parsed.append(item) } }
         return parsed
     }
 
-    static func parseHost(_ node: Node, _ reader: YAMLReader) -> Inventory.Host? {
+    static func parseHost(_ node: YAMLNode, _ reader: YAMLReader) -> Inventory.Host? {
         rejectSecrets(node, reader)
         guard let pairs = reader.mapping(node, "a host", allowed: hostKeys + secretKeys) else { return nil }
         var host = Inventory.Host(name: "", address: "")
@@ -85,7 +84,7 @@ public enum InventoryLoader {
     }
 
     /// A literal secret in the inventory is refused, naming only the key, never the value.
-    static func rejectSecrets(_ node: Node, _ reader: YAMLReader) {
+    static func rejectSecrets(_ node: YAMLNode, _ reader: YAMLReader) {
         guard case .mapping(let mapping) = node else { return }
         for (key, value) in mapping {
             if let name = key.string, secretKeys.contains(name) {
@@ -95,10 +94,10 @@ public enum InventoryLoader {
         }
     }
 
-    static func parseAuthentication(_ node: Node, _ reader: YAMLReader) -> Inventory.Authentication? {
+    static func parseAuthentication(_ node: YAMLNode, _ reader: YAMLReader) -> Inventory.Authentication? {
         if case .scalar = node, reader.string(node, "auth") == "prompt" { return .prompt }
         guard let pairs = reader.mapping(node, "auth", allowed: ["key_file", "passphrase_env", "password_env", "password_file", "prompt"] + secretKeys) else { return nil }
-        var fields: [String: Node] = [:]
+        var fields: [String: YAMLNode] = [:]
         for (key, _, value) in pairs { fields[key] = value }
         if let key = fields["key_file"], let path = reader.string(key, "key_file") {
             return .keyFile(path: path, passphraseEnvironment: fields["passphrase_env"].flatMap { reader.string($0, "passphrase_env") })
@@ -112,7 +111,7 @@ public enum InventoryLoader {
         return nil
     }
 
-    static func parseDatastore(_ node: Node, _ reader: YAMLReader) -> Inventory.Datastore? {
+    static func parseDatastore(_ node: YAMLNode, _ reader: YAMLReader) -> Inventory.Datastore? {
         guard let pairs = reader.mapping(node, "a datastore", allowed: ["name", "uuid", "shared", "hosts"]) else { return nil }
         var datastore = Inventory.Datastore(name: "", uuid: nil, shared: true)
         for (key, _, value) in pairs {
@@ -125,7 +124,7 @@ public enum InventoryLoader {
         return datastore
     }
 
-    static func parseVM(_ node: Node, _ reader: YAMLReader) -> Inventory.VM? {
+    static func parseVM(_ node: YAMLNode, _ reader: YAMLReader) -> Inventory.VM? {
         guard let pairs = reader.mapping(node, "a vm", allowed: ["name", "priority", "depends_on", "host", "datastore", "vmx", "memory_mb", "anti_affinity", "power_on",
                                                                  "guest_os", "tools"]) else { return nil }
         var vm = Inventory.VM(name: "", priority: 3, dependsOn: [], host: nil, datastore: nil, vmx: nil, memoryMB: nil, antiAffinity: nil,
@@ -153,7 +152,7 @@ public enum InventoryLoader {
         return vm
     }
 
-    static func check(_ inventory: Inventory, root: Node, _ reader: YAMLReader) {
+    static func check(_ inventory: Inventory, root: YAMLNode, _ reader: YAMLReader) {
         let place = reader.location(root)
         func duplicates(_ entries: [(name: String, location: SourceLocation?)], _ what: String) {
             var seen = Set<String>()

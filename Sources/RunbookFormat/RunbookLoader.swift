@@ -1,7 +1,6 @@
 import DrctlCore
 import ESXi
 import Foundation
-import Yams
 
 /// Turns runbook YAML into a `Runbook`, reporting every problem with its `file:line:col`.
 public enum RunbookLoader {
@@ -58,7 +57,7 @@ public enum RunbookLoader {
         return runbook
     }
 
-    static func parseParams(_ node: Node, _ reader: YAMLReader) -> [Runbook.Parameter] {
+    static func parseParams(_ node: YAMLNode, _ reader: YAMLReader) -> [Runbook.Parameter] {
         (reader.sequence(node, "params") ?? []).compactMap { item in
             guard let pairs = reader.mapping(item, "a param", allowed: ["name", "description", "required", "default", "type"]) else { return nil }
             var parameter = Runbook.Parameter(name: "", description: "", required: false, defaultValue: nil, kind: .text,
@@ -84,7 +83,7 @@ public enum RunbookLoader {
         }
     }
 
-    static func parseLimits(_ node: Node, _ reader: YAMLReader) -> Runbook.Limits {
+    static func parseLimits(_ node: YAMLNode, _ reader: YAMLReader) -> Runbook.Limits {
         var limits = Runbook.Limits()
         for (key, _, value) in reader.mapping(node, "limits", allowed: ["max_parallel", "max_per_host"]) ?? [] {
             if key == "max_parallel" { limits.maxParallel = reader.integer(value, "max_parallel", range: 1...10_000) }
@@ -93,9 +92,9 @@ public enum RunbookLoader {
         return limits
     }
 
-    static func parseStep(_ node: Node, _ reader: YAMLReader) -> Step? {
+    static func parseStep(_ node: YAMLNode, _ reader: YAMLReader) -> Step? {
         guard let pairs = reader.mapping(node, "a step", allowed: stepKeys) else { return nil }
-        var keys: [String: Node] = [:]
+        var keys: [String: YAMLNode] = [:]
         var keyLocations: [String: SourceLocation] = [:]
         for (key, keyNode, value) in pairs {
             keys[key] = value
@@ -183,7 +182,7 @@ public enum RunbookLoader {
         }
     }
 
-    static func parseKind(_ kind: String, _ keys: [String: Node], _ keyLocations: [String: SourceLocation], _ reader: YAMLReader) -> Step.Kind? {
+    static func parseKind(_ kind: String, _ keys: [String: YAMLNode], _ keyLocations: [String: SourceLocation], _ reader: YAMLReader) -> Step.Kind? {
         let value = keys[kind]!
         switch kind {
         case "run":
@@ -199,7 +198,7 @@ public enum RunbookLoader {
             var distinct = false
             var timeout: Duration?
             var onTimeout: Approval.OnTimeout?
-            var onTimeoutNode: Node?
+            var onTimeoutNode: YAMLNode?
             for (key, _, item) in pairs {
                 if key == "prompt" { prompt = reader.template(item, "prompt") }
                 if key == "approvers" { approvers = (reader.sequence(item, "approvers") ?? []).compactMap { reader.string($0, "an approver") } }
@@ -232,7 +231,7 @@ public enum RunbookLoader {
             return parseProbe(value, reader).map(Step.Kind.probe)
         case "wait":
             guard let pairs = reader.mapping(value, "wait", allowed: ["run", "action", "with", "probe", "until", "interval", "timeout"]) else { return nil }
-            var fields: [String: Node] = [:]
+            var fields: [String: YAMLNode] = [:]
             for (key, _, item) in pairs { fields[key] = item }
             let check: Wait.Check?
             if let run = fields["run"] {
@@ -266,7 +265,7 @@ public enum RunbookLoader {
         }
     }
 
-    static func parseProbe(_ value: Node, _ reader: YAMLReader) -> Probe? {
+    static func parseProbe(_ value: YAMLNode, _ reader: YAMLReader) -> Probe? {
         guard let pairs = reader.mapping(value, "probe", allowed: ["target", "via", "port", "expect", "paths"]) else { return nil }
         var paths: [String]?
         var target: LocatedTemplate?
@@ -298,12 +297,12 @@ public enum RunbookLoader {
         return probe
     }
 
-    static func mappingKeys(_ node: Node) -> [String] {
+    static func mappingKeys(_ node: YAMLNode) -> [String] {
         guard case .mapping(let mapping) = node else { return [] }
-        return mapping.keys.compactMap(\.string)
+        return mapping.compactMap(\.key.string)
     }
 
-    static func parseActionCall(_ node: Node, with arguments: Node?, _ reader: YAMLReader) -> ActionCall? {
+    static func parseActionCall(_ node: YAMLNode, with arguments: YAMLNode?, _ reader: YAMLReader) -> ActionCall? {
         guard let name = reader.string(node, "action") else { return nil }
         let action = ActionCatalog.action(named: name)
         if action == nil {
@@ -346,7 +345,7 @@ public enum RunbookLoader {
     }
 
     /// `on: esxi-01`, `on: [esxi-01, esxi-02]` or `on: "{{ ... }}"`.
-    static func parseHostList(_ node: Node, _ reader: YAMLReader) -> LocatedTemplate? {
+    static func parseHostList(_ node: YAMLNode, _ reader: YAMLReader) -> LocatedTemplate? {
         if case .sequence(let sequence) = node {
             let names = sequence.compactMap { reader.string($0, "a host name") }
             let literal = "{{ [" + names.map { "'\($0.replacingOccurrences(of: "'", with: "\\'"))'" }.joined(separator: ", ") + "] }}"
@@ -356,7 +355,7 @@ public enum RunbookLoader {
     }
 
     /// `foreach: "{{ steps.find.vms }}"` or a literal YAML list.
-    static func parseForeach(_ node: Node, _ reader: YAMLReader) -> LocatedTemplate? {
+    static func parseForeach(_ node: YAMLNode, _ reader: YAMLReader) -> LocatedTemplate? {
         if case .sequence = node {
             let items = reader.value(node).listValue ?? []
             let literal = "{{ [" + items.map { "'\($0.text.replacingOccurrences(of: "'", with: "\\'"))'" }.joined(separator: ", ") + "] }}"

@@ -1,11 +1,10 @@
 import DrctlCore
 import ESXi
 import Foundation
-import Yams
 
 /// The parts of a step that have a grammar of their own: captures, expectations, retries, verify.
 extension RunbookLoader {
-    static func parseCaptures(_ node: Node, _ reader: YAMLReader) -> [Capture] {
+    static func parseCaptures(_ node: YAMLNode, _ reader: YAMLReader) -> [Capture] {
         (reader.mapping(node, "capture", allowed: mappingKeys(node)) ?? []).compactMap { name, _, value in
             let location = reader.location(value)
             if case .scalar = value {
@@ -13,7 +12,7 @@ extension RunbookLoader {
                 return Capture(name: name, source: .regex(pattern: pattern, group: 1, all: false), location: location)
             }
             guard let pairs = reader.mapping(value, "capture \(name)", allowed: ["regex", "group", "all", "lines", "parser"]) else { return nil }
-            var fields: [String: Node] = [:]
+            var fields: [String: YAMLNode] = [:]
             for (key, _, item) in pairs { fields[key] = item }
             if let regex = fields["regex"] {
                 guard let pattern = reader.string(regex, "regex"), validRegex(pattern, regex, reader) else { return nil }
@@ -36,7 +35,7 @@ extension RunbookLoader {
         }
     }
 
-    static func validRegex(_ pattern: String, _ node: Node, _ reader: YAMLReader) -> Bool {
+    static func validRegex(_ pattern: String, _ node: YAMLNode, _ reader: YAMLReader) -> Bool {
         do {
             _ = try Regex(pattern)
             return true
@@ -46,10 +45,10 @@ extension RunbookLoader {
         }
     }
 
-    static func parseExpectation(_ node: Node, _ reader: YAMLReader) -> Expectation? {
+    static func parseExpectation(_ node: YAMLNode, _ reader: YAMLReader) -> Expectation? {
         guard let pairs = reader.mapping(node, "expect", allowed: ["exit", "stdout_contains", "stdout_not_contains", "stdout_matches", "stderr_empty", "that", "message"]) else { return nil }
         var expectation = Expectation.exitZero
-        func strings(_ value: Node, _ what: String) -> [String] {
+        func strings(_ value: YAMLNode, _ what: String) -> [String] {
             if case .sequence = value { return (reader.sequence(value, what) ?? []).compactMap { reader.string($0, what) } }
             return reader.string(value, what).map { [$0] } ?? []
         }
@@ -74,7 +73,7 @@ extension RunbookLoader {
         return expectation
     }
 
-    static func parseRetry(_ node: Node, _ reader: YAMLReader) -> Retry {
+    static func parseRetry(_ node: YAMLNode, _ reader: YAMLReader) -> Retry {
         if case .scalar = node { return Retry(attempts: reader.integer(node, "retry (attempts)", range: 1...100) ?? 1, delay: .seconds(2), backoff: 2, maxDelay: nil) }
         var retry = Retry(attempts: 1, delay: .seconds(2), backoff: 2, maxDelay: nil)
         for (key, _, value) in reader.mapping(node, "retry", allowed: ["attempts", "delay", "backoff", "max_delay"]) ?? [] {
@@ -92,13 +91,13 @@ extension RunbookLoader {
         return retry
     }
 
-    static func parseVerification(_ node: Node, _ reader: YAMLReader) -> Verification? {
+    static func parseVerification(_ node: YAMLNode, _ reader: YAMLReader) -> Verification? {
         if case .scalar = node {
             guard let enabled = reader.boolean(node, "verify") else { return nil }
             return enabled ? .builtIn : .disabled
         }
         guard let pairs = reader.mapping(node, "verify", allowed: ["run", "action", "with", "expect", "that"]) else { return nil }
-        var fields: [String: Node] = [:]
+        var fields: [String: YAMLNode] = [:]
         for (key, _, value) in pairs { fields[key] = value }
         if let run = fields["run"] {
             guard let template = reader.template(run, "verify.run") else { return nil }

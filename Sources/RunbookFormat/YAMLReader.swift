@@ -1,6 +1,5 @@
 import DrctlCore
 import Foundation
-import Yams
 
 /// Reads a YAML file node by node, keeping positions so every problem names `file:line:col`.
 /// Problems are collected, not thrown, so `validate` can report all of them at once.
@@ -16,11 +15,11 @@ public final class YAMLReader {
     static let maximumValues = 2_000_000
 
     /// Counts the values a node stands for, aliases expanded, stopping as soon as the budget runs out.
-    static func fits(_ node: Node, within budget: inout Int) -> Bool {
+    static func fits(_ node: YAMLNode, within budget: inout Int) -> Bool {
         budget -= 1
         guard budget >= 0 else { return false }
         switch node {
-        case .scalar, .alias: return true
+        case .scalar: return true
         case .sequence(let sequence): return sequence.allSatisfy { fits($0, within: &budget) }
         case .mapping(let mapping):
             for (key, value) in mapping where !fits(key, within: &budget) || !fits(value, within: &budget) { return false }
@@ -29,9 +28,9 @@ public final class YAMLReader {
     }
 
     /// Aliases a file may use. Each can stand for a whole anchored tree, and trees can hold aliases
-    /// of each other: a few dozen lines can stand for billions of values, and the YAML library
-    /// expands (hashes, compares) them before drctl sees a node. So they are counted in the text
-    /// first: 32 aliases expand to at most about 120,000 values (3^(32/3)), and no runbook needs more.
+    /// of each other: a few dozen lines can stand for billions of values, and reading a node as
+    /// values expands every alias in it. So they are counted in the text first: 32 aliases
+    /// expand to at most about 120,000 values (3^(32/3)), and no runbook needs more.
     static let maximumAliases = 32
 
     /// Where the alias past `maximumAliases` is (`*name` where a value starts, outside quotes and
@@ -81,17 +80,14 @@ public final class YAMLReader {
     }
 
     /// Parses YAML text into a node tree, or records the syntax error.
-    public func compose(_ text: String) -> Node? {
+    public func compose(_ text: String) -> YAMLNode? {
         if let place = Self.aliasBeyondLimit(in: text) {
             report(SourceLocation(file: file, line: place.line, column: place.column),
                    "more than \(Self.maximumAliases) aliases (*name): a few aliases of anchors that hold aliases can stand for billions of values; write the repeated parts out")
             return nil
         }
         do {
-            // Tags are not resolved: drctl reads a scalar by its style and text. Yams's default
-            // resolver runs regular expressions over every key to compare them for duplicates,
-            // which was most of the time to load a 10,000-VM inventory.
-            guard let node = try Yams.compose(yaml: text, .basic) else {
+            guard let node = try YAMLComposer.compose(text) else {
                 report(SourceLocation(file: file, line: 1, column: 1), "the file is empty")
                 return nil
             }
@@ -103,44 +99,39 @@ public final class YAMLReader {
                 return nil
             }
             return node
-        } catch let error as YamlError {
-            switch error {
-            case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-                report(SourceLocation(file: file, line: mark.line, column: mark.column), "YAML syntax error: \(problem)\(YAMLProblem.meaning(of: problem))")
-            case .duplicatedKeysInMapping(let duplicates, let context):
-                let key = duplicates.first ?? ""
-                let first = SourceLocation(file: file, line: context.mark.line, column: context.mark.column)
-                let second = YAMLProblem.repeatedKey(key, after: first, in: text) ?? first
-                report(second, "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in one mapping (first at line \(first.line)): keep only one")
-            default:
-                report(SourceLocation(file: file, line: 1, column: 1), "YAML error: \(error)")
-            }
-            return nil
+        } catch YAMLComposer.Problem.syntax(let problem, let mark) {
+            report(SourceLocation(file: file, line: mark.line, column: mark.column), "YAML syntax error: \(problem)\(YAMLProblem.meaning(of: problem))")
+        } catch YAMLComposer.Problem.unreadable(let problem, let mark) {
+            report(SourceLocation(file: file, line: mark.line, column: mark.column), "YAML error: \(problem); save the file as UTF-8 text")
+        } catch YAMLComposer.Problem.duplicateKeys(let duplicates, let mark) {
+            let first = SourceLocation(file: file, line: mark.line, column: mark.column)
+            let second = YAMLProblem.repeatedKey(duplicates[0], after: first, in: text) ?? first
+            report(second, "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in one mapping (first at line \(first.line)): keep only one")
         } catch {
             report(SourceLocation(file: file, line: 1, column: 1), "YAML error: \(error)")
-            return nil
         }
+        return nil
     }
 
-    public func location(_ node: Node) -> SourceLocation {
-        SourceLocation(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
+    public func location(_ node: YAMLNode) -> SourceLocation {
+        SourceLocation(file: file, line: node.mark.line, column: node.mark.column)
     }
 
     public func report(_ location: SourceLocation, _ message: String) {
         diagnostics.append(Diagnostic(location, message))
     }
 
-    public func report(_ node: Node, _ message: String) {
+    public func report(_ node: YAMLNode, _ message: String) {
         report(location(node), message)
     }
 
     /// The pairs of a mapping, reporting keys not in `allowed` with a suggestion.
-    public func mapping(_ node: Node, _ what: String, allowed: [String]) -> [(key: String, keyNode: Node, value: Node)]? {
+    public func mapping(_ node: YAMLNode, _ what: String, allowed: [String]) -> [(key: String, keyNode: YAMLNode, value: YAMLNode)]? {
         guard case .mapping(let mapping) = node else {
             report(node, "\(what) must be a mapping of keys to values, not \(describe(node))")
             return nil
         }
-        var pairs: [(key: String, keyNode: Node, value: Node)] = []
+        var pairs: [(key: String, keyNode: YAMLNode, value: YAMLNode)] = []
         for (keyNode, value) in mapping {
             guard let key = keyNode.string else {
                 report(keyNode, "keys in \(what) must be text")
@@ -155,7 +146,7 @@ public final class YAMLReader {
         return pairs
     }
 
-    public func sequence(_ node: Node, _ what: String) -> [Node]? {
+    public func sequence(_ node: YAMLNode, _ what: String) -> [YAMLNode]? {
         switch node {
         case .sequence(let sequence): return Array(sequence)
         default:
@@ -164,7 +155,7 @@ public final class YAMLReader {
         }
     }
 
-    public func string(_ node: Node, _ what: String) -> String? {
+    public func string(_ node: YAMLNode, _ what: String) -> String? {
         guard case .scalar(let scalar) = node else {
             report(node, "\(what) must be text, not \(describe(node))")
             return nil
@@ -172,7 +163,7 @@ public final class YAMLReader {
         return scalar.string
     }
 
-    public func integer(_ node: Node, _ what: String, range: ClosedRange<Int>? = nil) -> Int? {
+    public func integer(_ node: YAMLNode, _ what: String, range: ClosedRange<Int>? = nil) -> Int? {
         guard case .scalar(let scalar) = node, let number = Int(scalar.string) else {
             let tooLarge = { if case .scalar(let scalar) = node { return scalar.string.wholeMatch(of: /[-+]?[0-9]+/) != nil } else { return false } }()
             if tooLarge, let range {
@@ -189,7 +180,7 @@ public final class YAMLReader {
         return number
     }
 
-    public func double(_ node: Node, _ what: String) -> Double? {
+    public func double(_ node: YAMLNode, _ what: String) -> Double? {
         guard case .scalar(let scalar) = node, let number = Double(scalar.string) else {
             report(node, "\(what) must be a number, not \(describe(node))")
             return nil
@@ -197,8 +188,8 @@ public final class YAMLReader {
         return number
     }
 
-    public func boolean(_ node: Node, _ what: String) -> Bool? {
-        guard case .scalar(let scalar) = node, let bool = Bool.construct(from: scalar) else {
+    public func boolean(_ node: YAMLNode, _ what: String) -> Bool? {
+        guard case .scalar(let scalar) = node, let bool = scalar.boolean else {
             report(node, "\(what) must be true or false, not \(describe(node))")
             return nil
         }
@@ -206,7 +197,7 @@ public final class YAMLReader {
     }
 
     /// `mustBePositive`: a timeout, interval or RTO of 0s would end (or spin) before anything runs.
-    public func duration(_ node: Node, _ what: String, mustBePositive: Bool = false) -> Duration? {
+    public func duration(_ node: YAMLNode, _ what: String, mustBePositive: Bool = false) -> Duration? {
         guard case .scalar(let scalar) = node, let duration = DurationText.parse(scalar.string) else {
             // A number too large or not finite (1e20, inf) reads like a duration: say what the limit is.
             let numeric = { if case .scalar(let scalar) = node { return scalar.string.contains(where: \.isNumber) || Double(scalar.string) != nil } else { return false } }()
@@ -220,17 +211,17 @@ public final class YAMLReader {
         return duration
     }
 
-    public func template(_ node: Node, _ what: String) -> LocatedTemplate? {
+    public func template(_ node: YAMLNode, _ what: String) -> LocatedTemplate? {
         guard let text = string(node, what) else { return nil }
         return template(text, at: node, what)
     }
 
-    public func template(_ text: String, at node: Node, _ what: String) -> LocatedTemplate? {
+    public func template(_ text: String, at node: YAMLNode, _ what: String) -> LocatedTemplate? {
         do {
             return LocatedTemplate(template: try Template(text), location: location(node))
         } catch let error as ExpressionSyntaxError {
             var place = location(node)
-            if case .scalar(let scalar) = node, scalar.style == .plain || scalar.style == .any { place.column += error.offset }
+            if case .scalar(let scalar) = node, scalar.style == .plain { place.column += error.offset }
             report(place, "\(what): \(error.message)")
         } catch {
             report(node, "\(what): \(error)")
@@ -238,7 +229,7 @@ public final class YAMLReader {
         return nil
     }
 
-    public func condition(_ node: Node, _ what: String) -> LocatedCondition? {
+    public func condition(_ node: YAMLNode, _ what: String) -> LocatedCondition? {
         guard let text = string(node, what) else { return nil }
         do {
             return LocatedCondition(expression: try ExpressionParser.parse(text), source: text, location: location(node))
@@ -251,11 +242,11 @@ public final class YAMLReader {
     }
 
     /// A literal YAML value (params defaults, inventory fields) as a `Value`.
-    public func value(_ node: Node) -> Value {
+    public func value(_ node: YAMLNode) -> Value {
         switch node {
         case .scalar(let scalar):
-            if scalar.style == .plain || scalar.style == .any {
-                if let bool = Bool.construct(from: scalar) { return .bool(bool) }
+            if scalar.style == .plain {
+                if let bool = scalar.boolean { return .bool(bool) }
                 if let int = Int(scalar.string) { return .int(int) }
                 if let double = Double(scalar.string), scalar.string.contains(".") { return .number(double) }
                 if scalar.string == "~" || scalar.string == "null" { return .null }
@@ -266,16 +257,14 @@ public final class YAMLReader {
             var fields: [String: Value] = [:]
             for (key, item) in mapping { fields[key.string ?? ""] = value(item) }
             return .map(fields)
-        case .alias: return .null
         }
     }
 
-    public func describe(_ node: Node) -> String {
+    public func describe(_ node: YAMLNode) -> String {
         switch node {
         case .scalar(let scalar): return scalar.string.isEmpty ? "an empty value" : "'\(scalar.string)'"
         case .mapping: return "a mapping"
         case .sequence: return "a list"
-        case .alias: return "an alias"
         }
     }
 }

@@ -1,16 +1,15 @@
 import DrctlCore
 import Foundation
 import RunbookFormat
-import Yams
 
 /// The parts of a scenario that say what happens and what must come of it: faults, end-state
 /// expectations, the expected outcome and, for generated sites, the invariants.
 extension ScenarioLoader {
-    static func parseFault(_ node: Node, hostNames: [String], datastores: [String], vms: [String], _ reader: YAMLReader) -> FaultRule? {
+    static func parseFault(_ node: YAMLNode, hostNames: [String], datastores: [String], vms: [String], _ reader: YAMLReader) -> FaultRule? {
         guard let pairs = reader.mapping(node, "a fault", allowed: faultEffects + ["after_commands", "after_step"]) else { return nil }
         var trigger = FaultRule.Trigger.start
         var effect: FaultRule.Effect?
-        func name(_ value: Node, among known: [String], _ what: String) -> String? {
+        func name(_ value: YAMLNode, among known: [String], _ what: String) -> String? {
             guard let text = reader.string(value, what) else { return nil }
             if !known.contains(text) { reader.report(value, "no \(what) '\(text)' in this scenario\(Suggestion.hint(for: text, among: known))") }
             return text
@@ -79,10 +78,10 @@ extension ScenarioLoader {
         return FaultRule(trigger: trigger, effect: effect)
     }
 
-    static func parseExpectation(_ node: Node, hostNames: [String], datastores: [String], vms: [String], _ reader: YAMLReader) -> Scenario.Expectation? {
+    static func parseExpectation(_ node: YAMLNode, hostNames: [String], datastores: [String], vms: [String], _ reader: YAMLReader) -> Scenario.Expectation? {
         guard let pairs = reader.mapping(node, "an expectation", allowed: ["vm", "power", "host_in", "host_not", "registered", "datastore",
                                                                           "mounted_on", "vcenter", "host", "maintenance", "hostd"]) else { return nil }
-        var fields: [String: Node] = [:]
+        var fields: [String: YAMLNode] = [:]
         for (key, _, value) in pairs { fields[key] = value }
         func names(_ key: String, among known: [String]) -> [String]? {
             guard let value = fields[key] else { return nil }
@@ -122,7 +121,7 @@ extension ScenarioLoader {
     }
 
     /// `invariants: { failed_host: esxi-03 }`, `{ lost_datastore: ds-gold }` or `{ vcenter: true }`.
-    static func parseInvariants(_ node: Node, hostNames: [String], datastores: [String], _ reader: YAMLReader) -> SiteInvariants? {
+    static func parseInvariants(_ node: YAMLNode, hostNames: [String], datastores: [String], _ reader: YAMLReader) -> SiteInvariants? {
         guard let pairs = reader.mapping(node, "invariants", allowed: ["failed_host", "lost_datastore", "vcenter"]), let (key, _, value) = pairs.first else {
             reader.report(node, "invariants name what failed: failed_host, lost_datastore or vcenter")
             return nil
@@ -140,7 +139,7 @@ extension ScenarioLoader {
         }
     }
 
-    static func expectedOutcome(_ node: Node?, _ reader: YAMLReader) -> String? {
+    static func expectedOutcome(_ node: YAMLNode?, _ reader: YAMLReader) -> String? {
         guard let node, let text = reader.string(node, "expect_outcome") else { return nil }
         guard outcomes.contains(text) else {
             reader.report(node, "expect_outcome must be one of \(outcomes.joined(separator: ", "))\(Suggestion.hint(for: text, among: outcomes))")

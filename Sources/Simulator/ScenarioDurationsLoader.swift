@@ -1,5 +1,4 @@
 import RunbookFormat
-import Yams
 
 /// A scenario's `durations:` section: ESXi's times to use instead of the defaults (docs/simulator.md).
 ///
@@ -11,7 +10,7 @@ import Yams
 ///
 /// `durations: none` makes every command and boot take no time.
 extension ScenarioLoader {
-    static func parseDurations(_ node: Node, _ reader: YAMLReader) -> CommandDurations {
+    static func parseDurations(_ node: YAMLNode, _ reader: YAMLReader) -> CommandDurations {
         if case .scalar(let scalar) = node, scalar.string == "none" { return .none }
         var durations = CommandDurations.defaults
         let kinds = CommandDurations.Kind.allCases.map(\.rawValue)
@@ -37,7 +36,7 @@ extension ScenarioLoader {
     }
 
     /// `5s`, or `{ typical: 5s, jitter: 20% }`.
-    static func parseSpread(_ node: Node, default spread: CommandDurations.Spread, what: String, _ reader: YAMLReader) -> CommandDurations.Spread {
+    static func parseSpread(_ node: YAMLNode, default spread: CommandDurations.Spread, what: String, _ reader: YAMLReader) -> CommandDurations.Spread {
         var result = spread
         guard case .mapping = node else {
             if let time = reader.duration(node, what) { result.milliseconds = Int(time.milliseconds) }
@@ -53,7 +52,7 @@ extension ScenarioLoader {
         return result
     }
 
-    static func parsePercent(_ node: Node, what: String, _ reader: YAMLReader) -> Int? {
+    static func parsePercent(_ node: YAMLNode, what: String, _ reader: YAMLReader) -> Int? {
         let text = (reader.string(node, what) ?? "").replacingOccurrences(of: "%", with: "")
         guard let percent = Int(text), (0...100).contains(percent) else {
             reader.report(node, "\(what) must be a percentage from 0% to 100%, like 20%")

@@ -1,7 +1,6 @@
 import DrctlCore
 import Foundation
 import RunbookFormat
-import Yams
 
 /// Reads a scenario file, reporting every problem as `file:line:col: message`.
 public enum ScenarioLoader {
@@ -32,7 +31,7 @@ public enum ScenarioLoader {
             return try loadVariant(root, reader: reader, seed: seed)
         }
         guard let pairs = reader.mapping(root, "the scenario", allowed: topKeys) else { throw InvalidInput(reader.diagnostics) }
-        var fields: [String: Node] = [:]
+        var fields: [String: YAMLNode] = [:]
         for (key, _, value) in pairs { fields[key] = value }
         let name = fields["scenario"].flatMap { reader.string($0, "scenario") } ?? ""
         if name.isEmpty { reader.report(root, "missing 'scenario:' (the scenario's name)") }
@@ -47,7 +46,7 @@ public enum ScenarioLoader {
             parseDatastore(node, hostNames: hostNames, seed: chosenSeed, reader).map { (item: $0, node: node) }
         }
         let datastores = datastoreEntries.map(\.item)
-        var locations: [String: Node] = [:]
+        var locations: [String: YAMLNode] = [:]
         let vmEntries = (fields["vms"].flatMap { reader.sequence($0, "vms") } ?? []).compactMap { node in
             parseVM(node, hostNames: hostNames, datastores: datastores.map(\.name), reader).map { (item: $0, node: node) }
         }
@@ -97,9 +96,9 @@ public enum ScenarioLoader {
 
     /// `base: other.yaml` (relative to this file): the base's fleet, with these faults added and,
     /// when given, these expectations instead of the base's.
-    static func loadVariant(_ root: Node, reader: YAMLReader, seed: UInt64?) throws -> Scenario {
+    static func loadVariant(_ root: YAMLNode, reader: YAMLReader, seed: UInt64?) throws -> Scenario {
         guard let pairs = reader.mapping(root, "a scenario variant (with base:)", allowed: variantKeys) else { throw InvalidInput(reader.diagnostics) }
-        var fields: [String: Node] = [:]
+        var fields: [String: YAMLNode] = [:]
         for (key, _, value) in pairs { fields[key] = value }
         let basePath = fields["base"].flatMap { reader.string($0, "base") } ?? ""
         let resolved = basePath.hasPrefix("/") ? basePath : URL(fileURLWithPath: reader.file).deletingLastPathComponent().appendingPathComponent(basePath).path
@@ -163,7 +162,7 @@ public enum ScenarioLoader {
         return "management"
     }
 
-    static func parseHost(_ node: Node, index: Int, _ reader: YAMLReader) -> SimHost? {
+    static func parseHost(_ node: YAMLNode, index: Int, _ reader: YAMLReader) -> SimHost? {
         guard let pairs = reader.mapping(node, "a host", allowed: ["name", "address", "version", "build", "state", "hostd", "vpxa",
                                                                   "maintenance", "memory_mb", "cpus", "vmks", "storage_adapters"]) else { return nil }
         var host = SimHost(name: "", version: "8.0.3", build: "24585383", address: "10.10.0.\(11 + index)", state: .up, hostdRunning: true,
@@ -212,7 +211,7 @@ public enum ScenarioLoader {
         return host
     }
 
-    static func serviceState(_ node: Node, _ reader: YAMLReader) -> Bool {
+    static func serviceState(_ node: YAMLNode, _ reader: YAMLReader) -> Bool {
         switch reader.string(node, "service state") {
         case "running": return true
         case "stopped": return false
@@ -222,7 +221,7 @@ public enum ScenarioLoader {
         }
     }
 
-    static func parseDatastore(_ node: Node, hostNames: [String], seed: UInt64, _ reader: YAMLReader) -> SimDatastore? {
+    static func parseDatastore(_ node: YAMLNode, hostNames: [String], seed: UInt64, _ reader: YAMLReader) -> SimDatastore? {
         guard let pairs = reader.mapping(node, "a datastore", allowed: ["name", "uuid", "type", "capacity_gb", "free_gb", "hosts", "condition",
                                                                        "returns_after_rescans", "returns_as"]) else { return nil }
         var datastore = SimDatastore(name: "", uuid: "", type: "VMFS-6", capacityBytes: 2_199_023_255_552, freeBytes: 1_099_511_627_776,
@@ -252,14 +251,14 @@ public enum ScenarioLoader {
         return datastore
     }
 
-    static func condition(_ node: Node, _ reader: YAMLReader) -> SimDatastore.Condition? {
+    static func condition(_ node: YAMLNode, _ reader: YAMLReader) -> SimDatastore.Condition? {
         let text = reader.string(node, "condition") ?? ""
         if let condition = SimDatastore.Condition(rawValue: text) ?? SimDatastore.Condition(rawValue: text.uppercased()) { return condition }
         reader.report(node, "condition must be one of ok, APD, PDL, unmounted, snapshot")
         return nil
     }
 
-    static func parseVM(_ node: Node, hostNames: [String], datastores: [String], _ reader: YAMLReader) -> SimVM? {
+    static func parseVM(_ node: YAMLNode, hostNames: [String], datastores: [String], _ reader: YAMLReader) -> SimVM? {
         guard let pairs = reader.mapping(node, "a vm", allowed: ["name", "datastore", "path", "host", "power", "guest_os", "memory_mb", "version",
                                                                 "annotation", "template", "priority", "depends_on", "anti_affinity",
                                                                 "inventory_vmx", "power_on", "tools", "boot"]) else { return nil }
@@ -307,7 +306,7 @@ public enum ScenarioLoader {
         return vm
     }
 
-    static func parseVCenter(_ node: Node, vms: [String], _ reader: YAMLReader) -> SimVCenter? {
+    static func parseVCenter(_ node: YAMLNode, vms: [String], _ reader: YAMLReader) -> SimVCenter? {
         guard let pairs = reader.mapping(node, "vcenter", allowed: ["vm", "host", "address", "services", "boot_commands", "services_after_boot"]) else { return nil }
         var vcenter = SimVCenter(vm: "", hostName: "vcsa", address: "10.10.0.5", servicesRunning: true)
         for (key, _, value) in pairs {
@@ -326,7 +325,7 @@ public enum ScenarioLoader {
         return vcenter
     }
 
-    static func parseLatency(_ node: Node, _ reader: YAMLReader) -> (Int, Int) {
+    static func parseLatency(_ node: YAMLNode, _ reader: YAMLReader) -> (Int, Int) {
         var fixed = 0, jitter = 0
         for (key, _, value) in reader.mapping(node, "latency", allowed: ["fixed", "jitter"]) ?? [] {
             let milliseconds = Int(reader.duration(value, key)?.milliseconds ?? 0)
@@ -336,14 +335,14 @@ public enum ScenarioLoader {
     }
 
     /// Two hosts (or datastores, or VMs) of one name would make every fault and check naming it ambiguous.
-    static func reportDuplicates(_ entries: [(name: String, node: Node)], _ what: String, _ reader: YAMLReader) {
+    static func reportDuplicates(_ entries: [(name: String, node: YAMLNode)], _ what: String, _ reader: YAMLReader) {
         var seen = Set<String>()
         for entry in entries where !seen.insert(entry.name).inserted {
             reader.report(entry.node, "a second \(what) named '\(entry.name)': give each \(what) its own name")
         }
     }
 
-    static func checkNames(hosts: [String], vms: [SimVM], locations: [String: Node], _ reader: YAMLReader) {
+    static func checkNames(hosts: [String], vms: [SimVM], locations: [String: YAMLNode], _ reader: YAMLReader) {
         for vm in vms {
             for dependency in vm.dependsOn where !vms.contains(where: { $0.name == dependency }) {
                 reader.report(locations[vm.name]!, "vm '\(vm.name)' depends on '\(dependency)', which is not in this scenario")
