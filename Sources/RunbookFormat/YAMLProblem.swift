@@ -14,6 +14,9 @@ enum YAMLProblem {
         ("found unknown escape character", "in double quotes, write \\\\ for a backslash, or use single quotes"),
         ("did not find expected ',' or ']'", "a [list] that is not closed, or an item in it that needs quotes"),
         ("did not find expected ',' or '}'", "a { mapping } that is not closed, or a value in it that needs quotes"),
+        ("control characters are not allowed", "remove it, or write it as an escape such as \\x01 inside double quotes"),
+        ("invalid", "the file is not UTF-8 text; save it as UTF-8"),
+        ("incomplete UTF-8", "the file is not UTF-8 text; save it as UTF-8"),
     ]
 
     static func meaning(of problem: String) -> String {

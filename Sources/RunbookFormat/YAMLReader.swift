@@ -102,7 +102,7 @@ public final class YAMLReader {
         } catch YAMLComposer.Problem.syntax(let problem, let mark) {
             report(SourceLocation(file: file, line: mark.line, column: mark.column), "YAML syntax error: \(problem)\(YAMLProblem.meaning(of: problem))")
         } catch YAMLComposer.Problem.unreadable(let problem, let mark) {
-            report(SourceLocation(file: file, line: mark.line, column: mark.column), "YAML error: \(problem); save the file as UTF-8 text")
+            report(SourceLocation(file: file, line: mark.line, column: mark.column), "YAML error: \(problem)\(YAMLProblem.meaning(of: problem))")
         } catch YAMLComposer.Problem.duplicateKeys(let duplicates, let mark) {
             let first = SourceLocation(file: file, line: mark.line, column: mark.column)
             let second = YAMLProblem.repeatedKey(duplicates[0], after: first, in: text) ?? first
