@@ -51,7 +51,8 @@ let package = Package(
         .testTarget(name: "DrctlCoreTests", dependencies: ["DrctlCore"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "ESXiTests", dependencies: ["ESXi"]),
-        .testTarget(name: "RunbookFormatTests", dependencies: ["RunbookFormat"]),
+        // Yams: the parity test reads every YAML file both ways.
+        .testTarget(name: "RunbookFormatTests", dependencies: ["RunbookFormat", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RunbookFormat"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Engine", "RunbookFormat"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "ESXi", "Engine", "RunbookFormat"]),
