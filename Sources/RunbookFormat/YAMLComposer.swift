@@ -2,7 +2,7 @@
 import CYaml
 
 /// Builds a `YAMLNode` tree from libyaml's parse events: one document, aliases replaced by what
-/// their anchor holds, duplicate keys refused. The YAML library's own tree would be three times
+/// their anchor holds, duplicate keys refused. The YAML library's own tree would be several times
 /// the memory (see `YAMLNode`); its parser, and so its error messages, are the same.
 enum YAMLComposer {
     enum Problem: Error {
@@ -38,6 +38,7 @@ enum YAMLComposer {
         }
 
         func close() {
+            yaml_event_delete(&event)
             yaml_parser_delete(parser)
             parser.deallocate()
         }
@@ -152,8 +153,7 @@ enum YAMLComposer {
         private func tag(_ name: UnsafeMutablePointer<yaml_char_t>?, quotedImplicit: Bool) -> YAMLNode.Scalar.Tag {
             if quotedImplicit { return .text }
             guard let name else { return .implicit }
-            let text = String(cString: name)
-            return text == "tag:yaml.org,2002:str" ? .text : .named(text)
+            return String(cString: name) == "tag:yaml.org,2002:str" ? .text : .other
         }
     }
 }

@@ -24,10 +24,9 @@ public enum YAMLNode: Sendable {
         }
 
         /// What its tag says of its type: none (`.implicit`, a plain scalar), text (quoted, a
-        /// block, or `!!str`), or another tag, kept by name.
+        /// block, or `!!str`), or another tag (`!!bool`, `!custom`).
         public enum Tag: Sendable, Equatable {
-            case implicit, text
-            case named(String)
+            case implicit, text, other
         }
 
         public var string: String
