@@ -148,7 +148,7 @@ public final class YAMLReader {
 
     public func sequence(_ node: YAMLNode, _ what: String) -> [YAMLNode]? {
         switch node {
-        case .sequence(let sequence): return Array(sequence)
+        case .sequence(let sequence): return sequence.items
         default:
             report(node, "\(what) must be a list, not \(describe(node))")
             return nil
