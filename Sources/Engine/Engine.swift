@@ -107,7 +107,8 @@ public final class Engine: Sendable {
         var goal: GoalVerdict?
         if let goalSpec = runbook.goal, [.succeeded, .failed].contains(outcome) {
             goal = await GoalCheck(goal: goalSpec, runner: runner, events: events)
-                .verdict(roots: graph.finalRoots(), unfinished: graph.unfinishedSteps(), handedOff: handedOff(graph))
+                .verdict(roots: graph.finalRoots(), unfinished: graph.unfinishedSteps(), stepsNotSucceeded: graph.stepsNotSucceeded(),
+                         handedOff: handedOff(graph))
             outcome = goal!.outcome
         }
         var summary = RunSummary(runbook: runbook.name, outcome: outcome, steps: graph.results(), approvals: await records.approvals,

@@ -22,33 +22,45 @@ public struct GoalVerdict: Sendable, Equatable {
 
     public var description: String
     public var items: [Item]
-    /// Why the goal could not be checked at all (what it lists was never discovered).
+    /// Why the goal could not be checked at all: what it lists was never discovered, or every
+    /// list it checks came out empty (nothing checked proves nothing).
     public var problem: String?
+    /// Steps that did not end succeeded (failed, denied, never ran): with them the goal holding
+    /// is not enough for `succeeded`.
+    public var stepsNotSucceeded: [String]
 
-    public init(description: String, items: [Item], problem: String?) {
+    public init(description: String, items: [Item], problem: String?, stepsNotSucceeded: [String] = []) {
         self.description = description
         self.items = items
         self.problem = problem
+        self.stepsNotSucceeded = stepsNotSucceeded
     }
 
     public var held: [Item] { items.filter(\.holds) }
     public var handedOff: [Item] { items.filter { !$0.holds && $0.handedOff } }
     public var missing: [Item] { items.filter { !$0.holds && !$0.handedOff } }
 
-    /// succeeded: every item holds; handed off: what does not hold was left to a manual step;
-    /// partial: some items hold; failed: none does, or the goal could not be checked.
+    /// The outcome rule (docs/runbook-format.md, "The goal and the outcome"): succeeded only when
+    /// every item holds, at least one was checked and every step succeeded; handed off when what
+    /// does not hold was left to a manual step; partial when some items hold, or all do but a
+    /// step did not succeed; failed when none holds, or the goal could not be checked.
     public var outcome: RunSummary.Outcome {
-        if problem != nil { return .failed }
-        if missing.isEmpty { return handedOff.isEmpty ? .succeeded : .handedOff }
+        if problem != nil || items.isEmpty { return .failed }
+        if missing.isEmpty {
+            if !handedOff.isEmpty { return .handedOff }
+            return stepsNotSucceeded.isEmpty ? .succeeded : .partial
+        }
         return held.isEmpty ? .failed : .partial
     }
 
     /// One line: "4 of 6 hold; not recovered: app-02, web; handed off: scratch-01".
     public var sentence: String {
         if let problem { return "the goal could not be checked: \(problem)" }
+        if items.isEmpty { return "nothing was checked, so nothing is proven" }
         var parts = ["\(held.count) of \(items.count) hold"]
         if !missing.isEmpty { parts.append("not recovered: " + missing.map(\.label).joined(separator: ", ")) }
         if !handedOff.isEmpty { parts.append("handed off: " + handedOff.map(\.label).joined(separator: ", ")) }
+        if !stepsNotSucceeded.isEmpty { parts.append("but " + stepsNotSucceeded.joined(separator: "; ")) }
         return parts.joined(separator: "; ")
     }
 }
@@ -60,9 +72,10 @@ struct GoalCheck {
     let events: EventSink
 
     /// `roots`: every step's outputs as the run left them. `unfinished`: why a step that the goal
-    /// lists from did not succeed, by step id.
-    func verdict(roots: [String: Value], unfinished: [String: String], handedOff: Set<String>) async -> GoalVerdict {
-        var verdict = GoalVerdict(description: goal.description, items: [], problem: nil)
+    /// lists from did not succeed, by step id. `stepsNotSucceeded`: what keeps a goal that holds
+    /// from being a success.
+    func verdict(roots: [String: Value], unfinished: [String: String], stepsNotSucceeded: [String], handedOff: Set<String>) async -> GoalVerdict {
+        var verdict = GoalVerdict(description: goal.description, items: [], problem: nil, stepsNotSucceeded: stepsNotSucceeded)
         for requirement in goal.require {
             let sources = Set(requirement.each.template.expressions.flatMap(\.references).compactMap { $0.first == "steps" && $0.count > 1 ? $0[1] : nil })
             if let blocked = sources.sorted().compactMap({ id in unfinished[id].map { "step '\(id)' \($0)" } }).first {
@@ -97,7 +110,19 @@ struct GoalCheck {
                 verdict.problem = "each \(requirement.each.template.source): \(error)"
             }
         }
+        if verdict.items.isEmpty, verdict.problem == nil { verdict.problem = nothingFound(scope) }
         return verdict
+    }
+
+    /// Every list came out empty: the runbook's own words for it (`none_found:`), else the lists.
+    private func nothingFound(_ scope: [String: Value]) -> String {
+        let said = goal.require.compactMap { requirement in
+            requirement.noneFound.flatMap { try? $0.template.value(in: DictionaryScope(scope)).text }.flatMap { $0.isEmpty ? nil : $0 }
+        }
+        if !said.isEmpty { return "nothing to check: " + said.joined(separator: "; ") }
+        let lists = goal.require.map(\.each.template.source).joined(separator: ", ")
+        return "nothing to check: \(lists) came out empty, so what had to be recovered was never established. "
+            + "Check the params and the hosts that did not answer, then run again"
     }
 
     private func check(_ requirement: Goal.Requirement, item: Value, index: Int, scope: [String: Value], handedOff: Set<String>) -> GoalVerdict.Item {

@@ -213,6 +213,21 @@ final class SchedulerState {
         return unfinished
     }
 
+    /// Steps that did not end as the runbook allows: failed (without `on_failure: continue`),
+    /// denied, never ran. One line each, for the goal's verdict.
+    func stepsNotSucceeded() -> [String] {
+        order.compactMap { id in
+            let outcomes = states[id]!.outcomes.compactMap { $0 }
+            guard let bad = outcomes.first(where: { !$0.satisfiesDependents }) else { return nil }
+            let what = switch bad.status {
+            case .denied: "was denied"
+            case .notStarted, .skipped: "did not run"
+            default: bad.status.rawValue
+            }
+            return "step '\(id)' \(what)" + (bad.reason.map { " (\($0))" } ?? "")
+        }
+    }
+
     func results() -> [RunSummary.StepResult] {
         order.map { id in
             let state = states[id]!

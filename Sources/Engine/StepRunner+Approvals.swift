@@ -14,6 +14,7 @@ extension StepRunner {
         }
         if !missing.fields.isEmpty { evidence.append((label: "not known (shown as ?)", value: missing.fields.joined(separator: ", "))) }
         if let silent = silentHosts(work.roots) { evidence.append((label: "hosts that did not answer", value: silent)) }
+        if let failing = hostsAnsweringWithErrors(work.roots) { evidence.append((label: "hosts that answered, but not as needed", value: failing)) }
         if options.dryRun {
             return await plan(work, host: nil, scope: scope, note: nil, lines: ["APPROVAL: \(prompt)"] + evidence.map { "  \($0.label): \($0.value)" })
         }
@@ -75,11 +76,16 @@ extension StepRunner {
 
     /// Hosts that did not answer the reads this approval rests on: the approver must know what
     /// the evidence leaves out.
-    func silentHosts(_ roots: [String: Value]) -> String? {
+    func silentHosts(_ roots: [String: Value]) -> String? { hostsListed(in: "unanswered", roots) }
+
+    /// Hosts that answered, but with an error or a state their step did not accept.
+    func hostsAnsweringWithErrors(_ roots: [String: Value]) -> String? { hostsListed(in: "answered_with_error", roots) }
+
+    private func hostsListed(in output: String, _ roots: [String: Value]) -> String? {
         guard let steps = roots["steps"]?.mapValue else { return nil }
         var reasons: [String: [String]] = [:]
         for id in steps.keys.sorted() {
-            for entry in steps[id]?["unanswered"]?.listValue ?? [] {
+            for entry in steps[id]?[output]?.listValue ?? [] {
                 guard let host = entry["host"]?.text else { continue }
                 var reason = entry["reason"]?.text ?? "no answer"
                 if reason.hasPrefix("\(host): ") { reason.removeFirst(host.count + 2) }

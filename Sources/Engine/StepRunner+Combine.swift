@@ -5,13 +5,17 @@ import RunbookFormat
 /// One item's outcome from what each of its hosts answered.
 extension StepRunner {
     /// One item's outcome from its hosts' results. With `tolerant` (a read on several hosts), the
-    /// hosts that did not answer do not fail the item when others did: the outputs come from the
-    /// hosts that answered, `unanswered` names the others and why, and the reason says so.
+    /// hosts that failed do not fail the item when others answered: the outputs come from the
+    /// hosts that answered, `unanswered` names the hosts that gave no answer at all (no session, a
+    /// timeout) and why, and the reason says so. A host that answered with an error is not one.
     func combine(_ results: [HostResult], hosts: [String], tolerant: Bool) -> ItemOutcome {
         var outcome = ItemOutcome(status: .succeeded, hosts: hosts, started: nil, duration: .zero, attempts: 0, reason: nil, evidence: nil, outputs: [:])
         var perHostOutputs: [[String: Value]] = []
         var failures: [String] = []
         var unanswered: [Value] = []
+        var failedAnswers: [Value] = []
+        var silentFailures: [String] = []
+        var answeredFailures: [String] = []
         var answered: [Value] = []
         var evidence: [String] = []
         var allDone = true
@@ -27,10 +31,17 @@ extension StepRunner {
                 answered.append(.string(hosts[index]))
                 allDone = allDone && alreadyDone
                 outcome.attempts = max(outcome.attempts, attempts)
-            case .failed(let reason, let shown, let attempts, let isContinued, _):
+            case .failed(let reason, let shown, let attempts, let isContinued, _, let noAnswer):
                 // Transport errors already start with the host's name.
-                failures.append(hosts.count > 1 && !reason.hasPrefix("\(hosts[index]): ") ? "\(hosts[index]): \(reason)" : reason)
-                unanswered.append(["host": .string(hosts[index]), "reason": .string(reason)])
+                let named = hosts.count > 1 && !reason.hasPrefix("\(hosts[index]): ") ? "\(hosts[index]): \(reason)" : reason
+                failures.append(named)
+                if noAnswer {
+                    unanswered.append(["host": .string(hosts[index]), "reason": .string(reason)])
+                    silentFailures.append(named)
+                } else {
+                    failedAnswers.append(["host": .string(hosts[index]), "reason": .string(reason)])
+                    answeredFailures.append(named)
+                }
                 if let shown { evidence.append(shown) }
                 outcome.attempts = max(outcome.attempts, attempts)
                 continued = isContinued
@@ -49,12 +60,15 @@ extension StepRunner {
         if !planned {
             outcome.outputs["answered"] = .list(answered)
             outcome.outputs["unanswered"] = .list(unanswered)
+            outcome.outputs["answered_with_error"] = .list(failedAnswers)
         }
         if !interrupted.isEmpty {
             outcome.status = .notStarted
             outcome.reason = interrupted.joined(separator: "; ")
         } else if !failures.isEmpty, tolerant, !answered.isEmpty, undecided.isEmpty {
-            outcome.reason = "\(answered.count) of \(hosts.count) hosts answered; no answer from " + failures.joined(separator: "; ")
+            outcome.reason = "\(answered.count) of \(hosts.count) hosts answered"
+                + (silentFailures.isEmpty ? "" : "; no answer from " + silentFailures.joined(separator: "; "))
+                + (answeredFailures.isEmpty ? "" : "; failed on " + answeredFailures.joined(separator: "; "))
             outcome.evidence = evidence.isEmpty ? nil : evidence.joined(separator: "\n")
         } else if !failures.isEmpty {
             outcome.status = continued ? .failedContinued : .failed

@@ -20,7 +20,7 @@ extension StepRunner {
                 var outcome = combine([.done(outputs: outputs, alreadyDone: alreadyDone, attempts: hostAttempts)], hosts: [host.name], tolerant: false)
                 if !tried.isEmpty { outcome.reason = "on \(host.name) after " + tried.joined(separator: "; ") }
                 return outcome
-            case .failed(let reason, let shown, let hostAttempts, let continued, let uncertain):
+            case .failed(let reason, let shown, let hostAttempts, let continued, let uncertain, _):
                 tried.append("\(host.name): \(reason)")
                 if let shown { evidence.append(shown) }
                 attempts += hostAttempts

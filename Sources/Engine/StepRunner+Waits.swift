@@ -11,6 +11,7 @@ extension StepRunner {
         let deadlineDate = options.clock.date(at: deadline)
         var attempts = 0
         var lastProblem = ""
+        var lastGaveNoAnswer = false
         while true {
             attempts += 1
             var result: [String: Value] = [:]
@@ -35,8 +36,13 @@ extension StepRunner {
                     return result
                 }
                 lastProblem = "the last check gave " + describeOutputs(result)
+                lastGaveNoAnswer = false
             } catch let failure as AttemptFailure {
                 lastProblem = failure.reason
+                lastGaveNoAnswer = failure.noAnswer
+            } catch let error as TransportError {
+                lastProblem = "\(error)"
+                lastGaveNoAnswer = true
             }
             await events.emit(.waitChecked(step: work.step.id, item: work.item, host: host.name, check: attempts, holds: false,
                                            detail: lastProblem, deadline: deadlineDate))
@@ -45,7 +51,8 @@ extension StepRunner {
                 throw AttemptFailure(reason: "interrupted while waiting, after \(attempts) check\(attempts == 1 ? "" : "s"): a resume waits again", interrupted: true)
             }
             if now >= deadline {
-                throw AttemptFailure(reason: "until \"\(wait.until.source)\" did not hold within \(DurationText.format(timeout)) (\(attempts) checks); \(lastProblem)")
+                throw AttemptFailure(reason: "until \"\(wait.until.source)\" did not hold within \(DurationText.format(timeout)) (\(attempts) checks); \(lastProblem)",
+                                     noAnswer: lastGaveNoAnswer)
             }
             await stop.pause(for: min(wait.interval, deadline - now), on: options.clock)
         }

@@ -18,7 +18,9 @@ struct ItemWork: Sendable {
 enum HostResult: Sendable {
     case done(outputs: [String: Value], alreadyDone: Bool, attempts: Int)
     /// `uncertain`: the command may have taken effect anyway (it timed out, the session dropped).
-    case failed(reason: String, evidence: String?, attempts: Int, continued: Bool, uncertain: Bool = false)
+    /// `noAnswer`: the host never answered (no session, a timeout), as opposed to answering
+    /// with an error or with a state that did not meet the step's condition.
+    case failed(reason: String, evidence: String?, attempts: Int, continued: Bool, uncertain: Bool = false, noAnswer: Bool = false)
     case planned(outputs: [String: Value])
     case skipped(reason: String)
     /// In flight when the run died, no verify check, nobody to ask: the run stops here.
@@ -68,6 +70,7 @@ final class StepRunner: Sendable {
         outcome.duration = options.clock.elapsed - begun
         outcome.outputs["status"] = .string(outcome.status.rawValue)
         if !work.step.set.isEmpty, outcome.isSuccess || outcome.status == .planned { computeSet(work, into: &outcome) }
+        if let ensure = work.step.ensure, outcome.isSuccess || outcome.status == .planned { check(ensure, work, &outcome) }
         return outcome
     }
 
@@ -235,9 +238,11 @@ final class StepRunner: Sendable {
                 }
                 switch step.onFailure {
                 case .abort:
-                    return .failed(reason: failure.reason, evidence: failure.evidence, attempts: attempt, continued: false, uncertain: failure.uncertain)
+                    return .failed(reason: failure.reason, evidence: failure.evidence, attempts: attempt, continued: false, uncertain: failure.uncertain,
+                                   noAnswer: failure.noAnswer)
                 case .continue:
-                    return .failed(reason: failure.reason, evidence: failure.evidence, attempts: attempt, continued: true, uncertain: failure.uncertain)
+                    return .failed(reason: failure.reason, evidence: failure.evidence, attempts: attempt, continued: true, uncertain: failure.uncertain,
+                                   noAnswer: failure.noAnswer)
                 case .ask:
                     let question = FailureQuestion(stepID: step.id, item: work.item.label.isEmpty ? host.name : "\(work.item.label) on \(host.name)",
                                                    error: failure.reason, attempts: attempt)
@@ -246,9 +251,11 @@ final class StepRunner: Sendable {
                         attempt += 1
                         continue
                     case .continue:
-                        return .failed(reason: failure.reason, evidence: failure.evidence, attempts: attempt, continued: true, uncertain: failure.uncertain)
+                        return .failed(reason: failure.reason, evidence: failure.evidence, attempts: attempt, continued: true, uncertain: failure.uncertain,
+                                   noAnswer: failure.noAnswer)
                     case .abort:
-                        return .failed(reason: failure.reason, evidence: failure.evidence, attempts: attempt, continued: false, uncertain: failure.uncertain)
+                        return .failed(reason: failure.reason, evidence: failure.evidence, attempts: attempt, continued: false, uncertain: failure.uncertain,
+                                   noAnswer: failure.noAnswer)
                     }
                 }
             }
@@ -283,6 +290,8 @@ final class StepRunner: Sendable {
         var stillRunning = false
         /// The run was stopped (Ctrl-C) while a wait still had time: nothing was decided.
         var interrupted = false
+        /// The host gave no answer (no session, a timeout): "did not answer" is true of it.
+        var noAnswer = false
     }
 
     /// The order items wait for a slot in virtual time: the step's place in the runbook, the item, the host.
@@ -303,12 +312,13 @@ final class StepRunner: Sendable {
             // Journaled as failed; a change may still be under way on the host, so nothing assumes it did not happen.
             let still = timeout.stillRunning ? "; it is still running there, so it is not tried again" : "; it may still take effect on the host"
             return .failure(AttemptFailure(reason: "timed out after \(DurationText.format(limit)) on \(host.name)\(still) (raise the step's timeout: if the host is slow)",
-                                           uncertain: work.step.mutates, stillRunning: timeout.stillRunning))
+                                           uncertain: work.step.mutates, stillRunning: timeout.stillRunning, noAnswer: true))
         } catch let failure as AttemptFailure {
             return .failure(failure)
         } catch let error as TransportError {
             // A run step's command that timed out or lost its session may have made its change.
-            return .failure(AttemptFailure(reason: "\(error)", uncertain: [.sessionDropped, .commandTimedOut].contains(error.kind) && work.step.mutates))
+            return .failure(AttemptFailure(reason: "\(error)", uncertain: [.sessionDropped, .commandTimedOut].contains(error.kind) && work.step.mutates,
+                                           noAnswer: true))
         } catch {
             return .failure(AttemptFailure(reason: "\(error)"))
         }
@@ -368,7 +378,7 @@ final class StepRunner: Sendable {
             throw failure
         } catch let error as TransportError {
             let uncertain = [.sessionDropped, .commandTimedOut].contains(error.kind) && action.mutates
-            throw AttemptFailure(reason: "\(error)", evidence: shell.evidence, uncertain: uncertain)
+            throw AttemptFailure(reason: "\(error)", evidence: shell.evidence, uncertain: uncertain, noAnswer: true)
         } catch {
             throw AttemptFailure(reason: "\(call.name) on \(host.name): \(error)", evidence: shell.evidence)
         }

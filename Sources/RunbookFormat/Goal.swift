@@ -3,9 +3,10 @@ import DrctlCore
 /// What a successful run leaves behind, checked against live state when the run ends.
 ///
 /// The `read` steps run last, whatever happened before, and only read; each `require` entry then
-/// checks every item of its list. A run is `succeeded` only when every item holds, `partial`
-/// when some do, `handed off` when what does not hold was left to a manual step (`hand_off:`),
-/// and `failed` otherwise. `docs/runbook-format.md` describes it.
+/// checks every item of its list. A run is `succeeded` only when every step succeeded and every
+/// item holds, at least one checked; `partial` when some do (or all do but a step did not
+/// succeed), `handed off` when what does not hold was left to a manual step (`hand_off:`), and
+/// `failed` otherwise: nothing checked proves nothing. `docs/runbook-format.md` describes it.
 public struct Goal: Sendable {
     public var description: String
     /// Read-only steps (no `foreach`) run at the end; they may read every step's outputs.
@@ -22,6 +23,9 @@ public struct Goal: Sendable {
         public var holds: LocatedCondition
         /// What was seen for the item, shown beside its verdict.
         public var shows: LocatedTemplate?
+        /// When every list of the goal is empty: what could not be established, and what the
+        /// operator should do. Reads the steps' outputs, not `item`.
+        public var noneFound: LocatedTemplate?
         public var location: SourceLocation
     }
 }

@@ -36,16 +36,18 @@ extension RunbookLoader {
     }
 
     static func parseRequirement(_ node: YAMLNode, _ reader: YAMLReader) -> Goal.Requirement? {
-        guard let pairs = reader.mapping(node, "a goal requirement", allowed: ["each", "set", "holds", "shows"]) else { return nil }
+        guard let pairs = reader.mapping(node, "a goal requirement", allowed: ["each", "set", "holds", "shows", "none_found"]) else { return nil }
         var each: LocatedTemplate?
         var holds: LocatedCondition?
         var shows: LocatedTemplate?
+        var noneFound: LocatedTemplate?
         var set: [(name: String, template: LocatedTemplate)] = []
         for (key, _, value) in pairs {
             switch key {
             case "each": each = parseForeach(value, reader)
             case "holds": holds = reader.condition(value, "holds")
             case "shows": shows = reader.template(value, "shows")
+            case "none_found": noneFound = reader.template(value, "none_found")
             case "set":
                 for (name, _, item) in reader.mapping(value, "set", allowed: mappingKeys(value)) ?? [] {
                     if let template = reader.template(item, "set.\(name)") { set.append((name, template)) }
@@ -57,6 +59,6 @@ extension RunbookLoader {
             reader.report(node, "a goal requirement needs 'each' (the list to check) and 'holds' (the condition each item must meet)")
             return nil
         }
-        return Goal.Requirement(each: each, set: set, holds: holds, shows: shows, location: reader.location(node))
+        return Goal.Requirement(each: each, set: set, holds: holds, shows: shows, noneFound: noneFound, location: reader.location(node))
     }
 }

@@ -7,8 +7,9 @@ public enum ParameterBinding {
     }
 
     /// Values for every param: given, default, or an error naming what is missing or unknown.
-    /// Params typed `host`, `datastore` or `vm` must name an object of `inventory` (unless it is empty:
-    /// an offline plan drawn without one).
+    /// Params typed `host` or `vm` must name an object of `inventory` (unless it is empty: an
+    /// offline plan drawn without one). A `datastore` may be one the inventory forgot: the hosts
+    /// that list it tell (datastore-failure's `ensure:` refuses one that nobody knows).
     public static func bind(_ runbook: Runbook, _ given: [String: String], inventory: Inventory = Inventory()) throws -> [String: Value] {
         var problems: [String] = []
         let names = runbook.params.map(\.name)
@@ -53,7 +54,6 @@ public enum ParameterBinding {
         let known: [String]
         switch kind {
         case .host: known = inventory.hosts.map(\.name)
-        case .datastore: known = inventory.datastores.map(\.name)
         case .vm: known = inventory.vms.map(\.name)
         default: return nil
         }

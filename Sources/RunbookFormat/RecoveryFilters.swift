@@ -6,7 +6,7 @@ import ESXi
 /// which hosts see a datastore. Paths compare as ESXi means them: `[ds] x/x.vmx`,
 /// `/vmfs/volumes/ds/x/x.vmx` and `/vmfs/volumes/<uuid>/x/x.vmx` are one file.
 enum RecoveryFilters {
-    static let names = ["match_inventory", "not_registered", "registrations", "hosts_mounting", "intersect"]
+    static let names = ["match_inventory", "not_registered", "registrations", "hosts_mounting", "intersect", "zoning"]
 
     static func apply(_ name: String, to value: Value, arguments: [Value]) throws -> Value {
         let items: [Value]
@@ -45,9 +45,29 @@ enum RecoveryFilters {
                 if let host = filesystem["host"]?.text, !hosts.contains(host) { hosts.append(host) }
             }
             return .list(hosts.sorted().map(Value.string))
+        case "zoning": return zoning(of: try argument(0).text, datastores: items, esxiHosts: try argument(1).listValue ?? [])
         default:
             throw EvaluationError("unknown filter '\(name)'")
         }
+    }
+
+    /// On `inventory.datastores`: which hosts a datastore is presented to, as far as the inventory
+    /// says. `hosts`: its zoning; every ESXi host when it is marked shared but not zoned (a
+    /// presumption: a rescan of a host that never saw it is harmless); null when the inventory
+    /// does not know it (then only the hosts that list it can tell). `says`: that, in words.
+    static func zoning(of datastore: String, datastores: [Value], esxiHosts: [Value]) -> Value {
+        guard let entry = datastores.first(where: { $0["name"]?.text == datastore }) else {
+            return ["hosts": .null, "presumed": false, "says": .string("the inventory does not list \(datastore): the hosts that list it are its users")]
+        }
+        if let zoned = entry["hosts"]?.listValue {
+            return ["hosts": .list(zoned), "presumed": false, "says": .string("zoned in the inventory to " + zoned.map(\.text).joined(separator: ", "))]
+        }
+        guard entry["shared"]?.isTruthy == true else {
+            return ["hosts": .null, "presumed": false, "says": .string("local to one host, not zoned in the inventory: the host that lists it is its user")]
+        }
+        return ["hosts": .list(esxiHosts), "presumed": true,
+                "says": .string("the inventory marks it shared but does not zone it: presumed presented to every ESXi host of the inventory "
+                    + "(a rescan of a host that never saw it is harmless)")]
     }
 
     /// UUID -> label, from `inventory.datastores` (or any list of maps with name and uuid).

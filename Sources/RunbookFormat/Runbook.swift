@@ -79,6 +79,9 @@ public struct Step: Sendable {
     /// Named values computed from templates when the step finishes, in order; `result` holds
     /// the step's outputs and the values set before.
     public var set: [(name: String, template: LocatedTemplate)]
+    /// Checked after `set:`, over the step's outputs: when it does not hold, the step fails
+    /// with the message, and nothing that needs it runs.
+    public var ensure: Ensure? = nil
     public var location: SourceLocation
     /// Where each key was written, for messages about it.
     public var keyLocations: [String: SourceLocation]
@@ -107,7 +110,7 @@ public struct Step: Sendable {
     public var outputNames: [String] {
         var names = ["status", "results"] + captures.map(\.name) + set.map(\.name)
         // Steps on hosts say which answered; a read on several hosts goes on without the others.
-        if on != nil { names += ["answered", "unanswered"] }
+        if on != nil { names += ["answered", "unanswered", "answered_with_error"] }
         if fallback { names += ["host", "tried"] }
         switch kind {
         case .run: names += ["stdout", "stderr", "exit_status"]
@@ -226,6 +229,14 @@ public struct Capture: Sendable {
 }
 
 /// What makes a command succeed. The default is exit status 0.
+/// `ensure:`: what discovery must have established before anything goes on.
+public struct Ensure: Sendable {
+    /// A condition over `result` (the step's outputs and its `set:` values).
+    public var that: LocatedCondition
+    /// What to tell the operator when it does not hold: what is wrong and what to do.
+    public var message: LocatedTemplate
+}
+
 public struct Expectation: Sendable {
     public var exitStatuses: [Int32]
     public var stdoutContains: [String]

@@ -6,7 +6,7 @@ import Foundation
 public enum RunbookLoader {
     static let topLevelKeys = ["runbook", "title", "description", "rto", "params", "limits", "redact", "steps", "goal"]
     static let stepKeys = ["id", "title", "needs", "run", "action", "with", "approval", "probe", "wait", "on", "foreach",
-                           "order", "barrier", "when", "capture", "expect", "retry", "timeout", "on_failure", "verify", "mutates", "set",
+                           "order", "barrier", "when", "capture", "expect", "retry", "timeout", "on_failure", "verify", "mutates", "set", "ensure",
                            "fallback", "hand_off", "after"]
     static let kindKeys = ["run", "action", "approval", "probe", "wait"]
 
@@ -162,6 +162,7 @@ public enum RunbookLoader {
                 for (name, _, item) in reader.mapping(value, "set", allowed: mappingKeys(value)) ?? [] {
                     if let template = reader.template(item, "set.\(name)") { step.set.append((name, template)) }
                 }
+            case "ensure": step.ensure = parseEnsure(value, reader)
             default: break
             }
         }

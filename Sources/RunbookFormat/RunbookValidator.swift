@@ -133,6 +133,8 @@ public enum RunbookValidator {
         add(step.on)
         add(step.foreach)
         step.set.forEach { add($0.template, result: true) }
+        add(step.ensure?.that, result: true)
+        add(step.ensure?.message, result: true)
         add(step.when, result: false)
         add(step.expect.that, result: true)
         switch step.kind {
@@ -253,6 +255,7 @@ public enum RunbookValidator {
             for (_, template) in requirement.set { found += template.template.expressions.map { ($0, template.location, true) } }
             found.append((requirement.holds.expression, requirement.holds.location, true))
             if let shows = requirement.shows { found += shows.template.expressions.map { ($0, shows.location, true) } }
+            if let noneFound = requirement.noneFound { found += noneFound.template.expressions.map { ($0, noneFound.location, false) } }
             diagnostics += checkReferences(found, context)
         }
         return diagnostics

@@ -45,6 +45,24 @@ extension RunbookLoader {
         }
     }
 
+    static func parseEnsure(_ node: YAMLNode, _ reader: YAMLReader) -> Ensure? {
+        guard let pairs = reader.mapping(node, "ensure", allowed: ["that", "message"]) else { return nil }
+        var that: LocatedCondition?
+        var message: LocatedTemplate?
+        for (key, _, value) in pairs {
+            switch key {
+            case "that": that = reader.condition(value, "that")
+            case "message": message = reader.template(value, "message")
+            default: break
+            }
+        }
+        guard let that, let message else {
+            reader.report(node, "ensure needs 'that' (a condition over result) and 'message' (what is wrong and what to do)")
+            return nil
+        }
+        return Ensure(that: that, message: message)
+    }
+
     static func parseExpectation(_ node: YAMLNode, _ reader: YAMLReader) -> Expectation? {
         guard let pairs = reader.mapping(node, "expect", allowed: ["exit", "stdout_contains", "stdout_not_contains", "stdout_matches", "stderr_empty", "that", "message"]) else { return nil }
         var expectation = Expectation.exitZero

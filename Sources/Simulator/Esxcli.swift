@@ -67,7 +67,7 @@ enum Esxcli {
                                         .init(header: "UUID", rightAligned: false), .init(header: "Mounted", rightAligned: true),
                                         .init(header: "Type", rightAligned: false), .init(header: "Size", rightAligned: true),
                                         .init(header: "Free", rightAligned: true)]
-        var rows = visibleDatastores(host, fleet).filter { !$0.isUnresolvedSnapshot(on: host) }.map { datastore in
+        var rows = visibleDatastores(host, fleet).filter { !$0.isUnresolvedSnapshot(on: host) && $0.condition != .removed }.map { datastore in
             let mounted = datastore.isMounted(on: host)
             return ["/vmfs/volumes/\(datastore.uuid)", datastore.name, datastore.uuid, mounted ? "true" : "false",
                     datastore.type, String(datastore.capacityBytes), String(mounted ? datastore.freeBytes : 0)]
@@ -85,7 +85,7 @@ enum Esxcli {
         let records = visibleDatastores(host, fleet).map { datastore -> (key: String, fields: [(String, String)]) in
             let lun = lunNumber(datastore, fleet)
             let uid = "fc.20000024ff5b3a1\(lun):21000024ff5b3a1\(lun)-fc.50060160c6e0\(lun)-\(datastore.deviceID)"
-            let dead = datastore.condition == .apd || datastore.condition == .pdl
+            let dead = datastore.condition == .apd || datastore.isLost
             return (uid, [("UID", uid), ("Runtime Name", "vmhba2:C0:T0:L\(lun)"), ("Device", datastore.deviceID),
                           ("Device Display Name", "DGC Fibre Channel Disk (\(datastore.deviceID))"), ("Adapter", "vmhba2"),
                           ("Channel", "0"), ("Target", "0"), ("LUN", String(lun)), ("Plugin", "NMP"), ("State", dead ? "dead" : "active"),
@@ -97,7 +97,7 @@ enum Esxcli {
 
     static func deviceList(on host: String, fleet: Fleet) -> CommandOutput {
         let records = visibleDatastores(host, fleet).map { datastore -> (key: String, fields: [(String, String)]) in
-            let status = datastore.condition == .pdl ? "dead" : (datastore.condition == .apd ? "dead timeout" : "on")
+            let status = datastore.isLost ? "dead" : (datastore.condition == .apd ? "dead timeout" : "on")
             return (datastore.deviceID, [("Display Name", "DGC Fibre Channel Disk (\(datastore.deviceID))"), ("Has Settable Display Name", "true"),
                                          ("Size", String(datastore.capacityBytes / 1_048_576)), ("Device Type", "Direct-Access "),
                                          ("Multipath Plugin", "NMP"), ("Devfs Path", "/vmfs/devices/disks/\(datastore.deviceID)"),

@@ -94,7 +94,7 @@ extension Fleet {
                 datastores[index].condition = condition
                 // APD leaves VMs running with their I/O stalled; PDL kills them and leaves their
                 // registrations invalid.
-                if condition == .pdl {
+                if condition == .pdl || condition == .removed {
                     for vm in vms.indices where vms[vm].datastore == datastores[index].name {
                         vms[vm].power = .off
                         if vms[vm].registration != nil { vms[vm].invalid = true }

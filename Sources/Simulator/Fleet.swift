@@ -175,6 +175,8 @@ public struct SimDatastore: Codable, Sendable, Equatable {
         case apd = "APD"
         /// Permanent device loss.
         case pdl = "PDL"
+        /// Permanent device loss, and the device is gone: no host lists the volume any more.
+        case removed
         case unmounted
         /// The LUN came back as an unresolved VMFS copy that must be mounted.
         case snapshot
@@ -194,6 +196,18 @@ public struct SimDatastore: Codable, Sendable, Equatable {
     public var deviceID: String
     /// Hosts that mounted the unresolved copy (each host mounts it for itself).
     public var snapshotMountedOn: [String] = []
+    /// What the site's inventory says of it (nil: listed with its zoning).
+    public var inInventory: InventoryEntry?
+
+    /// `in_inventory:` in a scenario: how much a drill's inventory knows of the datastore.
+    public enum InventoryEntry: String, Codable, Sendable, CaseIterable {
+        /// Listed with the hosts it is presented to.
+        case zoned
+        /// Listed as shared, without its hosts: the runbooks must presume.
+        case unzoned
+        /// Not listed at all: only the hosts that list it can tell.
+        case absent
+    }
 
     public func isMounted(on host: String) -> Bool {
         hosts.contains(host) && (condition == .ok || (condition == .snapshot && snapshotMountedOn.contains(host)))
@@ -204,6 +218,8 @@ public struct SimDatastore: Codable, Sendable, Equatable {
         condition == .snapshot && hosts.contains(host) && !snapshotMountedOn.contains(host)
     }
     public var isShared: Bool { hosts.count > 1 }
+    /// Its LUN is lost for good until the array presents it again: its VMs died.
+    public var isLost: Bool { condition == .pdl || condition == .removed }
 }
 
 public struct SimVM: Codable, Sendable, Equatable {

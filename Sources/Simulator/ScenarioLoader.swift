@@ -138,7 +138,9 @@ public enum ScenarioLoader {
             return entry
         }
         if let vcenter = fleet.vcenter { hosts.append(Inventory.Host(name: vcenter.hostName, address: vcenter.address, role: .vcsa, auth: .prompt)) }
-        let datastores = fleet.datastores.map { Inventory.Datastore(name: $0.name, uuid: $0.uuid, shared: $0.isShared, hosts: $0.hosts) }
+        let datastores = fleet.datastores.filter { $0.inInventory != .absent }.map {
+            Inventory.Datastore(name: $0.name, uuid: $0.uuid, shared: $0.isShared, hosts: $0.inInventory == .unzoned ? nil : $0.hosts)
+        }
         let vms = fleet.vms.filter { !$0.isTemplate }.map { vm in
             let uuid = fleet.datastores.first { $0.name == vm.datastore }?.uuid ?? vm.datastore
             let vmx: String? = switch vm.inventoryVMX {
@@ -223,7 +225,7 @@ public enum ScenarioLoader {
 
     static func parseDatastore(_ node: YAMLNode, hostNames: [String], seed: UInt64, _ reader: YAMLReader) -> SimDatastore? {
         guard let pairs = reader.mapping(node, "a datastore", allowed: ["name", "uuid", "type", "capacity_gb", "free_gb", "hosts", "condition",
-                                                                       "returns_after_rescans", "returns_as"]) else { return nil }
+                                                                       "returns_after_rescans", "returns_as", "in_inventory"]) else { return nil }
         var datastore = SimDatastore(name: "", uuid: "", type: "VMFS-6", capacityBytes: 2_199_023_255_552, freeBytes: 1_099_511_627_776,
                                      hosts: hostNames, condition: .ok, returnsAfterRescans: nil, returnsAs: .ok, deviceID: "")
         for (key, _, value) in pairs {
@@ -242,6 +244,10 @@ public enum ScenarioLoader {
             case "condition": datastore.condition = condition(value, reader) ?? .ok
             case "returns_after_rescans": datastore.returnsAfterRescans = reader.integer(value, "returns_after_rescans", range: 1...1000)
             case "returns_as": datastore.returnsAs = condition(value, reader) ?? .ok
+            case "in_inventory":
+                let text = reader.string(value, "in_inventory") ?? ""
+                datastore.inInventory = SimDatastore.InventoryEntry(rawValue: text)
+                if datastore.inInventory == nil { reader.report(value, "in_inventory must be one of zoned, unzoned, absent") }
             default: break
             }
         }
@@ -254,7 +260,7 @@ public enum ScenarioLoader {
     static func condition(_ node: YAMLNode, _ reader: YAMLReader) -> SimDatastore.Condition? {
         let text = reader.string(node, "condition") ?? ""
         if let condition = SimDatastore.Condition(rawValue: text) ?? SimDatastore.Condition(rawValue: text.uppercased()) { return condition }
-        reader.report(node, "condition must be one of ok, APD, PDL, unmounted, snapshot")
+        reader.report(node, "condition must be one of ok, APD, PDL, removed, unmounted, snapshot")
         return nil
     }
 

@@ -81,6 +81,29 @@ struct DrillTests {
         #expect(result.stdout.contains("→ erp-db (handed off to the manual step)"))
     }
 
+    @Test("datastore failure, zoning not in the inventory: presumed presented to every host, said so in the approval, and recovered")
+    func datastoreUnzoned() async throws {
+        let runs = NSTemporaryDirectory() + "drctl-unzoned-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: runs) }
+        let result = try await drill(Self.datastoreFailure, "datastore-unzoned", ["--auto-approve", "--runs-dir", runs])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("Run: succeeded"))
+        #expect(result.stdout.contains("✓ esxi-01: ds-gold is mounted on esxi-01, esxi-02, esxi-03"), "the goal checks every host that uses it")
+        #expect(result.stdout.contains("7 of 7 hold"), "3 hosts and 4 VMs")
+        let journal = CrashHarness.journalText(in: runs)
+        #expect(journal.contains("presumed presented to every ESXi host of the inventory"), "the approver is told the zoning is a presumption")
+    }
+
+    @Test("a datastore no host lists and the inventory does not know: refused at the first read, naming the known ones; never succeeded")
+    func datastoreUnknown() async throws {
+        let result = try await drill(Self.datastoreFailure, "datastore-unknown")
+        #expect(result.status == 0, "the scenario expects failed: \(result.stdout)")
+        #expect(result.stdout.contains("Run: failed"))
+        #expect(result.stdout.contains("no host lists ds-gold and the inventory does not say which hosts use it: check the name. The hosts list ds-silver"))
+        #expect(result.stdout.contains("(none asked)"), "nothing was approved, so nothing changed")
+        #expect(!result.stdout.contains("RTO met") && !result.stdout.contains("Run: succeeded"))
+    }
+
     @Test("vCenter loss, every variant: the appliance comes back and vCenter answers",
           arguments: ["vcenter-loss", "vcenter-services-down", "vcenter-host-failed", "vcenter-booting", "vcenter-booting-in-place"])
     func vcenterLoss(_ scenario: String) async throws {

@@ -75,9 +75,15 @@ struct OutcomeTests {
         #expect(summary.goal?.problem?.contains("step 'find'") == true)
     }
 
-    @Test("a read on several hosts goes on without a host that does not answer, names it, and tells the approver")
+    @Test("a read on several hosts goes on without a host that does not answer, names it, and tells the approver; one that answered with an error is not called silent")
     func tolerantRead() async throws {
-        let transport = ScriptedTransport { host, _, _ in host == "h2" ? .init(stderr: "hostd down", exit: 1) : .init(stdout: "x-\(host)\n") }
+        let transport = ScriptedTransport { host, _, _ in
+            switch host {
+            case "h2": .init(unreachable: true)
+            case "h3": .init(stderr: "hostd down", exit: 1)
+            default: .init(stdout: "x-\(host)\n")
+            }
+        }
         let gate = RecordingGate()
         let summary = try await runEngine("""
         runbook: tolerant
@@ -95,12 +101,16 @@ struct OutcomeTests {
         """, transport: transport, gate: gate)
         #expect(summary.status("look") == .succeeded)
         let look = try #require(summary.items(of: "look").first?.outcome)
-        #expect(look.outputs["everything"] == "x-h1,x-h3", "set: reads the hosts that answered")
-        #expect(look.outputs["answered"] == ["h1", "h3"])
-        #expect(look.outputs["unanswered"]?.listValue?.first?["host"] == "h2")
-        #expect(look.reason?.hasPrefix("2 of 3 hosts answered; no answer from h2") == true)
+        #expect(look.outputs["everything"] == "x-h1", "set: reads the hosts that answered")
+        #expect(look.outputs["answered"] == ["h1"])
+        #expect(look.outputs["unanswered"]?.listValue?.map { $0["host"] } == ["h2"])
+        #expect(look.outputs["answered_with_error"]?.listValue?.map { $0["host"] } == ["h3"])
+        #expect(look.reason?.hasPrefix("1 of 3 hosts answered; no answer from h2") == true)
+        #expect(look.reason?.contains("; failed on h3") == true)
         let evidence = try #require(await gate.requests.first?.evidence)
         #expect(evidence.contains { $0.label == "hosts that did not answer" && $0.value.hasPrefix("h2 (look: ") })
+        #expect(!evidence.contains { $0.label == "hosts that did not answer" && $0.value.contains("h3") })
+        #expect(evidence.contains { $0.label == "hosts that answered, but not as needed" && $0.value.hasPrefix("h3 (look: ") })
     }
 
     @Test("a read no host answers fails; a change that fails on one host fails")

@@ -14,6 +14,8 @@ actor ScriptedTransport: Transport {
         /// Keeps the command running until this other command has started (at most 60 s: a test
         /// that waits that long has failed, and `Record.sawUntil` says so).
         var until: String?
+        /// No answer at all: the transport fails as for a host that is down.
+        var unreachable = false
     }
 
     struct Record: Sendable {
@@ -58,6 +60,7 @@ actor ScriptedTransport: Transport {
         timeouts.append(timeout)
         callsPerCommand[command, default: 0] += 1
         let answer = reply(host.name, command, callsPerCommand[command]!)
+        if answer.unreachable { throw TransportError(.unreachable, host: host.name, detail: "no route to host") }
         let start = ContinuousClock.now
         running += 1
         runningPerHost[host.name, default: 0] += 1
