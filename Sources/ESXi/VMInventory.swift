@@ -83,9 +83,8 @@ public enum GetAllVMsParser {
 
     /// A row is `vmid  name  [datastore] path.vmx  guest  vmx-NN  annotation`, the name free text.
     /// Read in one pass over the UTF-8 bytes (a regular expression backtracked for seconds on fuzzed
-    /// lines, and Characters cost microseconds a row on a large site): the file is the first `[...]`
-    /// after a blank, up to the first `.vmx` followed by a blank or the end that comes before another
-    /// `[`; when none, the next `[` is tried. Columns are padded with ASCII blanks.
+    /// lines, and Characters cost microseconds a row on a large site): the file is found by
+    /// `vmxFile`. Columns are padded with ASCII blanks.
     static func parseRow(_ line: String) -> RegisteredVM? {
         let bytes = Array(line.utf8)
         let text = { (range: Range<Int>) in String(decoding: bytes[range], as: UTF8.self) }
@@ -132,27 +131,76 @@ public enum GetAllVMsParser {
     }
 
     /// Where the `[datastore] path.vmx` of a row starts and ends (byte offsets).
+    ///
+    /// A file is `[datastore]`, one blank, a path that ends in `.vmx` before a blank or the end.
+    /// VM names, paths and annotations may hold brackets, blanks and `.vmx` too (`web [old]`, whose
+    /// file is `[ds] web [old]/web [old].vmx`), so every `[` after a blank is a candidate, with each
+    /// `.vmx` after it as a possible end, ranked: first a file followed by the guest and version
+    /// columns with no run of blanks inside (column padding never falls inside a file), then one
+    /// followed by those columns, then one without blank runs, else the last candidate. Tables
+    /// built backwards once keep a fuzzed line full of `[` and `.vmx` linear.
     static func vmxFile(in bytes: [UInt8], from start: Int) -> (Int, Int)? {
-        var search = start
-        while let open = bytes[search...].firstIndex(of: UInt8(ascii: "[")) {
-            guard open > start, isBlank(bytes[open - 1]) else {
-                search = open + 1
-                continue
-            }
-            guard let close = bytes[(open + 1)...].firstIndex(of: UInt8(ascii: "]")) else { return nil }
-            var index = close + 1
-            while index < bytes.count, bytes[index] != UInt8(ascii: "[") {
-                if bytes[index] == UInt8(ascii: "."), index + 4 <= bytes.count, bytes[index + 1] == UInt8(ascii: "v"),
-                   bytes[index + 2] == UInt8(ascii: "m"), bytes[index + 3] == UInt8(ascii: "x"),
-                   index + 4 == bytes.count || isBlank(bytes[index + 4]) {
-                    return (open, index + 4)
-                }
-                index += 1
-            }
-            // Every `[` before where this scan stopped would end the same way.
-            search = max(index, open + 1)
+        let count = bytes.count
+        // nextEnd[i]: the end of the first `.vmx` at or after i that a blank or the line's end follows.
+        var nextEnd = [Int](repeating: -1, count: count + 1)
+        // nextClose[i]: the first `]` at or after i.
+        var nextClose = [Int](repeating: -1, count: count + 1)
+        // blankPairs[i]: how many pairs of blanks start before i.
+        var blankPairs = [Int](repeating: 0, count: count + 1)
+        for index in stride(from: count - 1, through: 0, by: -1) {
+            nextEnd[index] = endsVMX(bytes, at: index) ? index + 4 : nextEnd[index + 1]
+            nextClose[index] = bytes[index] == UInt8(ascii: "]") ? index : nextClose[index + 1]
         }
-        return nil
+        for index in 0..<count {
+            blankPairs[index + 1] = blankPairs[index] + (index + 1 < count && isBlank(bytes[index]) && isBlank(bytes[index + 1]) ? 1 : 0)
+        }
+        let hasBlankRun = { (from: Int, to: Int) in to - from > 1 && blankPairs[to - 1] - blankPairs[from] > 0 }
+        var columnsFollow: (Int, Int)?
+        var noBlankRun: (Int, Int)?
+        var last: (Int, Int)?
+        for open in (start + 1)..<max(start + 1, count) where bytes[open] == UInt8(ascii: "[") && isBlank(bytes[open - 1]) {
+            let close = nextClose[open + 1]
+            guard close >= 0 else { break }
+            // `[ds] path`: one blank, then the path.
+            let pathStart = close + 2
+            guard pathStart < count, isBlank(bytes[close + 1]), !isBlank(bytes[pathStart]) else { continue }
+            var end = nextEnd[pathStart]
+            guard end >= 0 else { break }
+            last = (open, end)
+            // A few ends per candidate: a path with more `.vmx ` in it than that is not a site's.
+            for _ in 0..<8 where end >= 0 {
+                let clean = !hasBlankRun(open + 1, close) && !hasBlankRun(pathStart, end)
+                let followed = guestAndVersionFollow(bytes, from: end)
+                if clean && followed { return (open, end) }
+                if followed, columnsFollow == nil { columnsFollow = (open, end) }
+                if clean, noBlankRun == nil { noBlankRun = (open, end) }
+                end = nextEnd[end]
+            }
+        }
+        return columnsFollow ?? noBlankRun ?? last
+    }
+
+    /// After a file: blanks, then `vmx-NN`, or a guest OS and then `vmx-NN`.
+    private static func guestAndVersionFollow(_ bytes: [UInt8], from start: Int) -> Bool {
+        var index = start
+        for _ in 0..<2 {
+            guard index < bytes.count, isBlank(bytes[index]) else { return false }
+            while index < bytes.count, isBlank(bytes[index]) { index += 1 }
+            let word = index
+            while index < bytes.count, !isBlank(bytes[index]) { index += 1 }
+            let digits = bytes[word..<index].dropFirst(4)
+            if index - word > 4, bytes[word..<(word + 4)].elementsEqual("vmx-".utf8),
+               digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) {
+                return true
+            }
+        }
+        return false
+    }
+
+    private static func endsVMX(_ bytes: [UInt8], at index: Int) -> Bool {
+        index + 4 <= bytes.count && bytes[index] == UInt8(ascii: ".") && bytes[index + 1] == UInt8(ascii: "v")
+            && bytes[index + 2] == UInt8(ascii: "m") && bytes[index + 3] == UInt8(ascii: "x")
+            && (index + 4 == bytes.count || isBlank(bytes[index + 4]))
     }
 }
 

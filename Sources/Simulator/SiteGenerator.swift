@@ -38,9 +38,10 @@ public struct SiteGenerator {
     }
 
     /// Names that have broken tools before: shell metacharacters, quotes, a leading dash,
-    /// non-ASCII with spaces, backslashes, and the three characters hostd escapes.
+    /// non-ASCII with spaces, backslashes, brackets, dots, and the three characters hostd escapes.
     static let hostileNames = ["web; reboot", "ops $(id)", "it's \"quoted\"", "-rf", "Zürich Kasse 1", "back\\slash", "web/01", "100% cpu",
-                               "`uname`", "a  b", "tab\tname", "日本語 サーバ", "x|y&z", "*glob?", "~home", "semi;colon"]
+                               "`uname`", "a  b", "tab\tname", "日本語 サーバ", "x|y&z", "*glob?", "~home", "semi;colon",
+                               "web [old]", "[prod] db", "v1.2.vmx", "a]b", "数据库 服务器"]
     static let plainNames = ["db", "app", "web", "cache", "queue", "auth", "mail", "files", "ldap", "erp", "crm", "bi", "ci", "dns", "proxy", "log"]
 
     public func generate() -> Site {

@@ -133,6 +133,7 @@ struct DrillTests {
           arguments: [(hostFailureDrill, "host-failure-partial-zoning", "Run: succeeded"),
                       (hostFailureDrill, "host-failure-renamed-vm", "✓ crm-app: powered on, on"),
                       (hostFailureDrill, "host-failure-escaped-names", "✓ web/01: powered on, on"),
+                      (hostFailureDrill, "host-failure-escaped-names", "✓ web [old]: powered on, on"),
                       (hostFailureDrill, "host-failure-late-registration", "DRILL PASSED"),
                       (["Runbooks/host-failure.yaml", "--param", "failed_host=esxi-04"], "host-failure-unlucky-order", "Run: succeeded"),
                       (datastoreFailureDrill, "datastore-failure-second-host-down", "2 of 3 hosts answered; no answer from esxi-03")])

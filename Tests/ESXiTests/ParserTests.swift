@@ -46,6 +46,30 @@ struct GetAllVMsTests {
         #expect(listing.warnings == ["Skipping invalid VM '7'"])
     }
 
+    /// Names as real sites have them; each one's folder is its name, as the vSphere client makes it.
+    static let literalNames = ["web [old]", "[prod] db", "a]b [c", "db*01 ?x", "back\\slash", "100% cpu", "v1.2.3", "two  blanks",
+                               "tab\there", "数据库 服务器", "Kundenportal Zürich", "x.vmx y"]
+
+    @Test("a name with brackets, globs, dots, blanks or another script: the file is the one in its path, the name is the name",
+          arguments: literalNames)
+    func literalName(_ name: String) throws {
+        let width = max(24, name.count + 2)
+        let padded = name + String(repeating: " ", count: width - name.count)
+        let file = "[ds-gold 2] \(name)/\(name).vmx"
+        let output = """
+        Vmid   Name                    File                                   Guest OS          Version   Annotation
+        7      \(padded)\(file)   otherLinux64Guest   vmx-19    copied from [old] x.vmx
+        8      next                    [ds-gold 2] next/next.vmx              otherLinux64Guest   vmx-19
+        """
+        let vms = try GetAllVMsParser.parse(output).vms
+        #expect(vms.map(\.vmid) == [7, 8])
+        #expect(vms.first?.name == name)
+        #expect(vms.first?.file == file)
+        #expect(vms.first?.datastore == "ds-gold 2")
+        #expect(vms.first?.annotation == "copied from [old] x.vmx")
+        #expect(vms.last?.file == "[ds-gold 2] next/next.vmx")
+    }
+
     @Test("output that is not a listing is an error that shows the output")
     func garbage() {
         #expect(throws: ESXiParseError.self) { try GetAllVMsParser.parse("-sh: vim-cmd: not found") }
