@@ -12,7 +12,14 @@ actor EventStream: RunObserver {
         self.redactor = redactor
     }
 
+    /// The reader went away (a dashboard died): the run goes on, its journal keeps every event.
+    private var readerGone = false
+
     func record(_ event: RunEvent) async {
-        FileHandle.standardOutput.write(EventJSON.line(for: event, run: run, redactor: redactor))
+        guard !readerGone else { return }
+        if Console.writeAll(String(decoding: EventJSON.line(for: event, run: run, redactor: redactor), as: UTF8.self), to: STDOUT_FILENO) == EPIPE {
+            readerGone = true
+            Console.shared.consoleLost("the reader of --events json went away")
+        }
     }
 }

@@ -214,6 +214,8 @@ func execute(_ loaded: RunFlags.Loaded, transport: any Transport, options: RunOp
     let verb = resume != nil ? "resume" : options.dryRun ? "dry-run" : "run"
     print("drctl \(verb) \(loaded.runbook.name) (run \(options.runID), recorded in \(journal.directory.url.path))")
     Interrupts.shared.install()
+    let consoleLoss = ConsoleLossRecord(journal: journal)
+    Console.shared.whenLost { reason in consoleLoss.record(reason) }
     Interrupts.shared.attach { engine.requestStop() }
     let live = LiveStatus(progress: progress, style: style, heartbeat: output.heartbeatInterval)
     live.start()
@@ -237,6 +239,7 @@ func execute(_ loaded: RunFlags.Loaded, transport: any Transport, options: RunOp
     }
     // What the run's last lines must say (a drill's verdict) is recorded before the head is taken.
     if let beforeClose { await beforeClose(summary, journal) }
+    await consoleLoss.written()
     await journal.close()
     if !options.dryRun {
         // An anchor outside the run's directory is what makes a rewritten record detectable.
@@ -261,7 +264,9 @@ enum RunIdentifier {
     }
 }
 
-/// Ctrl-C (and SIGTERM) for `run`, `drill` and `resume`. Before the engine starts: quit at once
+/// Ctrl-C (and SIGTERM) for `run`, `drill` and `resume`; SIGHUP and SIGPIPE never stop a run
+/// (a dropped SSH session to the jump host, `| head`, quitting `less`): the console is marked
+/// lost, the journal says so, and the run goes on. Before the engine starts: quit at once
 /// with 130 (143 for SIGTERM; nothing was sent). While it runs: the first stops dispatching, the
 /// run ends paused and resumable, exit 130 or 143; a second Ctrl-C quits at once. The
 /// signal only writes a byte to a pipe (`drctl_signal_to_pipe`) that a thread of its own reads, so
@@ -288,11 +293,15 @@ final class Interrupts: @unchecked Sendable {
         Foundation.pipe(&descriptors)
         _ = drctl_signal_to_pipe(SIGINT, descriptors[1])
         _ = drctl_signal_to_pipe(SIGTERM, descriptors[1])
+        _ = drctl_signal_to_pipe(SIGHUP, descriptors[1])
+        // A write to a pipe whose reader went away fails with EPIPE instead (Console).
+        Foundation.signal(SIGPIPE, SIG_IGN)
         let reader = descriptors[0]
         Thread { [self] in
             // This thread takes the signals even if drctl was started with them blocked.
             _ = drctl_unblock_signal(SIGINT)
             _ = drctl_unblock_signal(SIGTERM)
+            _ = drctl_unblock_signal(SIGHUP)
             var byte: UInt8 = 0
             while read(reader, &byte, 1) == 1 { handle(Int32(byte)) }
         }.start()
@@ -312,6 +321,7 @@ final class Interrupts: @unchecked Sendable {
     }
 
     private func handle(_ signal: Int32) {
+        if signal == SIGHUP { return Console.shared.consoleLost("the terminal hung up (SIGHUP)") }
         let (stop, seen) = lock.withLock { () -> ((@Sendable () -> Void)?, Int) in
             count += 1
             if signal == SIGTERM { terminated = true }

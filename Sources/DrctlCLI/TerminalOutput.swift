@@ -84,7 +84,53 @@ final class Console: @unchecked Sendable {
     func writeError(_ text: String) {
         lock.withLock {
             eraseFooter()
-            FileHandle.standardError.write(Data(text.utf8))
+            if Self.writeAll(text, to: STDERR_FILENO) == EPIPE { lose("standard error's reader went away") }
+        }
+    }
+
+    // MARK: A lost console
+
+    /// Why the console was lost (its reader went away, the terminal hung up), once it was.
+    private(set) var lostBecause: String?
+    /// Told once when the console is lost: the run records it and goes on.
+    private var onLost: (@Sendable (String) -> Void)?
+
+    /// What to do when the console is lost (journal it); called at once if it already was.
+    func whenLost(_ action: @escaping @Sendable (String) -> Void) {
+        let already = lock.withLock { () -> String? in
+            onLost = action
+            return lostBecause
+        }
+        if let already { action(already) }
+    }
+
+    /// The terminal hung up (SIGHUP) or a reader went away: nobody reads these lines any more.
+    /// The run goes on; what it prints from now on is dropped (its journal has everything).
+    func consoleLost(_ reason: String) {
+        lock.withLock { lose(reason) }
+    }
+
+    private func lose(_ reason: String) {
+        guard lostBecause == nil else { return }
+        lostBecause = reason
+        footerLines = 0
+        output = -1
+        onLost?(reason)
+    }
+
+    /// Writes all of `text`, as write(2) allows; the errno of a failed write, else 0. SIGPIPE is
+    /// ignored (Interrupts), so a reader that went away is EPIPE here, never the end of the run.
+    @discardableResult
+    static func writeAll(_ text: String, to descriptor: Int32) -> Int32 {
+        guard descriptor >= 0 else { return EBADF }
+        return Data(text.utf8).withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 { if errno == EINTR { continue } else { return errno } }
+                offset += written
+            }
+            return 0
         }
     }
 
@@ -149,14 +195,10 @@ final class Console: @unchecked Sendable {
     }
 
     private func emit(_ text: String) {
-        let descriptor = output
-        Data(text.utf8).withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 { if errno == EINTR { continue } else { return } }
-                offset += written
-            }
+        guard output >= 0 else { return }
+        let failure = Self.writeAll(text, to: output)
+        if failure == EPIPE || failure == EIO {
+            lose(output == STDOUT_FILENO ? "standard output's reader went away" : "standard error's reader went away")
         }
     }
 }

@@ -293,6 +293,12 @@ public actor JournalWriter: RunObserver {
                            "machine": ProcessInfo.processInfo.hostName])
     }
 
+    /// Nobody reads the run's console any more (the terminal hung up, a pipe's reader went
+    /// away): the run went on, and its record says from when nobody watched it.
+    public func recordConsoleLost(_ reason: String) async {
+        await recordExtra(["type": "console-lost", "reason": reason])
+    }
+
     /// A line that is no engine event (a drill's verdict), masked and chained like the others.
     func recordExtra(_ fields: [String: Any]) async {
         guard !closed, failure == nil else { return }
