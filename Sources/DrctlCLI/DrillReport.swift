@@ -33,11 +33,15 @@ struct DrillReport {
     /// outcome a fault variant declares (a drill that expects `partial` fails on `succeeded`).
     var outcomeAsExpected: Bool { scenario.invariants != nil || summary.outcome.rawValue == scenario.expectedOutcome }
 
-    /// 0 only when the run's outcome is the expected one and every end-state check holds.
+    /// 0 only when the run's outcome is the expected one and every end-state check holds, with
+    /// at least one check: a scenario that declares none proves only the run's own goal.
     var exitCode: Int32 {
         if [.awaitingApproval, .interrupted, .recordLost].contains(summary.outcome) { return summary.exitCode }
-        return passed && outcomeAsExpected ? 0 : 1
+        return passed && outcomeAsExpected && !unchecked ? 0 : 1
     }
+
+    /// The scenario checks nothing of the end state (no `expect:`, no invariants).
+    var unchecked: Bool { verdicts.isEmpty && scenario.invariants == nil }
 
     /// VMs the runbook powered on (items of `vm.power.on` steps) and VMs the scenario checks.
     var vms: [VMRecovery] {
@@ -151,6 +155,11 @@ struct DrillReport {
     var verdictLine: String {
         let held = verdicts.filter(\.passed).count
         guard isFinished else { return "DRILL NOT FINISHED: run \(summary.outcome.rawValue); `drctl resume` goes on with it." }
+        if unchecked {
+            return "DRILL NOT CHECKED: the scenario declares no end-state checks, so this drill proves only the run's own goal ("
+                + (summary.goal?.sentence ?? "the runbook has none") + "; run \(summary.outcome.rawValue)). "
+                + "Add expect: entries to the scenario (drctl sim from-run writes them from a real run's goal)."
+        }
         return exitCode == 0 ? "DRILL PASSED: \(held) of \(verdicts.count) checks hold. Run \(summary.outcome.rawValue), as expected."
             : "DRILL FAILED: \(held) of \(verdicts.count) checks hold. Run \(summary.outcome.rawValue)"
                 + (outcomeAsExpected ? "." : ", but a correct runbook ends \(scenario.expectedOutcome) here.")
@@ -158,7 +167,7 @@ struct DrillReport {
 
     /// What the journal keeps of this verdict (`drill-verdict`).
     var record: DrillVerdict {
-        DrillVerdict(verdict: !isFinished ? "not-finished" : exitCode == 0 ? "passed" : "failed", summary: verdictLine,
+        DrillVerdict(verdict: !isFinished ? "not-finished" : unchecked ? "not-checked" : exitCode == 0 ? "passed" : "failed", summary: verdictLine,
                      outcome: summary.outcome.rawValue, expectedOutcome: scenario.invariants != nil ? "any the site's invariants allow" : scenario.expectedOutcome,
                      checks: verdicts.map { DrillVerdict.Check(expectation: $0.expectation, passed: $0.passed, detail: $0.detail) }, faults: faults,
                      prediction: virtualTime ? prediction.lines : [])

@@ -5,7 +5,7 @@ import Yams
 /// Writes a site as a scenario file (docs/simulator.md) that `ScenarioLoader` reads back.
 public enum ScenarioWriter {
     public static func yaml(name: String, description: String, seed: UInt64, hosts: [SimHost], datastores: [SimDatastore], vms: [SimVM],
-                            expectOutcome: String?) throws -> String {
+                            expectOutcome: String?, expect: [Scenario.Expectation] = []) throws -> String {
         let scalar = InventoryWriter.scalar, mapping = InventoryWriter.mapping
         func list(_ items: [String]) -> Node { .sequence(Node.Sequence(items.map(scalar), .implicit, .flow)) }
         let hostNodes = hosts.map { host -> Node in
@@ -40,6 +40,18 @@ public enum ScenarioWriter {
                                       ("hosts", .sequence(Node.Sequence(hostNodes))), ("datastores", .sequence(Node.Sequence(datastoreNodes))),
                                       ("vms", .sequence(Node.Sequence(vmNodes)))]
         if let expectOutcome { root.append(("expect_outcome", scalar(expectOutcome))) }
+        let checks = expect.compactMap { expectation -> Node? in
+            switch expectation {
+            case .vm(let name, let power, _, _, let registeredOnce):
+                return mapping([("vm", scalar(name))] + (power.map { [("power", scalar($0.rawValue))] } ?? [])
+                               + (registeredOnce ? [("registered", scalar("true"))] : []), true)
+            case .datastore(let name, let mountedOn):
+                return mapping([("datastore", scalar(name)), ("mounted_on", list(mountedOn))], true)
+            default:
+                return nil
+            }
+        }
+        if !checks.isEmpty { root.append(("expect", .sequence(Node.Sequence(checks)))) }
         return try Yams.serialize(node: mapping(root, false), width: -1)
     }
 }

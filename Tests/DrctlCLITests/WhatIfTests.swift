@@ -100,17 +100,29 @@ struct WhatIfTests {
         let file = URL(fileURLWithPath: runs).deletingLastPathComponent().appendingPathComponent("site.yaml").path
         let rebuilt = try await CLI.run(["sim", "from-run", run, "--runs-dir", runs, "-o", file])
         #expect(rebuilt.status == 0, "\(rebuilt.stderr)")
-        #expect(rebuilt.stdout.contains("3 hosts (down: esxi-01), 3 datastores, 7 VMs"), "\(rebuilt.stdout)")
+        #expect(rebuilt.stdout.contains("3 hosts (down: esxi-01), 3 datastores, 7 VMs, 5 end-state checks from the run's goal"), "\(rebuilt.stdout)")
         let scenario = try String(contentsOfFile: file, encoding: .utf8)
         #expect(scenario.contains("state: down"))
         #expect(scenario.contains("{name: ds-local-01,") && scenario.contains("hosts: [esxi-01]}"), "the failed host's own disk, seen by it alone")
         #expect(scenario.contains("name: mon-01, datastore: ds-shared-02, path: mon-01/mon-01.vmx, host: esxi-02"), "where the survivors ran it")
         #expect(scenario.contains("expect_outcome: handed off"))
+        #expect(scenario.contains("- {vm: db-01, power: \"on\", registered: true}"), "what the run's goal held is what the drill checks")
+        #expect(scenario.contains("- {vm: web; reboot, power: \"on\", registered: true}"))
+        #expect(!scenario.contains("{vm: scratch-01"), "scratch-01 was handed off, not recovered: not checked")
         let again = try await CLI.run(["drill", "Runbooks/host-failure.yaml", "--scenario", file, "--param", "failed_host=esxi-01", "--auto-approve",
                                        "--runs-dir", runs])
         #expect(again.status == 0, "\(again.stdout)")
         #expect(again.stdout.contains("Run: handed off"))
         #expect(again.stdout.contains("→ scratch-01 (handed off to the manual step)"))
+        #expect(again.stdout.contains("DRILL PASSED: 5 of 5 checks hold"), "\(again.stdout)")
+        // The same scenario without its checks proves only the run's own goal, and says so.
+        let unchecked = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("unchecked.yaml").path
+        try String(scenario[..<scenario.range(of: "expect:\n")!.lowerBound]).write(toFile: unchecked, atomically: true, encoding: .utf8)
+        let bare = try await CLI.run(["drill", "Runbooks/host-failure.yaml", "--scenario", unchecked, "--param", "failed_host=esxi-01", "--auto-approve",
+                                      "--runs-dir", runs])
+        #expect(bare.status == 1, "no checks is no pass")
+        #expect(bare.stdout.contains("DRILL NOT CHECKED: the scenario declares no end-state checks, so this drill proves only the run's own goal (5 of 6 hold"))
+        #expect(!bare.stdout.contains("DRILL PASSED"))
         #expect(try await CLI.run(["sim", "from-run", "no-such-run", "--runs-dir", runs]).status == 2)
     }
 
