@@ -37,7 +37,23 @@ struct DrillReport {
     /// at least one check: a scenario that declares none proves only the run's own goal.
     var exitCode: Int32 {
         if [.awaitingApproval, .interrupted, .recordLost].contains(summary.outcome) { return summary.exitCode }
+        // A person's decision stopped the runbook: the run's own exit code, never a pass, and a
+        // runbook failure (1) only when something went wrong before it.
+        if personsDenial != nil { return failedBeforeDecision.isEmpty ? summary.exitCode : 1 }
         return passed && outcomeAsExpected && !unchecked ? 0 : 1
+    }
+
+    /// The first approval a person denied (drctl's own aborts, by "drctl", are not decisions).
+    var personsDenial: (step: String, by: String, reason: String)? {
+        for approval in summary.approvals {
+            if case .denied(let by, let reason) = approval.decision, by != "drctl" { return (approval.step, by, reason) }
+        }
+        return nil
+    }
+
+    /// Steps that failed (not as the runbook allows) before a person's denial.
+    var failedBeforeDecision: [String] {
+        summary.failures.filter { $0.outcome.status == .failed }.map { $0.step + ($0.item.label.isEmpty ? "" : " [\($0.item.label)]") }
     }
 
     /// The scenario checks nothing of the end state (no `expect:`, no invariants).
@@ -155,6 +171,14 @@ struct DrillReport {
     var verdictLine: String {
         let held = verdicts.filter(\.passed).count
         guard isFinished else { return "DRILL NOT FINISHED: run \(summary.outcome.rawValue); `drctl resume` goes on with it." }
+        if let denial = personsDenial {
+            let before = failedBeforeDecision
+            return "DRILL STOPPED BY A DECISION: \(denial.by) denied \(denial.step)" + (denial.reason.isEmpty ? "" : " (\(denial.reason))")
+                + ". The drill judges the runbook, not that decision: "
+                + (before.isEmpty ? "every step before it went as a correct runbook's must (none failed)."
+                    : "before it, \(before.joined(separator: ", ")) failed (see Failures).")
+                + " Run \(summary.outcome.rawValue)."
+        }
         if unchecked {
             return "DRILL NOT CHECKED: the scenario declares no end-state checks, so this drill proves only the run's own goal ("
                 + (summary.goal?.sentence ?? "the runbook has none") + "; run \(summary.outcome.rawValue)). "
@@ -167,7 +191,8 @@ struct DrillReport {
 
     /// What the journal keeps of this verdict (`drill-verdict`).
     var record: DrillVerdict {
-        DrillVerdict(verdict: !isFinished ? "not-finished" : unchecked ? "not-checked" : exitCode == 0 ? "passed" : "failed", summary: verdictLine,
+        DrillVerdict(verdict: !isFinished ? "not-finished" : personsDenial != nil ? "stopped-by-decision" : unchecked ? "not-checked"
+                        : exitCode == 0 ? "passed" : "failed", summary: verdictLine,
                      outcome: summary.outcome.rawValue, expectedOutcome: scenario.invariants != nil ? "any the site's invariants allow" : scenario.expectedOutcome,
                      checks: verdicts.map { DrillVerdict.Check(expectation: $0.expectation, passed: $0.passed, detail: $0.detail) }, faults: faults,
                      prediction: virtualTime ? prediction.lines : [])

@@ -16,8 +16,9 @@ public struct DrillVerdict: Sendable, Equatable {
         }
     }
 
-    /// `passed`, `failed`, `not-checked` (the scenario checks nothing of the end state) or
-    /// `not-finished` (the run paused; a resume decides).
+    /// `passed`, `failed`, `not-checked` (the scenario checks nothing of the end state),
+    /// `stopped-by-decision` (a person denied an approval) or `not-finished` (the run paused; a
+    /// resume decides).
     public var verdict: String
     public var summary: String
     public var outcome: String

@@ -44,8 +44,12 @@ struct ApprovalPromptTests {
         try terminal.write("\n")
         _ = try await terminal.read(until: "Why can it not be done?")
         try terminal.write("no backup of scratch-01 exists\n")
-        _ = try await terminal.read(until: "DRILL ")
-        #expect(await terminal.waitForExit() != 130)
+        // Answering n was right (there is no backup): the drill judges the runbook, not that decision.
+        let verdict = try await terminal.read(until: "Run partial.")
+        #expect(verdict.contains("DRILL STOPPED BY A DECISION: \(OperatorIdentity.current.description) denied restore-from-backup (no backup of scratch-01 exists)."))
+        #expect(verdict.contains("every step before it went as a correct runbook's must (none failed)"))
+        #expect(!verdict.contains("DRILL FAILED") && !verdict.contains("a correct runbook ends"))
+        #expect(await terminal.waitForExit() == 4, "the run's own exit code: partial")
         let entries = try journal(in: runs)
         let account = OperatorIdentity.current.description
         let given = try #require(entries.first { $0["type"] as? String == "approval-given" })
@@ -53,6 +57,7 @@ struct ApprovalPromptTests {
         let denied = try #require(entries.first { $0["type"] as? String == "approval-denied" })
         #expect(denied["by"] as? String == account && denied["reason"] as? String == "no backup of scratch-01 exists")
         #expect(entries.first?["operator"] as? String == account)
+        #expect(entries.last?["verdict"] as? String == "stopped-by-decision")
         #expect(!entries.contains { ($0["by"] as? String ?? $0["operator"] as? String ?? "").contains("mallory") })
         // The evidence is on record: what was shown and what the approval unlocked, in the journal,
         // in transcript show and in the report.
