@@ -113,7 +113,7 @@ struct DrillCommand: AsyncParsableCommand {
                                         beforeClose: dryRun ? nil : settle)
         }
         if dryRun { throw ExitCode(summary.exitCode) }
-        throw ExitCode(await report.print(redactor: redactor))
+        throw ExitCode(await report.print(redactor: redactor, final: summary))
     }
 
     /// The drill's report, made once the run has ended: its verdict goes into the journal before
@@ -126,9 +126,11 @@ struct DrillCommand: AsyncParsableCommand {
             await journal.record(report.record)
         }
 
-        /// Prints the report; the drill's exit code (1 when no report could be made).
-        nonisolated func print(redactor: Redactor) async -> Int32 {
-            guard let report = await report else { return 1 }
+        /// Prints the report, with the run as it finally ended (its record's end may have been
+        /// lost after the verdict was made); the drill's exit code (1 when no report could be made).
+        nonisolated func print(redactor: Redactor, final summary: RunSummary) async -> Int32 {
+            guard var report = await report else { return 1 }
+            report.summary = summary
             DrctlCLI.print(redactor.redact(report.text))
             return report.exitCode
         }

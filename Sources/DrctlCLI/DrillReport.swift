@@ -8,7 +8,7 @@ import Simulator
 /// What a drill shows the DR coordinator: per-VM recovery, RTO, approvals, failures, end state.
 struct DrillReport {
     let runbook: Runbook
-    let summary: RunSummary
+    var summary: RunSummary
     let scenario: Scenario
     let verdicts: [Scenario.Verdict]
     let faults: [String]

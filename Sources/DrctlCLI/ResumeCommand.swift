@@ -125,9 +125,9 @@ struct ResumeCommand: AsyncParsableCommand {
                 await report.settle(DrillCommand.report(runbook, summary: summary, scenario: world, fleet: await simulator.fleet,
                                                         virtualTime: virtualTime), in: journal)
             }
-            _ = try await execute(loaded, transport: transport, options: options, gate: gate, output: output, journal: journal,
-                                  redactor: redactor, observers: [transport], printSummary: false, resume: replay.state, beforeClose: settle)
-            throw ExitCode(await report.print(redactor: redactor))
+            let summary = try await execute(loaded, transport: transport, options: options, gate: gate, output: output, journal: journal,
+                                            redactor: redactor, observers: [transport], printSummary: false, resume: replay.state, beforeClose: settle)
+            throw ExitCode(await report.print(redactor: redactor, final: summary))
         }
         // Its leases stay its own while it goes on; another run holding a host refuses the resume.
         let leases = HostLeases(runsDirectory: runsDir)

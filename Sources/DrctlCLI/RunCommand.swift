@@ -219,10 +219,20 @@ func execute(_ loaded: RunFlags.Loaded, transport: any Transport, options: RunOp
     Interrupts.shared.attach { engine.requestStop() }
     let live = LiveStatus(progress: progress, style: style, heartbeat: output.heartbeatInterval)
     live.start()
-    let summary = await engine.run()
+    var summary = await engine.run()
     live.stop()
     Interrupts.shared.detach()
     defer { if Interrupts.shared.terminated, summary.outcome == .interrupted { Foundation.exit(ExitStatus.terminated) } }
+    // The record's end is written before anything is said of the run: what it says must be on disk.
+    // What the run's last lines must say (a drill's verdict) is recorded before the head is taken.
+    if let beforeClose { await beforeClose(summary, journal) }
+    await consoleLoss.written()
+    await journal.close()
+    if summary.recordLost == nil, let lost = await journal.recordLost() {
+        // The end of the record is missing: whatever the hosts show, the run cannot be called done.
+        summary.outcome = .recordLost
+        summary.recordLost = lost
+    }
     if options.dryRun { print(redactor.redact(SummaryPrinter.plan(summary, offline: options.offline))) }
     if printSummary { print(redactor.redact(SummaryPrinter.summary(summary))) }
     if let lost = summary.recordLost {
@@ -237,10 +247,6 @@ func execute(_ loaded: RunFlags.Loaded, transport: any Transport, options: RunOp
         }
         print("To go on from here: \(resumeCommand(journal.directory))")
     }
-    // What the run's last lines must say (a drill's verdict) is recorded before the head is taken.
-    if let beforeClose { await beforeClose(summary, journal) }
-    await consoleLoss.written()
-    await journal.close()
     if !options.dryRun {
         // An anchor outside the run's directory is what makes a rewritten record detectable.
         print("Journal head: sha256 \(await journal.head). Keep it with the incident ticket: "

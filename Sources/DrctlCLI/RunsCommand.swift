@@ -78,7 +78,7 @@ struct TranscriptVerifyCommand: ParsableCommand {
             print("\(path):\(broken.line): BROKEN after \(verdict.intact) intact events: \(broken.reason)")
             throw ExitCode(1)
         }
-        print("\(path): chain intact, \(verdict.intact) events, outputs/ files as recorded" + (verdict.tornLastLine ? "; the last line was cut off (the run was killed mid-write)" : ""))
+        print("\(path): chain intact, \(verdict.intact) events, outputs/ files as recorded" + (verdict.tornLastLine ? "; the last line was cut off (the run was killed, or its disk filled, mid-write)" : ""))
         print("head: sha256 \(verdict.head)")
         if let publicKey {
             let signatures: SignatureCheck

@@ -6,7 +6,9 @@ import Foundation
 /// (after the simulator applied and saved a change, before drctl hears of it), `lease` (after the
 /// N-th host lease file is written). `write-error:N`
 /// (`write-error:N:EIO`) makes the N-th write of the run's record fail with ENOSPC (or EIO)
-/// instead. Unset, each check is one comparison.
+/// instead; `write-error-line:S` makes the write that carries journal line S fail with ENOSPC
+/// half-way through that line (its ending, line by line, whatever the timing). Unset, each check
+/// is one comparison.
 public enum Failpoint {
     public struct Armed: Sendable {
         public var name: String
@@ -34,6 +36,12 @@ public enum Failpoint {
     }
 
     public static var tears: Bool { armed?.torn ?? false }
+
+    /// Whether the journal line numbered `sequence` is the one `write-error-line:S` fails.
+    public static func failsWrite(ofLine sequence: Int) -> Bool {
+        guard let armed, armed.name == "write-error-line" else { return false }
+        return armed.count == sequence
+    }
 
     /// At the armed `write-error` point: the errno the write fails with; nil otherwise.
     public static func injectedWriteError() -> Int32? {

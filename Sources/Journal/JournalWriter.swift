@@ -28,8 +28,12 @@ public actor JournalWriter: RunObserver {
     /// Lines numbered but not yet handed to the disk, and where an armed failpoint cuts them.
     private var pending = Data()
     private var pendingCrashCut: Int?
+    /// Where an armed `write-error-line` failpoint makes the disk full (half-way into its line).
+    private var pendingFullDiskCut: Int?
     /// The sequence number of the last line on disk (fsync'd).
     private var durable: Int
+    /// The hash of the last line whole on disk: the only head worth handing to anyone.
+    private var durableHash: String
     private var flushing = false
     /// The first write or fsync that failed, with its path and OS error: from then on nothing is
     /// written, and the engine changes no host (a change needs its line on disk first).
@@ -66,11 +70,14 @@ public actor JournalWriter: RunObserver {
         self.inlineLimit = inlineLimit
         self.sequence = sequence
         durable = sequence
+        durableHash = previousHash
         self.previousHash = previousHash
         self.resumeNotes = resumeNotes
     }
 
-    public func recordLost() -> String? { failure }
+    /// Why the record could not be written, once a write failed. Async like `RunObserver`'s, so
+    /// that a direct call never lands on the protocol's default (which knows of no failure).
+    public func recordLost() async -> String? { failure }
 
     /// Checkpoints signed from now on (`--sign-key`).
     private var signer: JournalSigner?
@@ -212,6 +219,7 @@ public actor JournalWriter: RunObserver {
         if Failpoint.reached(fields["type"] as? String ?? "") {
             pendingCrashCut = pending.count + (Failpoint.tears ? data.count / 2 : data.count)
         }
+        if Failpoint.failsWrite(ofLine: sequence) { pendingFullDiskCut = pending.count + data.count / 2 }
         pending.append(data)
         return sequence
     }
@@ -239,11 +247,18 @@ public actor JournalWriter: RunObserver {
         while !pending.isEmpty {
             let batch = pending
             let last = sequence
+            let lastHash = previousHash
             let crashCut = pendingCrashCut
+            let fullDiskCut = pendingFullDiskCut
             pending = Data()
             pendingCrashCut = nil
-            if failure == nil, let problem = await write(batch, crashCut: crashCut) {
-                noteFailure("\(directory.journal.path): \(problem)")
+            pendingFullDiskCut = nil
+            if failure == nil {
+                if let problem = await write(batch, crashCut: crashCut, fullDiskCut: fullDiskCut) {
+                    noteFailure("\(directory.journal.path): \(problem)")
+                } else {
+                    durableHash = lastHash
+                }
             }
             // Waiters go on either way: after a failure they find the record lost and change nothing.
             durable = last
@@ -256,10 +271,15 @@ public actor JournalWriter: RunObserver {
 
     /// Writes and fsyncs a batch on the disk queue; at an armed failpoint, only up to its cut, then
     /// dies. Returns the OS error when the write or the fsync failed (a full disk, an I/O error).
-    private nonisolated func write(_ batch: Data, crashCut: Int?) async -> String? {
+    private nonisolated func write(_ batch: Data, crashCut: Int?, fullDiskCut: Int?) async -> String? {
         let descriptor = handle.fileDescriptor
         return await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
             disk.async {
+                if let fullDiskCut {
+                    _ = batch.prefix(fullDiskCut).withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress!, $0.count) }
+                    continuation.resume(returning: String(cString: strerror(ENOSPC)))
+                    return
+                }
                 if let injected = Failpoint.injectedWriteError() {
                     // As a full disk does: part of the batch may reach the file, the rest does not.
                     _ = batch.prefix(batch.count / 2).withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress!, $0.count) }
@@ -305,8 +325,9 @@ public actor JournalWriter: RunObserver {
         await onDisk(through: append(redacted(fields) as? [String: Any] ?? [:]))
     }
 
-    /// The SHA-256 of the last line written: the journal's head.
-    public var head: String { previousHash }
+    /// The SHA-256 of the last line whole on disk: the journal's head. After a failed write it
+    /// is the last line before the failure, so the head an operator keeps is always in the file.
+    public var head: String { durableHash }
 
     /// Waits for everything recorded to be on disk, then closes the journal and releases the run.
     public func close() async {

@@ -87,11 +87,25 @@ public struct StateFile: Sendable {
         return fleet
     }
 
+    /// The OS's own words for a failed write (Foundation's error text is a dump of its domain,
+    /// code and user info), e.g. "No space left on device".
+    static func reason(_ error: Error) -> String {
+        let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+        if let code = underlying.map({ Int32($0.code) }), underlying?.domain == NSPOSIXErrorDomain { return String(cString: strerror(code)) }
+        if (error as NSError).code == NSFileWriteOutOfSpaceError { return String(cString: strerror(ENOSPC)) }
+        return (error as NSError).localizedFailureReason ?? error.localizedDescription
+    }
+
     private func write(_ fleet: Fleet) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let temporary = path + ".tmp-\(getpid())"
-        try encoder.encode(fleet).write(to: URL(fileURLWithPath: temporary))
+        do {
+            try encoder.encode(fleet).write(to: URL(fileURLWithPath: temporary))
+        } catch {
+            unlink(temporary)
+            throw Problem(description: "\(temporary): cannot write the simulated fleet's state: \(Self.reason(error)); free space on that disk")
+        }
         guard rename(temporary, path) == 0 else {
             throw Problem(description: "\(path): cannot replace the state file: \(String(cString: strerror(errno)))")
         }

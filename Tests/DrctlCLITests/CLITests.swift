@@ -14,15 +14,16 @@ struct CLI {
 
     /// Runs the binary on a thread of its own: waiting for a process must never block Swift's
     /// cooperative pool, which the other tests share.
-    static func run(_ arguments: [String], stdin: String? = nil) async throws -> Result {
+    /// `environment`: variables set for this process on top of the test's own.
+    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
             Thread {
-                continuation.resume(with: Swift.Result { try runBlocking(arguments, stdin: stdin) })
+                continuation.resume(with: Swift.Result { try runBlocking(arguments, stdin: stdin, environment: environment) })
             }.start()
         }
     }
 
-    private static func runBlocking(_ arguments: [String], stdin: String?) throws -> Result {
+    private static func runBlocking(_ arguments: [String], stdin: String?, environment: [String: String]) throws -> Result {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw CLIError("\(binary) is missing: run `swift build` (make test does) before the tests")
         }
@@ -30,6 +31,7 @@ struct CLI {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = withRunsDirectory(arguments)
         process.currentDirectoryURL = root
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, given in given } }
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err

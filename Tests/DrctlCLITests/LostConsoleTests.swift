@@ -45,15 +45,21 @@ struct LostConsoleTests {
         expectFinishedOnRecord(runs, lost: "standard output's reader went away")
     }
 
-    @Test("a terminal that hangs up (its pseudo-terminal closed): the run goes on to its end")
+    @Test("a terminal closed at an approval prompt: nobody decided, so the run stops there (exit 130), resumable, the loss on record")
     func terminalCloses() async throws {
         let runs = temporaryRuns()
         defer { try? FileManager.default.removeItem(atPath: runs) }
-        let terminal = try PseudoTerminal.spawn(CLI.binary, Self.drill + ["--auto-approve", "--runs-dir", runs])
-        _ = try await terminal.read(until: "drctl run host-failure")
+        let terminal = try PseudoTerminal.spawn(CLI.binary, Self.drill + ["--runs-dir", runs])
+        _ = try await terminal.read(until: "Approve? y = yes")
         Foundation.close(terminal.master)
-        #expect(await terminal.waitForExit() == 0)
-        expectFinishedOnRecord(runs, lost: "reader went away")
+        #expect(await terminal.waitForExit() == 130, "the end of input at a question decides nothing")
+        let journal = CrashHarness.journalText(in: runs)
+        #expect(journal.contains("\"type\":\"console-lost\""), "the loss is journaled")
+        #expect(journal.contains("\"type\":\"run-paused\""))
+        #expect(!journal.contains("\"type\":\"approval-given\"") && !journal.contains("\"type\":\"approval-denied\""), "nobody decided")
+        let run = try #require(try FileManager.default.contentsOfDirectory(atPath: runs).first { $0 != "leases" })
+        let resumed = try await CLI.run(["resume", run, "--runs-dir", runs, "--auto-approve"])
+        #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
     }
 
     @Test("SIGHUP at an approval prompt: the console is marked lost, the prompt still takes its answer, the run ends as usual")

@@ -50,6 +50,34 @@ struct WriteFailureTests {
         #expect(passedTheEnd, "the points went past the drill's last write")
     }
 
+    @Test("a full disk at each line of a run's ending: never succeeded, never exit 0, and the head printed is a line of the journal")
+    func ending() async throws {
+        let drill = CrashHarness.drills[1]  // datastore-failure: succeeds when nothing fails
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-ending-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: runs) }
+        let reference = try await CLI.run(["drill"] + drill.arguments + ["--auto-approve", "--runs-dir", runs + "/reference"])
+        #expect(reference.status == 0 && reference.stdout.contains("Run: succeeded"))
+        let lines = CrashHarness.journalText(in: runs + "/reference").split(separator: "\n")
+        let ended = try #require(lines.lastIndex { $0.contains("\"type\":\"run-ended\"") })
+        // The goal's reads, the run's end and the drill's verdict: every line from the goal's first read on.
+        let firstRead = try #require(lines[..<ended].firstIndex { $0.contains("\"step\":\"end-mounts\"") })
+        #expect(lines.count - firstRead >= 8, "the goal's reads, the run's end and the verdict")
+        for line in (firstRead + 1)...lines.count {
+            let directory = runs + "/line-\(line)"
+            let result = try await CLI.run(["drill"] + drill.arguments + ["--auto-approve", "--runs-dir", directory],
+                                           environment: ["DRCTL_FAILPOINT": "write-error-line:\(line)"])
+            #expect(result.status == 6, "line \(line): \(result.stdout)\(result.stderr)")
+            #expect(!result.stdout.contains("Run: succeeded") && !result.stdout.contains("DRILL PASSED"), "line \(line)")
+            #expect(result.stderr.contains("No space left on device"), "line \(line): drctl's own words: \(result.stderr)")
+            let head = try #require(result.stdout.firstMatch(of: /Journal head: sha256 ([0-9a-f]{64})/)?.1, "line \(line)")
+            let run = try #require(try FileManager.default.contentsOfDirectory(atPath: directory).first { $0 != "leases" })
+            let verify = try await CLI.run(["transcript", "verify", run, "--runs-dir", directory, "--expect", String(head)])
+            #expect(verify.status == 0, "line \(line): the printed head verifies: \(verify.stdout)\(verify.stderr)")
+            let headLine = verify.stdout.firstMatch(of: /the expected head is line (\d+):/).flatMap { Int($0.1) }
+            #expect(headLine.map { $0 < line } == true, "line \(line): the head is a whole line before the failure: \(verify.stdout)")
+        }
+    }
+
     @Test("a tiny full tmpfs: the run stops with exit 6, says where and why, and never claims success",
           .enabled(if: getuid() == 0, "mounting a tmpfs needs root (CI is root)"))
     func fullDisk() async throws {
@@ -62,6 +90,7 @@ struct WriteFailureTests {
         #expect(result.stderr.contains("No space left on device"))
         #expect(result.stderr.contains("\(mountPoint)/"), "the message names the path")
         #expect(!result.stdout.contains("Run: succeeded"))
+        #expect(!(result.stdout + result.stderr).contains("NSCocoaErrorDomain"), "every write failure reads as drctl's own message")
         // Space comes back: the run goes on from its journal.
         #expect(try await CLI.shell("mount -o remount,size=4m \(mountPoint)") == 0)
         let run = try #require(try FileManager.default.contentsOfDirectory(atPath: mountPoint).first)

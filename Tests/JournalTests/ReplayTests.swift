@@ -107,8 +107,8 @@ struct IntegrityTests {
         await writer.record(.itemFinished(step: "find", item: .single, outcome: ItemOutcome(status: .succeeded, hosts: ["h1"], started: Date(), duration: .zero,
                                                                                               attempts: 1, reason: nil, evidence: nil,
                                                                                               outputs: ["vms": .list((1...20).map { .string("vm-\($0)") })])))
-        let head = await writer.head
         await writer.close()
+        let head = await writer.head  // the last line on disk, once the journal is closed
         let data = try Data(contentsOf: run.journal)
         let intact = JournalChain.verify(data, directory: run.url)
         #expect(intact.broken == nil && intact.head == head)
