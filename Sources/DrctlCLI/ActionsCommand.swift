@@ -6,11 +6,11 @@ struct ActionsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "actions",
         abstract: "List the typed ESXi actions a step can name with `action:`.",
-        discussion: """
+        discussion: HelpText.unwrapped("""
         Example:
           drctl actions
           drctl actions vm.power.on
-        """
+        """)
     )
 
     @Argument(help: "Show one action in detail.")

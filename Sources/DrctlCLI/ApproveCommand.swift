@@ -5,14 +5,14 @@ struct ApproveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "approve",
         abstract: "Approve an approval step of a run, from another terminal or as another person.",
-        discussion: """
+        discussion: HelpText.unwrapped("""
         The run waiting at that approval takes the decision within a second; a run that stopped
         there (exit 3) takes it on `drctl resume RUN`. Recorded with your OS account. An approval
         with approvers: or distinct_from_operator: refuses people it does not allow.
 
         Example:
           drctl approve 20261126-145800-3f2a approve-recovery --reason "zoning checked with storage team"
-        """
+        """)
     )
 
     @OptionGroup var decision: RemoteDecision

@@ -6,13 +6,13 @@ struct DenyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deny",
         abstract: "Deny an approval step of a run, from another terminal or as another person.",
-        discussion: """
+        discussion: HelpText.unwrapped("""
         The steps behind the approval do not run. The run waiting there takes the decision within a
         second; a stopped run takes it on `drctl resume RUN`. Recorded with your OS account.
 
         Example:
           drctl deny 20261126-145800-3f2a approve-recovery --reason "the array is rebuilding; wait for storage"
-        """
+        """)
     )
 
     @OptionGroup var decision: RemoteDecision

@@ -1,6 +1,7 @@
 import CProcessHardening
 import ArgumentParser
 import Foundation
+import RunbookFormat
 
 /// The `drctl` command: one subcommand per file in this module.
 public struct Drctl: AsyncParsableCommand {
@@ -9,13 +10,22 @@ public struct Drctl: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "drctl",
         abstract: "Run disaster-recovery runbooks against VMware ESXi hosts, directly over SSH.",
-        discussion: """
-        Exit codes: 0 success, 1 a step failed, 2 invalid input, 3 stopped at an approval, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM; paused and resumable like Ctrl-C).
+        discussion: HelpText.unwrapped("""
+        Exit codes:
+          0    succeeded (a drill: passed)
+          1    failed: a step failed or the goal does not hold (a drill: failed)
+          2    invalid input (the message names file:line:col)
+          3    stopped at an approval (drctl approve, then drctl resume)
+          4    partial: part of the goal holds
+          5    handed off: what was not recovered went to a manual step
+          6    the run's record could not be written (a full disk)
+          130  interrupted (Ctrl-C), paused and resumable
+          143  terminated (SIGTERM), paused and resumable
 
         Start with:
           drctl validate Runbooks/host-failure.yaml
           drctl run Runbooks/host-failure.yaml --inventory site.yaml --dry-run
-        """,
+        """),
         version: version,
         subcommands: [ValidateCommand.self, ShowCommand.self, RunCommand.self, GraphCommand.self, ActionsCommand.self, DrillCommand.self, WhatIfCommand.self, SSHCheckCommand.self, RunsCommand.self, ResumeCommand.self, ApproveCommand.self, DenyCommand.self, ReportCommand.self, TranscriptCommand.self, SimCommand.self]
     )
@@ -27,6 +37,10 @@ public struct Drctl: AsyncParsableCommand {
         // Passwords and passphrases may be read into memory: no core dump may carry them off.
         _ = DrillCommand.executablePath
         _ = drctl_forbid_core_dumps()
+        if let problem = unknownSubcommand(Array(CommandLine.arguments.dropFirst())) {
+            writeToStandardError(problem + "\n")
+            Foundation.exit(ExitStatus.invalidInput)
+        }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -45,6 +59,17 @@ public struct Drctl: AsyncParsableCommand {
             writeToStandardError(fullMessage(for: error) + "\n")
             Foundation.exit(ExitStatus.invalidInput)
         }
+    }
+}
+
+extension Drctl {
+    /// `drctl drlil ...`: the command it does not know, the closest one it does, and the list.
+    static func unknownSubcommand(_ arguments: [String]) -> String? {
+        guard let first = arguments.first, !first.hasPrefix("-") else { return nil }
+        let names = configuration.subcommands.compactMap { $0.configuration.commandName }
+        guard !names.contains(first) else { return nil }
+        return "Error: drctl has no command '\(first)'\(Suggestion.hint(for: first, among: names)). Its commands are: "
+            + names.joined(separator: ", ") + ". See 'drctl --help'."
     }
 }
 

@@ -11,15 +11,16 @@ struct DrillCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drill",
         abstract: "Run a runbook against the simulated fleet of a scenario and check the end state.",
-        discussion: """
+        discussion: HelpText.unwrapped("""
         A drill never reaches a real host: every command goes to the in-process simulator, which
         answers like ESXi and injects the scenario's faults. The drill report lists each VM's
         recovery, the RTO achieved, the approvals taken, the failures and the scenario's end-state
-        checks. It exits 0 only if the run succeeded and every check holds.
+        checks. It exits 0 only when the run ended as the scenario expects and every end-state check
+        holds: a scenario that checks nothing never passes.
 
         Example:
           drctl drill Runbooks/host-failure.yaml --scenario Simulator/host-failure.yaml --param failed_host=esxi-01 --auto-approve
-        """
+        """)
     )
 
     @Argument(help: "The runbook file.", completion: Completion.yamlFile) var runbook: String

@@ -7,14 +7,14 @@ struct GraphCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "graph",
         abstract: "Print a runbook's step graph as Graphviz dot or Mermaid.",
-        discussion: """
+        discussion: HelpText.unwrapped("""
         Approvals are octagons, probes ellipses, waits hexagons, fan-outs 3-D boxes; steps that
         change hosts have a red border.
 
         Example:
           drctl graph Runbooks/host-failure.yaml | dot -Tsvg > host-failure.svg
           drctl graph Runbooks/host-failure.yaml --format mermaid
-        """
+        """)
     )
 
     @Argument(help: "The runbook file.", completion: Completion.yamlFile)

@@ -6,7 +6,7 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Write a self-contained report of a recorded run for a reviewer or auditor.",
-        discussion: """
+        discussion: HelpText.unwrapped("""
         Built from the run's journal alone: summary and parameters, approvals (who, when, why),
         a timeline of steps per host (an inline SVG Gantt chart in HTML), time to recovery per VM
         and the RTO achieved against the runbook's target, the failures with their output, and
@@ -15,7 +15,7 @@ struct ReportCommand: ParsableCommand {
 
         Example:
           drctl report 20261126-145800-3f2a --format html -o drill.html
-        """
+        """)
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable {

@@ -10,7 +10,7 @@ struct ResumeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume",
         abstract: "Go on with an interrupted run (or drill) from its journal, without repeating what it changed.",
-        discussion: """
+        discussion: HelpText.unwrapped("""
         The journal is the checkpoint: steps it records as finished are kept, not run again, and
         what they found is what later steps read. A step that was running when the run died may
         have changed a host: its verify check decides whether the change happened; without one you
@@ -20,7 +20,7 @@ struct ResumeCommand: AsyncParsableCommand {
 
         Example:
           drctl resume 20261126-145800-3f2a --auto-approve
-        """
+        """)
     )
 
     @Argument(help: "The run id (see drctl runs).", completion: Completion.runID) var runID: String

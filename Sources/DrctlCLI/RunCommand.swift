@@ -10,7 +10,7 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a runbook against the hosts of an inventory, or show its plan with --dry-run.",
-        discussion: """
+        discussion: HelpText.unwrapped("""
         --dry-run changes nothing: read-only steps run so fan-outs expand to real VM names, and the
         plan lists every command that would run, on which host, in which order, behind which
         approval. Add --offline to contact nothing at all.
@@ -19,7 +19,7 @@ struct RunCommand: AsyncParsableCommand {
 
         Example:
           drctl run Runbooks/host-failure.yaml --inventory site.yaml --param failed_host=esxi-01 --dry-run
-        """
+        """)
     )
 
     @Argument(help: "The runbook file.", completion: Completion.yamlFile)

@@ -7,14 +7,14 @@ struct RunsAbandonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "abandon",
         abstract: "Give up an unfinished run: it is not resumed any more, and its host leases are released.",
-        discussion: """
+        discussion: HelpText.unwrapped("""
         An unfinished run (paused at an approval, interrupted, killed) keeps its leases on the
         inventory's hosts, so no second run changes them meanwhile. When nobody will resume it,
         abandon it, saying why: the reason and who gave it are recorded in its journal.
 
         Example:
           drctl runs abandon 20261126-153012-3f2a --reason "finished by hand from the ESXi console"
-        """
+        """)
     )
 
     @Argument(help: "The run to give up.", completion: Completion.runID) var runID: String

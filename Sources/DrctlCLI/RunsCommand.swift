@@ -52,14 +52,14 @@ struct TranscriptVerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check the hash chain of a run's journal and name the first broken event.",
-        discussion: """
+        discussion: HelpText.unwrapped("""
         Each journal line carries the SHA-256 of the line before it. An edited, inserted or removed
         line breaks the chain from there on. A last line cut off by a crash is reported, not a break.
         Exits 0 when the chain holds, 1 when it is broken, 2 when the run does not exist.
 
         Example:
           drctl transcript verify 20261126-153012-3f2a --runs-dir runs
-        """
+        """)
     )
 
     @Argument(help: "The run id (a directory under --runs-dir).", completion: Completion.runID) var runID: String
@@ -109,7 +109,7 @@ struct TranscriptShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "Print a recorded run as a readable timeline.",
-        discussion: """
+        discussion: HelpText.unwrapped("""
         Each command with its host, exit status, duration and folded output; approvals with who and
         why, what they were shown and what they unlocked; connection events. Times are UTC (--local:
         this machine's zone), with the offset from the start. --step shows one step with its full output; --json prints the
@@ -117,7 +117,7 @@ struct TranscriptShowCommand: ParsableCommand {
 
         Example:
           drctl transcript show 20261126-153012-3f2a --step power-on
-        """
+        """)
     )
 
     @Argument(help: "The run id (a directory under --runs-dir).", completion: Completion.runID) var runID: String

@@ -10,7 +10,7 @@ struct SSHCheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ssh-check",
         abstract: "Connect to every host of an inventory, in parallel, and report what works.",
-        discussion: """
+        discussion: HelpText.unwrapped("""
         One row per host: TCP reachable or not, the authentication method and its result, the host
         key status and fingerprint, the command run to prove the session works (`esxcli system
         version get` on ESXi, `service-control --status --all` on a vCenter appliance), its result and
@@ -19,7 +19,7 @@ struct SSHCheckCommand: AsyncParsableCommand {
 
         Example:
           drctl ssh-check --inventory site.yaml
-        """
+        """)
     )
 
     @Option(help: "The inventory file.") var inventory: String

@@ -9,10 +9,10 @@ struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "Show a runbook's params, steps and approvals, before running it.",
-        discussion: """
+        discussion: HelpText.unwrapped("""
         Example:
           drctl show Runbooks/host-failure.yaml
-        """
+        """)
     )
 
     @Argument(help: "The runbook file.", completion: Completion.yamlFile) var runbook: String

@@ -9,12 +9,12 @@ struct SimCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sim",
         abstract: "The ESXi fleet simulator: create its state, answer as a host, or open a fake ESXi shell.",
-        discussion: """
+        discussion: HelpText.unwrapped("""
         Example:
           drctl sim init --scenario Simulator/host-failure.yaml --state /tmp/fleet.json
           drctl sim exec --state /tmp/fleet.json --host esxi-02 -- vim-cmd vmsvc/getallvms
           drctl sim shell --scenario Simulator/host-failure.yaml --host esxi-02
-        """,
+        """),
         subcommands: [SimInitCommand.self, SimExecCommand.self, SimShellCommand.self, SimGenerateCommand.self, SimInventoryCommand.self, SimFromRunCommand.self]
     )
 }
@@ -55,13 +55,13 @@ struct SimExecCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exec",
         abstract: "Answer one command as a simulated host (for sshd's ForceCommand).",
-        discussion: """
+        discussion: HelpText.unwrapped("""
         The command comes from the arguments after --, or from SSH_ORIGINAL_COMMAND. The state file
         is locked while the command changes it, so concurrent sessions never lose an update.
 
         Example:
           drctl sim exec --state /tmp/fleet.json --host esxi-02 -- vim-cmd vmsvc/power.on 3
-        """
+        """)
     )
 
     @Option(help: "The state file (drctl sim init makes it).") var state: String
@@ -95,13 +95,13 @@ struct SimShellCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shell",
         abstract: "An interactive fake ESXi shell on one simulated host, for training.",
-        discussion: """
+        discussion: HelpText.unwrapped("""
         Type ESXi commands at the `[root@HOST:~]` prompt; `exit` leaves. With --state, changes are
         shared with drills and other shells using the same state file.
 
         Example:
           drctl sim shell --scenario Simulator/host-failure.yaml --host esxi-02
-        """
+        """)
     )
 
     @Option(help: "The scenario to start from.") var scenario: String?

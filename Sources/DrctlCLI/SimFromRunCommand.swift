@@ -9,7 +9,7 @@ struct SimFromRunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "from-run",
         abstract: "Write a scenario of the site as a recorded run found it, for the next drill.",
-        discussion: """
+        discussion: HelpText.unwrapped("""
         Rebuilt from the outputs of the reads the run recorded (each read's first answer, before
         the run changed anything): the hosts that answered, their ESXi versions and memory, the
         hosts that never did (down), the datastores each host mounted, the VMs each ran and their
@@ -22,7 +22,7 @@ struct SimFromRunCommand: ParsableCommand {
         Example:
           drctl sim from-run 20261126-145800-3f2a -o Simulator/site-2026-11.yaml
           drctl drill Runbooks/host-failure.yaml --scenario Simulator/site-2026-11.yaml --param failed_host=esxi-01 --auto-approve
-        """
+        """)
     )
 
     @Argument(help: "The run id (see drctl runs).", completion: Completion.runID) var runID: String

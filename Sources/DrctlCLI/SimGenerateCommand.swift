@@ -6,7 +6,7 @@ struct SimGenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Write a random, realistic site as a scenario (the same seed gives the same site).",
-        discussion: """
+        discussion: HelpText.unwrapped("""
         The site has partial zoning, memory pressure, priorities and dependencies, hostile names,
         renamed VMs, inventory paths in every form, an unlucky order, and one or two faults beyond
         the failure drilled. Its description says which --param values the runbook needs.
@@ -15,7 +15,7 @@ struct SimGenerateCommand: ParsableCommand {
           drctl sim generate --seed 7 -o /tmp/site.yaml
           drctl drill Runbooks/host-failure.yaml --scenario /tmp/site.yaml --param failed_host=esxi-03 --auto-approve
           drctl sim generate --seed 7 --failure datastore --hosts 6 --vms 40 --datastores 3
-        """
+        """)
     )
 
     @Option(help: "The seed: the same seed writes the same site.") var seed: UInt64

@@ -6,7 +6,7 @@ struct SimInventoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inventory",
         abstract: "Write a scenario's site as an inventory file (as it was before the scenario's failures).",
-        discussion: """
+        discussion: HelpText.unwrapped("""
         The inventory a drill runs with, for `drctl whatif` or `drctl run --dry-run`: hosts (with
         their memory and VMkernel interfaces), datastores and their zoning, VMs with priority,
         dependencies, placement, memory, guest and VMware Tools. Authentication is `prompt`.
@@ -15,7 +15,7 @@ struct SimInventoryCommand: ParsableCommand {
           drctl sim generate --seed 7 --hosts 50 --vms 2000 -o /tmp/site-scenario.yaml
           drctl sim inventory --scenario /tmp/site-scenario.yaml -o /tmp/site.yaml
           drctl whatif --inventory /tmp/site.yaml --all-hosts
-        """
+        """)
     )
 
     @Option(help: "The scenario file.", completion: Completion.yamlFile) var scenario: String

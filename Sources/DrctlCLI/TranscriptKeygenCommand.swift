@@ -6,14 +6,14 @@ struct TranscriptKeygenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keygen",
         abstract: "Write an ed25519 key to sign journals with (--sign-key), and its public half (FILE.pub).",
-        discussion: """
+        discussion: HelpText.unwrapped("""
         Keep the key with the operators; give FILE.pub to whoever checks runs later.
 
         Example:
           drctl transcript keygen --out ~/.drctl/journal.key
           drctl run Runbooks/host-failure.yaml --inventory site.yaml --param failed_host=esxi-01 --sign-key ~/.drctl/journal.key
           drctl transcript verify RUN --public-key ~/.drctl/journal.key.pub
-        """
+        """)
     )
 
     @Option(help: "The key file to write (refused if it exists).") var out: String

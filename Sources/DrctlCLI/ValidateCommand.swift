@@ -6,12 +6,12 @@ struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Check runbooks (and optionally an inventory) without connecting to anything.",
-        discussion: """
+        discussion: HelpText.unwrapped("""
         Prints every problem as file:line:col: message and exits 2, or prints OK and exits 0.
 
         Example:
           drctl validate Runbooks/*.yaml --inventory site.yaml
-        """
+        """)
     )
 
     @Argument(help: "Runbook files to check.", completion: Completion.yamlFile)

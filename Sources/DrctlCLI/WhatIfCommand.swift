@@ -9,7 +9,7 @@ struct WhatIfCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "whatif",
         abstract: "Predict the recovery of a failure (or of every host's) from the inventory, in virtual time.",
-        discussion: """
+        discussion: HelpText.unwrapped("""
         Builds a simulated site from the inventory, applies the failure, runs the matching runbook
         (host-failure, datastore-failure or vcenter-loss from --runbooks) against it in virtual time
         with ESXi's durations (docs/simulator.md), approvals given at once, and prints per failure:
@@ -20,7 +20,7 @@ struct WhatIfCommand: AsyncParsableCommand {
           drctl whatif --inventory site.yaml --fail esxi-01
           drctl whatif --inventory site.yaml --fail-datastore ds-gold --fail vcenter --appliance-vm vcsa-01
           drctl whatif --inventory site.yaml --all-hosts --format html -o n-plus-1.html
-        """
+        """)
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable {

@@ -177,11 +177,30 @@ struct CLITests {
         #expect(version.status == 0 && !version.stdout.isEmpty)
         let help = try await CLI.run(["--help"])
         #expect(help.status == 0 && help.stdout.contains("Exit codes"))
-        for command in ["validate", "run", "graph", "actions"] {
+        for code in ["0", "1", "2", "3", "4", "5", "6", "130", "143"] {
+            #expect(help.stdout.contains("\n  \(code) "), "exit code \(code) is listed")
+        }
+        for command in ["validate", "run", "graph", "actions", "drill"] {
             let result = try await CLI.run([command, "--help"])
             #expect(result.status == 0)
             #expect(result.stdout.contains("Example"), "\(command) --help has no example")
+            // Wrapped once, by the parser: no paragraph line ends well short of the width (80) with room
+            // for the next word, as a second wrap of hand-wrapped text leaves.
+            let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            for (line, next) in zip(lines, lines.dropFirst())
+            where !line.isEmpty && !line.hasPrefix(" ") && !next.hasPrefix(" ") && !next.isEmpty && !line.hasSuffix(":") {
+                let nextWord = next.split(separator: " ").first.map(String.init) ?? ""
+                #expect(line.count + 1 + nextWord.count > 70, "\(command) --help is wrapped twice at: \(line)")
+            }
         }
+    }
+
+    @Test("a mistyped command: exit 2, did you mean, and the list of commands")
+    func mistypedCommand() async throws {
+        let result = try await CLI.run(["drlil", "Runbooks/host-failure.yaml"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("drctl has no command 'drlil' (did you mean 'drill'?)"), "\(result.stderr)")
+        #expect(result.stderr.contains("validate, show, run"))
     }
 }
 
