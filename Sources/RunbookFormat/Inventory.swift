@@ -153,3 +153,22 @@ extension Inventory.VM {
          "anti_affinity": antiAffinity.map(Value.string) ?? .null, "power_on": .bool(powerOn)]
     }
 }
+
+/// What an ESXi host's name can hold: a DNS name's letters, digits, `-`, `.` and `_`. Anything else
+/// (quotes, `$(`, backticks, blanks, control characters) is a mistake or an attack: host names
+/// reach file names, logs and sshd's configuration under `drill --via-ssh`.
+public enum HostName {
+    /// Why `name` cannot be a host's name, or nil when it can.
+    public static func problem(_ name: String) -> String? {
+        guard !name.isEmpty else { return nil }
+        let allowed = { (scalar: Unicode.Scalar) in
+            ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "-" || scalar == "." || scalar == "_"
+        }
+        let bad = name.unicodeScalars.filter { !allowed($0) }
+        guard !bad.isEmpty || name.utf8.count > 253 else { return nil }
+        if bad.isEmpty { return "host name '\(name.prefix(40))...' is longer than a DNS name can be (253 characters)" }
+        var shown: [String] = []
+        for scalar in bad where !shown.contains(VisibleText.escape(String(scalar))) { shown.append(VisibleText.escape(String(scalar))) }
+        return "host name '\(VisibleText.escape(name))' holds \(shown.map { "'\($0)'" }.joined(separator: ", ")), which no ESXi host name can: use letters, digits, '-', '.' and '_'"
+    }
+}

@@ -48,7 +48,9 @@ public enum InventoryLoader {
         host.location = reader.location(node)
         for (key, _, value) in pairs {
             switch key {
-            case "name": host.name = reader.string(value, "name") ?? ""
+            case "name":
+                host.name = reader.string(value, "name") ?? ""
+                if let problem = HostName.problem(host.name) { reader.report(value, problem) }
             case "address": host.address = reader.string(value, "address") ?? ""
             case "port": host.port = reader.integer(value, "port", range: 1...65535) ?? 22
             case "memory_mb": host.memoryMB = reader.integer(value, "memory_mb", range: 1...Int(Int32.max))
@@ -99,6 +101,14 @@ public enum InventoryLoader {
         guard let pairs = reader.mapping(node, "auth", allowed: ["key_file", "passphrase_env", "password_env", "password_file", "prompt"] + secretKeys) else { return nil }
         var fields: [String: YAMLNode] = [:]
         for (key, _, value) in pairs { fields[key] = value }
+        let methods = ["key_file", "password_env", "password_file", "prompt"].filter { fields[$0] != nil }
+        if methods.count > 1 {
+            reader.report(node, "auth gives \(methods.joined(separator: " and ")): give one way to log in (key_file, password_env, password_file or prompt)")
+            return nil
+        }
+        if fields["passphrase_env"] != nil, fields["key_file"] == nil {
+            reader.report(node, "passphrase_env unlocks a key_file: give the key_file too, or drop passphrase_env")
+        }
         if let key = fields["key_file"], let path = reader.string(key, "key_file") {
             return .keyFile(path: path, passphraseEnvironment: fields["passphrase_env"].flatMap { reader.string($0, "passphrase_env") })
         }

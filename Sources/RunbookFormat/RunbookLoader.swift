@@ -62,12 +62,15 @@ public enum RunbookLoader {
             guard let pairs = reader.mapping(item, "a param", allowed: ["name", "description", "required", "default", "type"]) else { return nil }
             var parameter = Runbook.Parameter(name: "", description: "", required: false, defaultValue: nil, kind: .text,
                                               location: reader.location(item))
+            var defaultNode: YAMLNode?
             for (key, _, value) in pairs {
                 switch key {
                 case "name": parameter.name = reader.string(value, "a param's name") ?? ""
                 case "description": parameter.description = reader.string(value, "description") ?? ""
                 case "required": parameter.required = reader.boolean(value, "required") ?? false
-                case "default": parameter.defaultValue = reader.value(value)
+                case "default":
+                    parameter.defaultValue = reader.value(value)
+                    defaultNode = value
                 case "type":
                     let text = reader.string(value, "type") ?? ""
                     if let kind = Runbook.Parameter.Kind(rawValue: text) {
@@ -79,7 +82,21 @@ public enum RunbookLoader {
                 }
             }
             if parameter.name.isEmpty { reader.report(item, "a param needs a name") }
+            if let defaultNode, let value = parameter.defaultValue, let problem = defaultProblem(value, parameter.kind) {
+                reader.report(defaultNode, "param '\(parameter.name)' is a \(parameter.kind.rawValue), but its default \(problem)")
+            }
             return parameter
+        }
+    }
+
+    /// Why a default does not fit its param's type (the same rule as `--param` values), or nil.
+    static func defaultProblem(_ value: Value, _ kind: Runbook.Parameter.Kind) -> String? {
+        switch (kind, value) {
+        case (.number, .number), (.boolean, .bool), (.list, .list), (_, .null): return nil
+        case (.number, _): return "'\(value.text)' is not a number: write one, such as 50"
+        case (.boolean, _): return "'\(value.text)' is not true or false"
+        case (.list, _): return nil  // a single value is a list of one
+        default: return nil
         }
     }
 

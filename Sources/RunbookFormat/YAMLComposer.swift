@@ -17,7 +17,8 @@ enum YAMLComposer {
 
     /// The single document in `text`, or nil when it holds none. Throws a `Problem`.
     static func compose(_ text: String) throws -> YAMLNode? {
-        var text = text
+        // A byte-order mark, as some Windows editors write: YAML allows it, and it is no content.
+        var text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         return try text.withUTF8 { bytes in
             let events = EventReader(bytes)
             defer { events.close() }

@@ -172,7 +172,9 @@ public enum ScenarioLoader {
         var vmksGiven = false
         for (key, _, value) in pairs {
             switch key {
-            case "name": host.name = reader.string(value, "name") ?? ""
+            case "name":
+                host.name = reader.string(value, "name") ?? ""
+                if let problem = HostName.problem(host.name) { reader.report(value, problem) }
             case "address": host.address = reader.string(value, "address") ?? host.address
             case "version": host.version = reader.string(value, "version") ?? host.version
             case "build": host.build = reader.string(value, "build") ?? host.build
@@ -252,6 +254,10 @@ public enum ScenarioLoader {
             }
         }
         if datastore.name.isEmpty { reader.report(node, "a datastore needs a name") }
+        if datastore.freeBytes > datastore.capacityBytes {
+            reader.report(node, "datastore '\(datastore.name)' has more free (\(datastore.freeBytes >> 30) GB) than its capacity (\(datastore.capacityBytes >> 30) GB): "
+                          + "free_gb must be at most capacity_gb")
+        }
         if datastore.uuid.isEmpty { datastore.uuid = SeededRandom.vmfsUUID(seed: seed, key: "datastore/\(datastore.name)") }
         datastore.deviceID = "naa.6006016" + datastore.uuid.replacingOccurrences(of: "-", with: "").prefix(25)
         return datastore

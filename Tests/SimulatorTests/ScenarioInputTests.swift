@@ -36,6 +36,20 @@ struct ScenarioInputTests {
                           "10:5: a second vm named 'v1': give each vm its own name"])
     }
 
+    @Test("a host name no ESXi host can have, and a datastore with more free than capacity, are refused")
+    func impossibleValues() {
+        let found = problems("""
+        scenario: s
+        hosts:
+          - { name: "e2'$(touch pwned)'" }
+        datastores:
+          - { name: ds1, capacity_gb: 100, free_gb: 200 }
+        """)
+        #expect(found.count == 2)
+        #expect(found.first?.hasPrefix("3:13: host name 'e2'$(touch pwned)'' holds ") == true, "\(found)")
+        #expect(found.last == "5:5: datastore 'ds1' has more free (200 GB) than its capacity (100 GB): free_gb must be at most capacity_gb")
+    }
+
     @Test("an expectation's misspelt value or unknown object is refused, not read as no check")
     func expectationTypos() {
         let found = problems("""
