@@ -8,8 +8,8 @@ public enum OutputParsers {
         "registervm": { .int(try RegisterVMParser.parse($0)) },
         "message": { QuestionParser.parse($0)?.value ?? .null },
         "filesystem.list": { .list(try FilesystemListParser.parse($0).map(\.value)) },
-        "path.list": { .list(PathListParser.parse($0).map(\.value)) },
-        "snapshot.list": { .list(SnapshotListParser.parse($0).map(\.value)) },
+        "path.list": { .list(try PathListParser.parse($0).map(\.value)) },
+        "snapshot.list": { .list(try SnapshotListParser.parse($0).map(\.value)) },
         "version": { output in
             let version = try VersionParser.parse(output)
             return ["product": .string(version.product), "version": .string(version.version), "build": .string(version.build),
@@ -22,7 +22,7 @@ public enum OutputParsers {
         },
         "fault": { ESXiFault.find(in: $0).map { ["type": .string($0.type), "message": .string($0.message)] } ?? .null },
         "table": { .list(try EsxcliTable.parse($0).map { row in .map(row.mapValues(Value.string)) }) },
-        "records": { .list(EsxcliRecords.parse($0).map { record in .map(record.fields.mapValues(Value.string).merging(["key": .string(record.key)]) { a, _ in a }) }) },
+        "records": { .list(try EsxcliRecords.parse($0).map { record in .map(record.fields.mapValues(Value.string).merging(["key": .string(record.key)]) { a, _ in a }) }) },
     ]
 
     public static var names: [String] { all.keys.sorted() }

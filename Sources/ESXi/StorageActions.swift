@@ -28,7 +28,7 @@ enum StorageActions {
         let state: String
         if let row = filesystems.first(where: { $0.volumeName == datastore }), row.mounted {
             state = "mounted"
-        } else if SnapshotListParser.parse(try await shell.checked(ESXiCommand.snapshotList).stdout).contains(where: { $0.volumeName == datastore }) {
+        } else if try SnapshotListParser.parse(await shell.checked(ESXiCommand.snapshotList).stdout).contains(where: { $0.volumeName == datastore }) {
             state = "snapshot"
         } else {
             state = filesystems.contains(where: { $0.volumeName == datastore }) ? "unmounted" : "missing"
@@ -53,7 +53,7 @@ enum StorageActions {
         outputs: ["paths", "dead_paths"],
         plan: { _ in [ESXiCommand.pathList] },
         perform: { _, shell in
-            let paths = PathListParser.parse(try await shell.checked(ESXiCommand.pathList).stdout)
+            let paths = try PathListParser.parse(await shell.checked(ESXiCommand.pathList).stdout)
             return ["paths": .list(paths.map(\.value)), "dead_paths": .int(paths.filter(\.isDead).count)]
         })
 
@@ -62,7 +62,7 @@ enum StorageActions {
         outputs: ["snapshots"],
         plan: { _ in [ESXiCommand.snapshotList] },
         perform: { _, shell in
-            let snapshots = SnapshotListParser.parse(try await shell.checked(ESXiCommand.snapshotList).stdout)
+            let snapshots = try SnapshotListParser.parse(await shell.checked(ESXiCommand.snapshotList).stdout)
             return ["snapshots": .list(snapshots.map(\.value))]
         })
 

@@ -33,8 +33,8 @@ public struct VMFSSnapshot: Sendable, Equatable {
 }
 
 public enum SnapshotListParser {
-    public static func parse(_ output: String) -> [VMFSSnapshot] {
-        EsxcliRecords.parse(output).map { record in
+    public static func parse(_ output: String) throws -> [VMFSSnapshot] {
+        try EsxcliRecords.parse(output).map { record in
             VMFSSnapshot(uuid: record["VMFS UUID"] ?? record.key, volumeName: record["Volume Name"] ?? "",
                          canMount: record["Can mount"] == "true", unmountableReason: record["Reason for un-mountability"] ?? "",
                          canResignature: record["Can resignature"] == "true")
@@ -54,8 +54,8 @@ public struct StoragePath: Sendable, Equatable {
 }
 
 public enum PathListParser {
-    public static func parse(_ output: String) -> [StoragePath] {
-        EsxcliRecords.parse(output).map { record in
+    public static func parse(_ output: String) throws -> [StoragePath] {
+        try EsxcliRecords.parse(output).map { record in
             StoragePath(uid: record["UID"] ?? record.key, runtimeName: record["Runtime Name"] ?? "",
                         device: record["Device"] ?? "", adapter: record["Adapter"] ?? "", state: record["State"] ?? "")
         }

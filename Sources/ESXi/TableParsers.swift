@@ -77,8 +77,16 @@ public struct EsxcliRecord: Sendable, Equatable {
 public enum EsxcliRecords {
     /// Parses record lists such as `storage core path list` or `storage vmfs snapshot list`.
     /// A repeated command line (some pastes echo it) or a line without a colon in column 0 starts a record.
-    public static func parse(_ output: String) -> [EsxcliRecord] {
-        memo.value(of: output, parseText)
+    /// Output with nothing in it is no records; output with text but no record in it (an error
+    /// message, CSV, XML, lines that all start at column 0) is refused, never read as "nothing":
+    /// an empty snapshot list would send a recovery down the wrong branch.
+    public static func parse(_ output: String) throws -> [EsxcliRecord] {
+        let records = memo.value(of: output, parseText)
+        if records.isEmpty, output.contains(where: { !$0.isWhitespace }) {
+            throw ESXiParseError.unexpectedOutput(expected: "esxcli records (a name at the start of a line, then indented 'Field: value' lines)",
+                                                  output: output)
+        }
+        return records
     }
 
     private static let memo = ParseMemo<[EsxcliRecord]>()

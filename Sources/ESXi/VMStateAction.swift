@@ -25,7 +25,7 @@ enum VMStateAction {
 
     private static func state(_ registered: ShellOutput, _ processList: String, _ filesystemList: String, host: String) throws -> [String: Value] {
         let listing = try GetAllVMsParser.parse(registered.stdout, stderr: registered.stderr)
-        let processes = EsxcliRecords.parse(processList)
+        let processes = try EsxcliRecords.parse(processList)
         let filesystems = try FilesystemListParser.parse(filesystemList)
         var labels: [String: String] = [:]
         for filesystem in filesystems { labels[filesystem.uuid] = filesystem.volumeName }

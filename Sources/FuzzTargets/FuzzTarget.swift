@@ -83,13 +83,13 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             case .vmkping: return "\(try VmkpingParser.parse(text).reachable)"
             case .hostsummary: return "\(try HostSummaryParser.parse(text))"
             case .filesystemList: return "\(try FilesystemListParser.parse(text).count) filesystems"
-            case .snapshotList: return "\(SnapshotListParser.parse(text).count) snapshots"
-            case .pathList: return "\(PathListParser.parse(text).count) paths"
+            case .snapshotList: return "\(try SnapshotListParser.parse(text).count) snapshots"
+            case .pathList: return "\(try PathListParser.parse(text).count) paths"
             case .vmxFileList: return "\(VMXFileListParser.parse(text, datastore: "ds").count) files"
             case .displayNames: return "\(DisplayNameParser.parse(text).count) names"
             case .serviceControl: return "\(ServiceControlParser.parse(text))"
             case .esxcliTable: return "\(try EsxcliTable.parse(text).count) rows"
-            case .esxcliRecords: return "\(EsxcliRecords.parse(text).count) records"
+            case .esxcliRecords: return "\(try EsxcliRecords.parse(text).count) records"
             case .fault: return ESXiFault.find(in: text)?.type ?? "no fault"
             case .runbook, .inventory, .scenario, .template: fatalError("not a parser")
             }

@@ -102,7 +102,7 @@ public struct RecordedSite {
         var seen = Set<String>()
         for name in names {
             guard let text = read(name, ESXiCommand.getAllVMs), let listing = try? GetAllVMsParser.parse(text) else { continue }
-            let running = read(name, ESXiCommand.processList).map { EsxcliRecords.parse($0).compactMap { $0.fields["Config File"] } }
+            let running = read(name, ESXiCommand.processList).flatMap { try? EsxcliRecords.parse($0).compactMap { $0.fields["Config File"] } }
             for row in listing.vms {
                 guard let path = DatastorePath(row.file)?.normalized(labels: labels), seen.insert(path.description).inserted else { continue }
                 let power = Self.powerState(of: row, host: name, running: running, reads: reads(name) { $0 == ESXiCommand.powerState(vmid: row.vmid) })

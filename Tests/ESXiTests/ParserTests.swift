@@ -231,8 +231,20 @@ struct EsxcliTests {
         #expect(filesystems[1].type == "VMFS-6")
     }
 
+    @Test("records: text without the record structure is refused, never read as no records; nothing at all is no records",
+          arguments: ["Error: Unknown command or namespace storage vmfs snapshot lst",
+                      "UUID,Volume Name,Can mount\n5fd23c30-16acc074,ds1,true\n",
+                      "<?xml version=\"1.0\"?>\n<output xmlns=\"http://www.vmware.com/Products/ESX/5.0/esxcli\">\n<list type=\"structure\"></list>\n</output>\n",
+                      "5fd23c30-16acc074-006d-d09466c6d6af\nVolume Name: ds1\nCan mount: true\n"])
+    func recordsRefuseOtherText(_ output: String) throws {
+        #expect(throws: ESXiParseError.self) { try EsxcliRecords.parse(output) }
+        #expect(throws: ESXiParseError.self) { try SnapshotListParser.parse(output) }
+        #expect(try EsxcliRecords.parse("").isEmpty)
+        #expect(try SnapshotListParser.parse("  \n\n").isEmpty)
+    }
+
     @Test("snapshot list records, with the trailing blank values kept empty")
-    func snapshotList() {
+    func snapshotList() throws {
         let output = """
         5fd23c30-16acc074-006d-d09466c6d6af
            Volume Name: esxi6-flash-ds
@@ -244,7 +256,7 @@ struct EsxcliTests {
            Unresolved Extent Count: 1
            
         """
-        let snapshots = SnapshotListParser.parse(output)
+        let snapshots = try SnapshotListParser.parse(output)
         #expect(snapshots == [VMFSSnapshot(uuid: "5fd23c30-16acc074-006d-d09466c6d6af", volumeName: "esxi6-flash-ds", canMount: true,
                                            unmountableReason: "", canResignature: true)])
     }

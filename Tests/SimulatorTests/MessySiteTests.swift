@@ -23,7 +23,7 @@ struct MessySiteTests {
     func processList() throws {
         var fleet = try sampleFleet()
         let uuid = fleet.datastores.first { $0.name == "ds-shared-01" }!.uuid
-        let records = EsxcliRecords.parse(run("esxcli vm process list", on: "esxi-02", &fleet).stdout)
+        let records = try EsxcliRecords.parse(run("esxcli vm process list", on: "esxi-02", &fleet).stdout)
         #expect(records.map(\.key) == ["vcsa-01"])
         #expect(records.first?["Config File"] == "/vmfs/volumes/\(uuid)/vcsa-01/vcsa-01.vmx")
     }

@@ -55,10 +55,10 @@ struct RoundTripTests {
     @Test("path list records: dead paths on an APD datastore")
     func pathList() throws {
         var fleet = try sampleFleet()
-        let paths = PathListParser.parse(run("esxcli storage core path list", on: "esxi-01", &fleet).stdout)
+        let paths = try PathListParser.parse(run("esxcli storage core path list", on: "esxi-01", &fleet).stdout)
         #expect(paths.count == 2)
         #expect(paths.filter(\.isDead).count == 1)
-        let devices = EsxcliRecords.parse(run("esxcli storage core device list", on: "esxi-01", &fleet).stdout)
+        let devices = try EsxcliRecords.parse(run("esxcli storage core device list", on: "esxi-01", &fleet).stdout)
         #expect(devices.count == 2 && devices.allSatisfy { $0["Display Name"] != nil })
     }
 
@@ -78,7 +78,7 @@ struct RoundTripTests {
         #expect(run("esxcli system maintenanceMode set --enable true", on: "esxi-01", &fleet).stdout.isEmpty)
         #expect(try MaintenanceModeParser.parse(run("esxcli system maintenanceMode get", on: "esxi-01", &fleet).stdout))
         #expect(try ServiceStatusParser.parse(run("/etc/init.d/hostd status", on: "esxi-01", &fleet).stdout, service: .hostd))
-        let interfaces = EsxcliRecords.parse(run("esxcli network ip interface list", on: "esxi-01", &fleet).stdout)
+        let interfaces = try EsxcliRecords.parse(run("esxcli network ip interface list", on: "esxi-01", &fleet).stdout)
         #expect(interfaces.map(\.key) == ["vmk0", "vmk1"] && interfaces[1]["MTU"] == "9000")
         let nics = try EsxcliTable.parse(run("esxcli network nic list", on: "esxi-01", &fleet).stdout)
         #expect(nics.count == 2 && nics[0]["Speed"] == "10000" && nics[0]["Description"]?.contains("X710") == true)
