@@ -72,7 +72,7 @@ struct DrillReport {
                 guard !item.label.isEmpty, outcome.status != .skipped || !recoveries.keys.contains(item.label) else { continue }
                 let finished = outcome.started.map { $0.addingTimeInterval(outcome.duration.seconds).timeIntervalSince(summary.started) }
                 if recoveries[item.label] == nil { order.append(item.label) }
-                if outcome.status == .skipped, let reason = outcome.reason, reason.hasPrefix("when:") {
+                if outcome.skippedByItsCondition, let reason = outcome.reason {
                     recoveries[item.label] = VMRecovery(name: item.label, recovered: false, leftAlone: true, host: nil, poweredOnAfter: nil,
                                                         note: "not powered on (\(reason))")
                     continue

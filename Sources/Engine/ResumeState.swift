@@ -45,7 +45,7 @@ public struct ResumeState: Sendable {
     public static func keeps(_ outcome: ItemOutcome) -> Bool {
         switch outcome.status {
         case .succeeded, .alreadyDone, .failedContinued: return true
-        case .skipped: return outcome.reason?.hasPrefix("when:") == true
+        case .skipped: return outcome.skippedByItsCondition
         default: return false
         }
     }

@@ -119,5 +119,17 @@ public struct ItemOutcome: Sendable, Equatable {
 
     public var isSuccess: Bool { status == .succeeded || status == .alreadyDone }
     /// Whether steps that need this item may run.
-    public var satisfiesDependents: Bool { isSuccess || status == .failedContinued || status == .planned || (status == .skipped && reason?.hasPrefix("when:") == true) }
+    public var satisfiesDependents: Bool { isSuccess || status == .failedContinued || status == .planned || skippedByItsCondition }
+
+    /// Left out by its own `when:`: not needed, which is no failure. The rule's text is kept as
+    /// evidence, the reason is for people (`skipped_because:`); journals from before kept the
+    /// rule as the reason.
+    public var skippedByItsCondition: Bool {
+        status == .skipped && (evidence?.hasPrefix("when:") == true || reason?.hasPrefix("when:") == true)
+    }
+
+    /// A skip by `when:`: `reason` in people's words, the rule as evidence.
+    public static func skippedByCondition(_ reason: String, rule: String) -> ItemOutcome {
+        ItemOutcome(status: .skipped, hosts: [], started: nil, duration: .zero, attempts: 0, reason: reason, evidence: "when: \(rule) is false", outputs: [:])
+    }
 }

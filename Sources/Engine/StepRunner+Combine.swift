@@ -21,6 +21,7 @@ extension StepRunner {
         var allDone = true
         var planned = false
         var skipped: [String] = []
+        var skipRule: String?
         var continued = false
         var undecided: [String] = []
         var interrupted: [String] = []
@@ -48,8 +49,9 @@ extension StepRunner {
             case .planned(let outputs):
                 planned = true
                 perHostOutputs.append(outputs)
-            case .skipped(let reason):
+            case .skipped(let reason, let rule):
                 skipped.append(reason)
+                skipRule = skipRule ?? rule
             case .undecided(let reason):
                 undecided.append(reason)
             case .interrupted(let reason):
@@ -82,6 +84,7 @@ extension StepRunner {
         } else if skipped.count == results.count {
             outcome.status = .skipped
             outcome.reason = skipped.first
+            outcome.evidence = skipRule.map { "when: \($0) is false" }
         } else if allDone && !perHostOutputs.isEmpty {
             outcome.status = .alreadyDone
         }

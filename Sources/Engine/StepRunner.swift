@@ -22,7 +22,8 @@ enum HostResult: Sendable {
     /// with an error or with a state that did not meet the step's condition.
     case failed(reason: String, evidence: String?, attempts: Int, continued: Bool, uncertain: Bool = false, noAnswer: Bool = false)
     case planned(outputs: [String: Value])
-    case skipped(reason: String)
+    /// `rule`: the `when:` that left it out, kept as evidence.
+    case skipped(reason: String, rule: String? = nil)
     /// In flight when the run died, no verify check, nobody to ask: the run stops here.
     case undecided(reason: String)
     /// A wait cut short by Ctrl-C: not decided either way, so a resume waits again.
@@ -96,7 +97,13 @@ final class StepRunner: Sendable {
         guard let when = work.step.when, !readsHost(when) else { return nil }
         let decided = try? ExpressionEvaluator.condition(when.expression, in: DictionaryScope(work.roots))
         guard decided == false else { return nil }
-        return ItemOutcome(status: .skipped, hosts: [], started: nil, duration: .zero, attempts: 0, reason: "when: \(when.source) is false", evidence: nil, outputs: [:])
+        return .skippedByCondition(skipReason(work.step, DictionaryScope(work.roots)), rule: when.source)
+    }
+
+    /// Why `when:` left it out, in the runbook's words (`skipped_because:`), never the rule's text.
+    func skipReason(_ step: Step, _ scope: DictionaryScope) -> String {
+        let said = step.skippedBecause.flatMap { try? $0.template.value(in: scope).text }
+        return said.flatMap { $0.isEmpty ? nil : $0 } ?? "not needed here (its condition does not hold)"
     }
 
     func readsHost(_ condition: LocatedCondition) -> Bool {
@@ -184,7 +191,7 @@ final class StepRunner: Sendable {
         if let when = step.when, readsHost(when) || options.dryRun {
             do {
                 switch try ExpressionEvaluator.condition(when.expression, in: scope) {
-                case false?: return .skipped(reason: "when: \(when.source) is false")
+                case false?: return .skipped(reason: skipReason(step, scope), rule: when.source)
                 case nil:
                     if options.dryRun { return plannedResult(await plan(work, host: host.name, scope: scope, note: "only if \(when.source)")) }
                     return .failed(reason: "when: \(when.source) cannot be decided", evidence: nil, attempts: 0, continued: false)

@@ -64,6 +64,9 @@ public struct Step: Sendable {
     /// Wait for every item of the steps it needs instead of pipelining item by item.
     public var barrier: Bool
     public var when: LocatedCondition?
+    /// What to tell people when `when` leaves the step or an item out, in their words
+    /// ("left off: its inventory says power_on: false"), never the rule's text.
+    public var skippedBecause: LocatedTemplate? = nil
     public var captures: [Capture]
     public var expect: Expectation
     public var retry: Retry

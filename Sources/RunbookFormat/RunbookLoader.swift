@@ -6,7 +6,7 @@ import Foundation
 public enum RunbookLoader {
     static let topLevelKeys = ["runbook", "title", "description", "rto", "params", "limits", "redact", "steps", "goal"]
     static let stepKeys = ["id", "title", "needs", "run", "action", "with", "approval", "probe", "wait", "on", "foreach",
-                           "order", "barrier", "when", "capture", "expect", "retry", "timeout", "on_failure", "verify", "mutates", "set", "ensure",
+                           "order", "barrier", "when", "capture", "expect", "retry", "timeout", "on_failure", "verify", "mutates", "set", "ensure", "skipped_because",
                            "fallback", "hand_off", "after"]
     static let kindKeys = ["run", "action", "approval", "probe", "wait"]
 
@@ -159,6 +159,7 @@ public enum RunbookLoader {
                 }
             case "barrier": step.barrier = reader.boolean(value, "barrier") ?? false
             case "when": step.when = reader.condition(value, "when")
+            case "skipped_because": step.skippedBecause = reader.template(value, "skipped_because")
             case "capture": step.captures = parseCaptures(value, reader)
             case "expect": step.expect = parseExpectation(value, reader) ?? .exitZero
             case "retry": step.retry = parseRetry(value, reader)

@@ -136,6 +136,7 @@ public enum RunbookValidator {
         add(step.ensure?.that, result: true)
         add(step.ensure?.message, result: true)
         add(step.when, result: false)
+        add(step.skippedBecause)
         add(step.expect.that, result: true)
         switch step.kind {
         case .run(let template): add(template)

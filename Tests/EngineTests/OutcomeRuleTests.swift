@@ -132,6 +132,33 @@ struct OutcomeRuleTests {
     }
 }
 
+extension OutcomeRuleTests {
+    @Test("a step left out by its when: says why in the runbook's words; the rule is only evidence; what needs it still runs")
+    func skippedBecause() async throws {
+        let extra = """
+          - id: power-on
+            needs: [find]
+            foreach: "{{ steps.find.vms }}"
+            when: "item != 'b'"
+            skipped_because: "left off: {{ item }} stays off"
+            on: h1
+            run: "power on {{ item }}"
+          - id: after
+            needs: [power-on]
+            on: h1
+            run: "after"
+        """
+        let summary = try await runEngine(Self.runbook(extra: extra), transport: transport(vms: ["a", "b"], running: ["a", "b"]))
+        let skipped = try #require(summary.items(of: "power-on").first { $0.item.label == "b" }?.outcome)
+        #expect(skipped.status == .skipped)
+        #expect(skipped.reason == "left off: b stays off")
+        #expect(skipped.evidence == "when: item != 'b' is false")
+        #expect(skipped.skippedByItsCondition)
+        #expect(summary.status("after") == .succeeded, "a skip by its own condition blocks nothing")
+        #expect(summary.outcome == .succeeded)
+    }
+}
+
 /// Denies every approval, as an operator answering `n`.
 struct DenyingGate: ApprovalGate {
     func decide(_ request: ApprovalRequest) async -> ApprovalDecision { .denied(by: "tester", reason: "no") }
