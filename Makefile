@@ -40,9 +40,10 @@ drill: build
 crash-test: build
 	DRCTL_CRASH_POINTS=$${DRCTL_CRASH_POINTS:-351} DRCTL_WRITE_POINTS=all $(SWIFT) test --filter "CrashTests|WriteFailureTests"
 
-# Each runbook against more generated sites than `make test` drills (DRCTL_SITES per runbook, from DRCTL_SITE_SEED).
+# Each runbook against more generated sites than `make test` drills (DRCTL_SITES per runbook, from DRCTL_SITE_SEED),
+# and DRCTL_LARGE_SITES sites of each of 200, 400 and 1,000 VMs per runbook.
 soak: build
-	DRCTL_SITES=$${DRCTL_SITES:-2000} DRCTL_SITE_SEED=$${DRCTL_SITE_SEED:-10000} $(SWIFT) test --filter GeneratedSiteTests
+	DRCTL_SITES=$${DRCTL_SITES:-2000} DRCTL_SITE_SEED=$${DRCTL_SITE_SEED:-10000} DRCTL_LARGE_SITES=$${DRCTL_LARGE_SITES:-10} $(SWIFT) test --filter GeneratedSiteTests
 
 # A drill's HTML report rendered in headless Chromium, with a screenshot in .build/report-check/.
 # Also prints it to PDF (two A4 pages at most, counted with poppler's pdfinfo) and captures the

@@ -79,9 +79,10 @@ struct DrillCommand: AsyncParsableCommand {
             let ssh = SSHTransport(inventory: fleet.inventory, settings: .init(knownHostsPath: fleet.inventory.knownHosts!), redactor: redactor,
                                    report: { host, message in connections.add(host: host, message) })
             let transport = SimulatorOverSSH(ssh: ssh, fleet: fleet)
+            let runParams = loaded.params
             let settle: @Sendable (RunSummary, JournalWriter) async -> Void = { summary, journal in
                 guard let final = try? fleet.state.read() else { return }
-                await report.settle(Self.report(runbook, summary: summary, scenario: world, fleet: final, virtualTime: false), in: journal)
+                await report.settle(Self.report(runbook, summary: summary, scenario: world, fleet: final, virtualTime: false, params: runParams), in: journal)
             }
             print("drill \(loaded.runbook.name) against scenario \(world.name) (seed \(world.fleet.seed)), over SSH to a local sshd")
             summary = try await execute(loaded, transport: transport, options: options, gate: gate, output: common.output,
@@ -103,8 +104,10 @@ struct DrillCommand: AsyncParsableCommand {
             await journal.stamp(with: clock)
             let simulator = FleetSimulator(fleet: fleet, connectTimeout: Self.connectTimeout, savingTo: stateFile, clock: clock)
             let transport = SimulatorTransport(simulator: simulator)
+            let runParams = loaded.params
             let settle: @Sendable (RunSummary, JournalWriter) async -> Void = { summary, journal in
-                await report.settle(Self.report(runbook, summary: summary, scenario: world, fleet: await simulator.fleet, virtualTime: clock.isVirtual),
+                await report.settle(Self.report(runbook, summary: summary, scenario: world, fleet: await simulator.fleet, virtualTime: clock.isVirtual,
+                                                params: runParams),
                                     in: journal)
             }
             print("drill \(loaded.runbook.name) against scenario \(world.name) (seed \(world.fleet.seed))"
@@ -141,11 +144,12 @@ struct DrillCommand: AsyncParsableCommand {
     static let connectTimeout = Duration.seconds(2)
 
     /// The drill report: the run against the scenario's checks of the end state.
-    static func report(_ runbook: Runbook, summary: RunSummary, scenario: Scenario, fleet: Fleet, virtualTime: Bool) -> DrillReport {
+    /// `params`: the run's, for the capacity policy the invariants hold the run to.
+    static func report(_ runbook: Runbook, summary: RunSummary, scenario: Scenario, fleet: Fleet, virtualTime: Bool, params: [String: Value]) -> DrillReport {
         // Every fault in force: those from the start and those whose trigger came.
         let faults = fleet.faults.filter(\.fired).map { fleet.describe($0.effect) }
         // A generated site has invariants (the outcome word among them) instead of fixed answers.
-        let invariants = scenario.invariants?.check(scenario, final: fleet, outcome: summary.outcome.rawValue) ?? []
+        let invariants = scenario.invariants?.check(scenario, final: fleet, outcome: summary.outcome.rawValue, policy: CapacityPolicy(params: params)) ?? []
         return DrillReport(runbook: runbook, summary: summary, scenario: scenario, verdicts: invariants + scenario.check(fleet), faults: faults,
                            virtualTime: virtualTime)
     }

@@ -121,9 +121,10 @@ struct ResumeCommand: AsyncParsableCommand {
             let report = DrillCommand.Verdict()
             let runbook = loaded.runbook
             let virtualTime = options.clock.isVirtual
+            let runParams = loaded.params
             let settle: @Sendable (RunSummary, JournalWriter) async -> Void = { summary, journal in
                 await report.settle(DrillCommand.report(runbook, summary: summary, scenario: world, fleet: await simulator.fleet,
-                                                        virtualTime: virtualTime), in: journal)
+                                                        virtualTime: virtualTime, params: runParams), in: journal)
             }
             let summary = try await execute(loaded, transport: transport, options: options, gate: gate, output: output, journal: journal,
                                             redactor: redactor, observers: [transport], printSummary: false, resume: replay.state, beforeClose: settle)

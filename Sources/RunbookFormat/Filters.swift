@@ -64,8 +64,11 @@ extension ExpressionEvaluator {
         case "sum": return .number(try list().compactMap(\.numberValue).reduce(0, +))
         case "place":
             return try Placement.place(try list(), hosts: try argument(0).listValue ?? [],
-                                       maxPerHost: arguments.count > 1 ? arguments[1].numberValue.map(Int.init) : nil,
+                                       policy: try CapacityPolicy(arguments.count > 1 ? arguments[1] : nil),
                                        filesystems: arguments.count > 2 ? arguments[2].listValue : nil)
+        case "capacity_policy":
+            // On the run's params: memory_overcommit, max_vms_per_host, honour_reservations.
+            return CapacityPolicy(params: value.mapValue ?? [:]).value
         case _ where RecoveryFilters.names.contains(name):
             return try RecoveryFilters.apply(name, to: value, arguments: arguments)
         case "exclude":

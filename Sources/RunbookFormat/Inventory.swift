@@ -101,6 +101,8 @@ public struct Inventory: Sendable {
         public var datastore: String?
         public var vmx: String?
         public var memoryMB: Int?
+        /// Memory ESXi must back physically before it powers the VM on (never overcommitted).
+        public var memoryReservationMB: Int?
         /// VMs in the same group are kept on different hosts.
         public var antiAffinity: String?
         /// Whether recovery powers it on (false: it was meant to be off).
@@ -150,7 +152,8 @@ extension Inventory.VM {
         ["name": .string(name), "priority": .int(priority), "depends_on": .list(dependsOn.map(Value.string)),
          "host": host.map(Value.string) ?? .null, "last_host": host.map(Value.string) ?? .null, "datastore": datastore.map(Value.string) ?? .null,
          "vmx": vmx.map(Value.string) ?? .null, "file": vmx.map(Value.string) ?? .null, "memory_mb": memoryMB.map(Value.int) ?? .null,
-         "anti_affinity": antiAffinity.map(Value.string) ?? .null, "power_on": .bool(powerOn)]
+         "anti_affinity": antiAffinity.map(Value.string) ?? .null, "power_on": .bool(powerOn),
+         "memory_reservation_mb": memoryReservationMB.map(Value.int) ?? .null]
     }
 }
 

@@ -136,7 +136,7 @@ public enum InventoryLoader {
 
     static func parseVM(_ node: YAMLNode, _ reader: YAMLReader) -> Inventory.VM? {
         guard let pairs = reader.mapping(node, "a vm", allowed: ["name", "priority", "depends_on", "host", "datastore", "vmx", "memory_mb", "anti_affinity", "power_on",
-                                                                 "guest_os", "tools"]) else { return nil }
+                                                                 "guest_os", "tools", "memory_reservation_mb"]) else { return nil }
         var vm = Inventory.VM(name: "", priority: 3, dependsOn: [], host: nil, datastore: nil, vmx: nil, memoryMB: nil, antiAffinity: nil,
                               location: reader.location(node))
         for (key, _, value) in pairs {
@@ -151,6 +151,7 @@ public enum InventoryLoader {
             case "datastore": vm.datastore = reader.string(value, "datastore")
             case "vmx": vm.vmx = reader.string(value, "vmx")
             case "memory_mb": vm.memoryMB = reader.integer(value, "memory_mb", range: 1...Int(Int32.max))
+            case "memory_reservation_mb": vm.memoryReservationMB = reader.integer(value, "memory_reservation_mb", range: 0...Int(Int32.max))
             case "anti_affinity": vm.antiAffinity = reader.string(value, "anti_affinity")
             case "power_on": vm.powerOn = reader.boolean(value, "power_on") ?? true
             case "guest_os": vm.guestOS = reader.string(value, "guest_os")

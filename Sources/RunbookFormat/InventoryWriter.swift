@@ -54,6 +54,7 @@ public enum InventoryWriter {
         if let datastore = vm.datastore { fields.append(("datastore", scalar(datastore))) }
         if let vmx = vm.vmx { fields.append(("vmx", scalar(vmx))) }
         if let memory = vm.memoryMB { fields.append(("memory_mb", scalar(String(memory)))) }
+        if let reserved = vm.memoryReservationMB { fields.append(("memory_reservation_mb", scalar(String(reserved)))) }
         if let group = vm.antiAffinity { fields.append(("anti_affinity", scalar(group))) }
         if !vm.powerOn { fields.append(("power_on", scalar("false"))) }
         if let guest = vm.guestOS { fields.append(("guest_os", scalar(guest))) }

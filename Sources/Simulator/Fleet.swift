@@ -129,6 +129,11 @@ public struct Fleet: Codable, Sendable, Equatable {
     public func memoryInUse(on host: String) -> Int {
         registeredIndices(on: host).reduce(0) { $0 + (vms[$1].power == .on ? vms[$1].memoryMB : 0) }
     }
+
+    /// Memory the running VMs of a host have reserved: what admission control cannot give again.
+    public func memoryReserved(on host: String) -> Int {
+        registeredIndices(on: host).reduce(0) { $0 + (vms[$1].power == .on ? vms[$1].memoryReservationMB ?? 0 : 0) }
+    }
 }
 
 public struct SimHost: Codable, Sendable, Equatable {
@@ -244,6 +249,8 @@ public struct SimVM: Codable, Sendable, Equatable {
     public var guestOS: String
     public var hardwareVersion: String
     public var memoryMB: Int
+    /// Memory ESXi must back physically before powering it on (admission control).
+    public var memoryReservationMB: Int?
     public var annotation: String
     public var isTemplate: Bool
     public var registration: Registration?

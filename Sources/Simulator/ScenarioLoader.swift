@@ -152,6 +152,7 @@ public enum ScenarioLoader {
                                      vmx: vmx, memoryMB: vm.memoryMB, antiAffinity: vm.antiAffinity, powerOn: vm.power == .on && vm.keepOff != true)
             entry.guestOS = vm.guestOS
             entry.tools = vm.hasTools
+            entry.memoryReservationMB = vm.memoryReservationMB
             return entry
         }
         return Inventory(hosts: hosts, datastores: datastores, vms: vms, file: "(scenario)")
@@ -271,7 +272,7 @@ public enum ScenarioLoader {
     }
 
     static func parseVM(_ node: YAMLNode, hostNames: [String], datastores: [String], _ reader: YAMLReader) -> SimVM? {
-        guard let pairs = reader.mapping(node, "a vm", allowed: ["name", "datastore", "path", "host", "power", "guest_os", "memory_mb", "version",
+        guard let pairs = reader.mapping(node, "a vm", allowed: ["name", "datastore", "path", "host", "power", "guest_os", "memory_mb", "memory_reservation_mb", "version",
                                                                 "annotation", "template", "priority", "depends_on", "anti_affinity",
                                                                 "inventory_vmx", "power_on", "tools", "boot"]) else { return nil }
         var vm = SimVM(name: "", datastore: "", path: "", guestOS: "otherLinux64Guest", hardwareVersion: "vmx-19", memoryMB: 4096, annotation: "",
@@ -292,6 +293,7 @@ public enum ScenarioLoader {
                 if let power = SimVM.Power(rawValue: text) { vm.power = power } else { reader.report(value, "power must be on, off or suspended") }
             case "guest_os": vm.guestOS = reader.string(value, "guest_os") ?? vm.guestOS
             case "memory_mb": vm.memoryMB = reader.integer(value, "memory_mb", range: 1...Int(Int32.max)) ?? vm.memoryMB
+            case "memory_reservation_mb": vm.memoryReservationMB = reader.integer(value, "memory_reservation_mb", range: 0...Int(Int32.max))
             case "version": vm.hardwareVersion = reader.string(value, "version") ?? vm.hardwareVersion
             case "annotation": vm.annotation = reader.string(value, "annotation") ?? ""
             case "template": vm.isTemplate = reader.boolean(value, "template") ?? false

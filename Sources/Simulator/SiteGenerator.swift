@@ -110,6 +110,9 @@ public struct SiteGenerator {
             }
             fields.append("inventory_vmx: \(["path", "path", "uuid", "none"][random.int(in: 0...3)])")
             if random.chance(0.1) { fields.append("power_on: false") }
+            // Now and then a database VM of the first group with its memory fully reserved (no new
+            // draw from the seed: sites generated before keep their shape).
+            if priority == 1, memoryMB >= 8192, index % 7 == 0 { fields.append("memory_reservation_mb: \(memoryMB)") }
             let earlier = vmFacts.filter { $0.priority <= priority && $0.host == host }
             if !earlier.isEmpty, random.chance(0.3) { fields.append("depends_on: [\(Self.quote(earlier[random.int(in: 0...(earlier.count - 1))].name))]") }
             vmFacts.append((name, priority, host, datastore))

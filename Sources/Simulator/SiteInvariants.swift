@@ -1,9 +1,11 @@
 import Foundation
+import RunbookFormat
 
 /// What any correct recovery leaves behind on a site, whatever its shape: checked against the
 /// simulated fleet at the end of a drill of a generated site (`invariants:` in the scenario).
 ///
-/// - every recoverable VM is recovered exactly once, on a host that is up and mounts its datastore;
+/// - every VM the capacity policy can place is recovered exactly once, on a host that is up and
+///   mounts its datastore (`CapacityPolicy`: the rule the runbooks' placement follows);
 /// - no VM is registered twice;
 /// - power-ons respect priority groups and `depends_on`;
 /// - nothing is done to VMs the failure did not affect;
@@ -21,7 +23,7 @@ public struct SiteInvariants: Sendable, Equatable {
     public init(subject: Subject) { self.subject = subject }
 
     /// One verdict per invariant, in the order above.
-    public func check(_ scenario: Scenario, final: Fleet, outcome: String) -> [Scenario.Verdict] {
+    public func check(_ scenario: Scenario, final: Fleet, outcome: String, policy: CapacityPolicy = CapacityPolicy()) -> [Scenario.Verdict] {
         let initial = scenario.fleet
         let affected = affectedVMs(initial).filter { !$0.isTemplate }
         let wantedOn = Dictionary(scenario.inventory.vms.map { ($0.name, $0.powerOn) }, uniquingKeysWith: { first, _ in first })
@@ -39,9 +41,12 @@ public struct SiteInvariants: Sendable, Equatable {
             let holdsNow = isRegistered(vm.name, final: final) && (final.vms.first { $0.name == vm.name }!.power == .on) == wantOn
             if holdsNow { holding.append(vm.name) } else { notHolding.append(vm.name) }
             let acceptable = holdsNow || (faulted.contains(vm.name) && isRegistered(vm.name, final: final))
-            if !acceptable, recoverable(vm, final: final) { incomplete.append(vm.name) }
+            if !acceptable, recoverable(vm, wantOn: wantOn, final: final, policy: policy, recovered: Set(affected.map(\.name))) {
+                incomplete.append(vm.name)
+            }
         }
-        verdicts.append(verdict("every recoverable VM is recovered exactly once on an eligible host", problems: incomplete.map { "\($0) is not" }))
+        verdicts.append(verdict("every VM the capacity policy can place is recovered exactly once on an eligible host",
+                                problems: incomplete.map { "\($0) is not" }))
 
         var registrations: [String: Int] = [:]
         for (_, action, vm) in log where action == "registervm" { registrations[vm, default: 0] += 1 }
@@ -112,12 +117,20 @@ public struct SiteInvariants: Sendable, Equatable {
     }
 
     /// Some host that is up, not in maintenance mode and able to register from its datastore
-    /// mounts it, with the memory to run it.
-    func recoverable(_ vm: SimVM, final: Fleet) -> Bool {
-        final.hosts.contains { host in
-            host.state == .up && !host.maintenanceMode && final.datastoreAccessible(vm.datastore, from: host.name)
-                && !(host.refusesRegistrationFrom ?? []).contains(vm.datastore)
-                && host.memoryMB - final.memoryInUse(on: host.name) >= vm.memoryMB
+    /// mounts it and, by the capacity policy, can still take it now: room for its memory (none
+    /// when it stays off), its reservation within what is not reserved yet, fewer than the cap
+    /// of recovered VMs.
+    /// Left unrecovered with such a host still there, it is a VM the runbook should have placed.
+    func recoverable(_ vm: SimVM, wantOn: Bool, final: Fleet, policy: CapacityPolicy, recovered: Set<String>) -> Bool {
+        let memory = wantOn ? Double(vm.memoryMB) : 0
+        let reservation = wantOn ? vm.memoryReservationMB ?? 0 : 0
+        return final.hosts.contains { host in
+            guard host.state == .up, !host.maintenanceMode, final.datastoreAccessible(vm.datastore, from: host.name),
+                  !(host.refusesRegistrationFrom ?? []).contains(vm.datastore) else { return false }
+            let taken = final.registeredIndices(on: host.name).filter { recovered.contains(final.vms[$0].name) }.count
+            return policy.room(memoryMB: Double(host.memoryMB), usedMB: Double(final.memoryInUse(on: host.name))) >= memory
+                && (!policy.honoursReservations || final.memoryReserved(on: host.name) + reservation <= host.memoryMB)
+                && taken < policy.maxVMsPerHost
         }
     }
 

@@ -81,10 +81,12 @@ enum VimCmd {
             return .fault(failed + Render.fault("vim.fault.GenericVmConfigFault", members: [("reason", "\"Module 'MonitorMode' power on failed.\"")],
                                                 message: "Module 'MonitorMode' power on failed.", prefix: "Power on failed: "))
         }
-        if fleet.memoryInUse(on: host) + vm.memoryMB > fleet.hosts[hostIndex].memoryMB {
+        // Admission control, as ESXi's: memory may be overcommitted, reservations may not.
+        let reservation = vm.memoryReservationMB ?? 0
+        if reservation > 0, fleet.memoryReserved(on: host) + reservation > fleet.hosts[hostIndex].memoryMB {
             return .fault(failed + Render.fault("vim.fault.InsufficientMemoryResourcesFault",
-                                                members: [("unreserved", "\(max(0, fleet.hosts[hostIndex].memoryMB - fleet.memoryInUse(on: host)) * 1_048_576)"),
-                                                          ("requested", "\(vm.memoryMB * 1_048_576)")],
+                                                members: [("unreserved", "\(max(0, fleet.hosts[hostIndex].memoryMB - fleet.memoryReserved(on: host)) * 1_048_576)"),
+                                                          ("requested", "\(reservation * 1_048_576)")],
                                                 message: "The available Memory resources in the parent resource pool are insufficient for the operation.",
                                                 prefix: "Power on failed: "))
         }

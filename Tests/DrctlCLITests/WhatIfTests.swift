@@ -64,7 +64,7 @@ struct WhatIfTests {
         #expect(out.contains("host esxi-01  host-failure  5        2             14.1s    27.1s    not back  not back  no        not met: the run ends partial (27.1s)"),
                 "\(out)")
         #expect(out.contains("power-on [db]") && out.contains("14.1s   → 27.1s   power-on [app-"), "the critical path: \(out)")
-        #expect(out.contains("huge: no host that mounts ds-shared has 131072 MB free"), "\(out)")
+        #expect(out.contains("huge: needs 131072 MB; the most any host that mounts ds-shared has left is"), "\(out)")
         #expect(out.contains("scratch: not on any datastore a survivor mounts (ds-local-01)"), "\(out)")
     }
 
@@ -80,7 +80,7 @@ struct WhatIfTests {
         let html = directory.appendingPathComponent("n1.html").path
         #expect(try await CLI.run(["whatif", "--inventory", site, "--all-hosts", "--format", "html", "-o", html]).status == 0)
         let page = try String(contentsOfFile: html, encoding: .utf8)
-        #expect(page.contains("<td>host esxi-01</td>") && page.contains("huge: no host that mounts ds-shared"))
+        #expect(page.contains("<td>host esxi-01</td>") && page.contains("huge: needs 131072 MB; the most any host that mounts ds-shared"))
         let bad = try await CLI.run(["whatif", "--inventory", site, "--fail", "esxi-9"])
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("--fail esxi-9: not an ESXi host of \(site)"), "\(bad.stderr)")

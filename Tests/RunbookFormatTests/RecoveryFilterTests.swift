@@ -66,12 +66,12 @@ struct RecoveryFilterTests {
                                     ["host": "big", "volume_name": "ds2", "mounted": true]]
         let vms: [Value] = [["name": "x", "datastore": "ds1", "memory_mb": 600], ["name": "y", "datastore": "ds1", "memory_mb": 600, "last_host": "b"],
                             ["name": "off", "datastore": "ds1", "memory_mb": 5000, "power_on": false]]
-        let placed = try Placement.place(vms, hosts: hosts, maxPerHost: nil, filesystems: filesystems).listValue!
+        let placed = try Placement.place(vms, hosts: hosts, policy: CapacityPolicy(), filesystems: filesystems).listValue!
         #expect(placed[1]["target_host"] == "b", "back where it ran")
         #expect(placed[0]["target_host"] == "a", "a tie broken by name, never by list order")
         #expect(placed[0]["eligible_hosts"] == ["a", "b"], "big does not mount ds1")
         #expect(placed[2]["target_host"] != .null, "a VM left off takes no memory")
-        let reversed = try Placement.place(vms, hosts: hosts.reversed(), maxPerHost: nil, filesystems: filesystems.reversed()).listValue!
+        let reversed = try Placement.place(vms, hosts: hosts.reversed(), policy: CapacityPolicy(), filesystems: filesystems.reversed()).listValue!
         #expect(reversed.map { $0["target_host"] } == placed.map { $0["target_host"] })
     }
 
