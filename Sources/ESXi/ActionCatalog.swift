@@ -1,7 +1,7 @@
 /// Every typed action a runbook can name with `action:`.
 public enum ActionCatalog {
     public static let all: [ESXiAction] = [
-        VMActions.getAllVMs, VMStateAction.definition, VMActions.powerState, VMActions.register, VMActions.unregister,
+        VMActions.getAllVMs, HostdInventoryFile.action, VMStateAction.definition, VMActions.powerState, VMActions.register, VMActions.unregister,
         PowerOnAction.definition, VMActions.powerOff, VMActions.message,
         StorageActions.rescan, StorageActions.filesystemList, StorageActions.pathList,
         StorageActions.snapshotList, StorageActions.snapshotMount, StorageActions.findVMX,

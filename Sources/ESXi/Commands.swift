@@ -18,7 +18,7 @@ public enum ESXiCommand {
     }
 
     private static let readCommands: Set<String> = [getAllVMs, hostSummary, filesystemList, processList, applianceServiceStatus, pathList, deviceList,
-                                                    snapshotList, maintenanceModeGet, versionGet]
+                                                    snapshotList, maintenanceModeGet, versionGet, HostdInventoryFile.command]
 
     public static func powerState(vmid: Int) -> String { "vim-cmd vmsvc/power.getstate \(vmid)" }
     public static func powerOn(vmid: Int) -> String { "vim-cmd vmsvc/power.on \(vmid)" }

@@ -6,7 +6,8 @@ import ESXi
 /// which hosts see a datastore. Paths compare as ESXi means them: `[ds] x/x.vmx`,
 /// `/vmfs/volumes/ds/x/x.vmx` and `/vmfs/volumes/<uuid>/x/x.vmx` are one file.
 enum RecoveryFilters {
-    static let names = ["match_inventory", "not_registered", "registrations", "hosts_mounting", "intersect", "zoning"]
+    static let names = ["match_inventory", "not_registered", "registrations", "hosts_mounting", "intersect", "zoning", "located", "on_datastore",
+                             "off_datastore"]
 
     static func apply(_ name: String, to value: Value, arguments: [Value]) throws -> Value {
         let items: [Value]
@@ -46,6 +47,24 @@ enum RecoveryFilters {
             }
             return .list(hosts.sorted().map(Value.string))
         case "zoning": return zoning(of: try argument(0).text, datastores: items, esxiHosts: try argument(1).listValue ?? [])
+        case "located":
+            // On registrations by vmid and host (getallvms' invalid ones): each gains the `file`
+            // hostd's inventory file gives it (vm.inventory_file), null when it gives none.
+            var files: [String: Value] = [:]
+            for entry in try argument(0).listValue ?? [] { files["\(entry["host"]?.text ?? "")\u{0}\(entry["vmid"]?.text ?? "")"] = entry["file"] }
+            return .list(items.map { item in
+                guard var fields = item.mapValue else { return item }
+                fields["file"] = files["\(item["host"]?.text ?? "")\u{0}\(item["vmid"]?.text ?? "")"] ?? .null
+                return .map(fields)
+            })
+        case "on_datastore", "off_datastore":
+            // Items whose `file` is (or is shown to be elsewhere than) on the datastore, by label or UUID.
+            // An item whose file is unknown is in neither: nothing about it is shown.
+            let datastore = try argument(0).text
+            return .list(items.filter { item in
+                guard let path = key(item["file"], labels) else { return false }
+                return (path.datastore == datastore) == (name == "on_datastore")
+            })
         default:
             throw EvaluationError("unknown filter '\(name)'")
         }

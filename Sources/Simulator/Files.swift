@@ -22,7 +22,7 @@ enum Files {
     /// VM of a datastore, and builds and sorts only the paths it prints.
     static func files(of datastore: SimDatastore, fleet: Fleet, named wanted: (Substring) -> Bool) -> [String] {
         var paths: [String] = []
-        for index in fleet.vms.indices where fleet.vms[index].datastore == datastore.name {
+        for index in fleet.vms.indices where fleet.vms[index].datastore == datastore.name && fleet.vms[index].filesGone != true {
             let vm = fleet.vms[index]
             let slash = vm.path.lastIndex(of: "/")
             let base = slash.map { String(vm.path[...$0]) } ?? ""

@@ -268,6 +268,9 @@ public struct SimVM: Codable, Sendable, Equatable {
     public var registersLateAfter: Int?
     /// Its registration points at files that were lost (PDL): hostd skips it as invalid.
     public var invalid = false
+    /// Decommissioned by hand long ago: its files are gone from its datastore for good, its
+    /// registration (invalid) is still there. No recovery of anything else may touch it.
+    public var filesGone: Bool?
     /// Recovery metadata: VMs of one group are kept on different hosts.
     public var antiAffinity: String?
     /// How the drill's inventory names its .vmx: `path` (`[ds] dir/x.vmx`, the default), `uuid`

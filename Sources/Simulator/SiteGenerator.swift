@@ -130,6 +130,11 @@ public struct SiteGenerator {
         case .host:
             params = ["failed_host=\(failed!)"]
         case .datastore:
+            // A VM decommissioned by hand long ago on another datastore: its files are gone, its
+            // invalid registration stays. It is not this incident's (no new draw from the seed).
+            if let other = datastoreNames.first(where: { $0 != lost && !$0.hasPrefix("ds-local") }), let host = zoning[other]?.sorted().first {
+                vmLines.append("  - { name: decommissioned-\(seed), datastore: \(other), host: \(host), power: off, files_gone: true }")
+            }
             faults.append("  - { datastore_pdl: \(lost!) }")
             faults.append("  - { datastore_returns: { datastore: \(lost!), after_rescans: \(random.int(in: 1...2)), as: \(random.chance(0.5) ? "ok" : "snapshot") } }")
             params = ["datastore=\(lost!)", "return_timeout=12s"]

@@ -1,5 +1,6 @@
 import DrctlCore
 import Foundation
+import ESXi
 
 /// The BusyBox tools operators pipe ESXi output through, and small host facts.
 enum TextTools {
@@ -10,7 +11,10 @@ enum TextTools {
         case "true", ":": return CommandOutput()
         case "false": return CommandOutput(exit: 1)
         case "sleep": return CommandOutput()
-        case "cat": return .text(stdin)
+        case "cat":
+            guard let file = arguments.first else { return .text(stdin) }
+            guard file == HostdInventoryFile.path else { return .failure("cat: can't open '\(file)': No such file or directory\n") }
+            return .text(hostdInventory(on: host, fleet: fleet))
         case "hostname": return .text(host + "\n")
         case "uname":
             guard let index = fleet.hostIndex(host) else { return nil }
@@ -167,5 +171,24 @@ enum ApplianceShell {
         default:
             return TextTools.run(name, arguments, stdin: stdin, on: vcenter.hostName, fleet: fleet) ?? .failure("bash: \(name): command not found\n", exit: 127)
         }
+    }
+
+}
+
+extension TextTools {
+    /// hostd's vmInventory.xml: every registration of the host, invalid ones too, by UUID path.
+    static func hostdInventory(on host: String, fleet: Fleet) -> String {
+        let escape = { (text: String) in
+            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        }
+        var lines = ["<ConfigRoot>"]
+        for (position, index) in fleet.registeredIndices(on: host).enumerated() {
+            let vm = fleet.vms[index]
+            let uuid = fleet.datastores.first { $0.name == vm.datastore }?.uuid ?? vm.datastore
+            lines += ["  <ConfigEntry id=\"\(String(repeating: "0", count: max(0, 4 - String(position).count)) + String(position))\">",
+                      "    <objID>\(vm.registration!.vmid)</objID>", "    <secDomain>\(23 + position)</secDomain>",
+                      "    <vmxCfgPath>\(escape("/vmfs/volumes/\(uuid)/\(vm.path)"))</vmxCfgPath>", "  </ConfigEntry>"]
+        }
+        return (lines + ["</ConfigRoot>"]).joined(separator: "\n") + "\n"
     }
 }

@@ -104,6 +104,20 @@ struct DrillTests {
         #expect(!result.stdout.contains("RTO met") && !result.stdout.contains("Run: succeeded"))
     }
 
+    @Test("an invalid registration of another datastore is shown to the approver and left alone; only the lost datastore's are removed")
+    func invalidElsewhere() async throws {
+        let runs = NSTemporaryDirectory() + "drctl-invalid-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: runs) }
+        let result = try await drill(Self.datastoreFailure, "datastore-failure-invalid-elsewhere", ["--auto-approve", "-v", "--runs-dir", runs])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("cat /etc/vmware/hostd/vmInventory.xml"), "hostd's own list is read")
+        let unregistered = result.stdout.split(separator: "\n").filter { $0.contains("vim-cmd vmsvc/unregister") }
+        #expect(unregistered.count == 4, "the four registrations of ds-gold: \(unregistered)")
+        #expect(!unregistered.contains { $0.contains("old-crm") || $0.contains("on esxi-02: vim-cmd vmsvc/unregister 3") }, "old-crm is not this incident's")
+        let journal = CrashHarness.journalText(in: runs)
+        #expect(journal.contains("invalid registrations of other datastores, left alone: vmid 3 on esxi-02 (/vmfs/volumes/"), "the approver sees it")
+    }
+
     @Test("vCenter loss, every variant: the appliance comes back and vCenter answers",
           arguments: ["vcenter-loss", "vcenter-services-down", "vcenter-host-failed", "vcenter-booting", "vcenter-booting-in-place"])
     func vcenterLoss(_ scenario: String) async throws {
