@@ -14,7 +14,7 @@ public enum ESXiCommand {
         if words.count == 3, words[0] == "vim-cmd", ["vmsvc/power.getstate", "vmsvc/message", "vmsvc/get.guest", "vmsvc/get.summary"].contains(words[1]),
            Int(words[2]) != nil { return true }
         if words.count == 2, words[0].hasPrefix("/etc/init.d/"), words[1] == "status" { return true }
-        return command.hasPrefix("vmkping ") || command.hasPrefix("grep -H -i '^displayName' ") || command.hasPrefix("find '/vmfs/volumes/")
+        return command.hasPrefix("vmkping ") || command.hasPrefix("grep -H -i ") || command.hasPrefix("find '/vmfs/volumes/")
     }
 
     private static let readCommands: Set<String> = [getAllVMs, hostSummary, filesystemList, processList, applianceServiceStatus, pathList, deviceList,
@@ -77,7 +77,7 @@ public enum ESXiCommand {
     /// BusyBox find follow the datastore-name symlink.
     /// `file:displayName = "..."` for each file (grep -H is BusyBox's too).
     public static func displayNames(vmxFiles: [String]) -> String {
-        "grep -H -i '^displayName' " + vmxFiles.map { $0.hasPrefix("<") ? $0 : ShellQuote.quote($0) }.joined(separator: " ")
+        "grep -H -i -E '^(displayName|memSize) *=' " + vmxFiles.map { $0.hasPrefix("<") ? $0 : ShellQuote.quote($0) }.joined(separator: " ")
     }
 
     public static func findVMX(datastore: String) -> String {

@@ -103,15 +103,17 @@ enum StorageActions {
             // the memo's list as it is instead of copying every file to add the host.
             let host = shell.hostName
             return vmxLists.value(of: [host, datastore, output.stdout, displayNames].joined(separator: "\u{0}")) { _ in
-                let names = DisplayNameParser.parse(displayNames)
+                let settings = DisplayNameParser.settings(displayNames)
                 return ["vmx": .list(files.map { file in
                     var fields = file.value.mapValue ?? [:]
                     fields["folder"] = .string(file.folder)
                     fields["host"] = .string(host)
-                    if let name = names[file.absolutePath] {
+                    if let name = settings[file.absolutePath]?["displayname"] {
                         fields["display_name"] = .string(name)
                         fields["name"] = .string(name)
                     }
+                    // A VM the inventory does not know still says how much memory it needs.
+                    if let memory = settings[file.absolutePath]?["memsize"].flatMap({ Int($0) }) { fields["memory_mb"] = .int(memory) }
                     return .map(fields)
                 })]
             }

@@ -86,28 +86,36 @@ public enum VMXFileListParser {
 
 import Foundation
 
-/// Reads `grep -H '^displayName' FILE...`: `/vmfs/volumes/ds/x/x.vmx:displayName = "web (eu)"`.
+/// Reads `grep -H -i -E '^(displayName|memSize) *=' FILE...`: `/vmfs/volumes/ds/x/x.vmx:displayName = "web (eu)"`.
 ///
 /// A .vmx file escapes some characters as `|XX` (hex): `|22` is a quote, `|7C` a bar.
 public enum DisplayNameParser {
-    public static func parse(_ output: String) -> [String: String] {
+    /// Each .vmx file's settings as `grep -H` prints them (`FILE.vmx:displayName = "x"`): file ->
+    /// setting (lowercased: the .vmx format ignores case) -> value.
+    public static func settings(_ output: String) -> [String: [String: String]] {
         memo.value(of: output, parseText)
     }
 
-    private static let memo = ParseMemo<[String: String]>()
+    /// Each file's displayName: the name vCenter showed.
+    public static func parse(_ output: String) -> [String: String] {
+        settings(output).compactMapValues { $0["displayname"] }
+    }
 
-    private static func parseText(_ output: String) -> [String: String] {
-        var names: [String: String] = [:]
+    private static let memo = ParseMemo<[String: [String: String]]>()
+
+    private static func parseText(_ output: String) -> [String: [String: String]] {
+        var files: [String: [String: String]] = [:]
         for line in output.split(separator: "\n") {
             guard let marker = line.range(of: ".vmx:") else { continue }
             let file = String(line[..<marker.lowerBound]) + ".vmx"
             let setting = line[marker.upperBound...]
             guard let equals = setting.firstIndex(of: "=") else { continue }
+            let key = setting[..<equals].trimmingBlanks().lowercased()
             var value = setting[setting.index(after: equals)...].trimmingBlanks()
             if value.count >= 2, value.first == "\"", value.last == "\"" { value = String(value.dropFirst().dropLast()) }
-            names[file] = unescapeVMX(value)
+            files[file, default: [:]][key] = unescapeVMX(value)
         }
-        return names
+        return files
     }
 
     static func unescapeVMX(_ text: String) -> String {

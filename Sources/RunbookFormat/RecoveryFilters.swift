@@ -204,10 +204,16 @@ enum RecoveryFilters {
             guard var fields = item.mapValue else { return item }
             if let foundBy = fields.removeValue(forKey: "host") { fields["found_by"] = foundBy }
             guard let (index, rule) = matches[position], let vm = inventory[index].mapValue else {
+                // No inventory entry: what recovering it would assume, so that an operator who
+                // includes it gets a VM like any other (priority 3, powered on).
                 fields["matched_by"] = .null
+                fields["priority"] = fields["priority"] ?? 3
+                fields["power_on"] = fields["power_on"] ?? true
+                fields["depends_on"] = fields["depends_on"] ?? []
                 return .map(fields)
             }
-            for (field, value) in vm where !["file", "vmx", "datastore"].contains(field) { fields[field] = value }
+            // The inventory's fields win; what it leaves out (a VM's memory) the .vmx still tells.
+            for (field, value) in vm where !["file", "vmx", "datastore"].contains(field) && (value != .null || fields[field] == nil) { fields[field] = value }
             fields["matched_by"] = .string(rule)
             return .map(fields)
         }

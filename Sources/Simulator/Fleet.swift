@@ -271,6 +271,8 @@ public struct SimVM: Codable, Sendable, Equatable {
     /// Decommissioned by hand long ago: its files are gone from its datastore for good, its
     /// registration (invalid) is still there. No recovery of anything else may touch it.
     public var filesGone: Bool?
+    /// False: the site's inventory does not list it (created or renamed since it was written).
+    public var inInventory: Bool?
     /// Recovery metadata: VMs of one group are kept on different hosts.
     public var antiAffinity: String?
     /// How the drill's inventory names its .vmx: `path` (`[ds] dir/x.vmx`, the default), `uuid`

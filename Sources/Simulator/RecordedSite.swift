@@ -111,7 +111,7 @@ public struct RecordedSite {
             }
         }
         for name in names {
-            let displayNames = reads(name) { $0.hasPrefix("grep -H -i '^displayName'") }.reduce(into: [String: String]()) { names, output in
+            let displayNames = reads(name) { $0.hasPrefix("grep -H -i ") }.reduce(into: [String: String]()) { names, output in
                 names.merge(DisplayNameParser.parse(output.stdout)) { first, _ in first }
             }
             for output in reads(name, where: { $0.hasPrefix("find /vmfs/volumes/") || $0.hasPrefix("find '/vmfs/volumes/") }) {

@@ -142,7 +142,7 @@ public enum ScenarioLoader {
             Inventory.Datastore(name: $0.name, uuid: $0.uuid, shared: $0.isShared, hosts: $0.inInventory == .unzoned ? nil : $0.hosts)
         }
         // A decommissioned VM whose files are gone is in no inventory any more.
-        let vms = fleet.vms.filter { !$0.isTemplate && $0.filesGone != true }.map { vm in
+        let vms = fleet.vms.filter { !$0.isTemplate && $0.filesGone != true && $0.inInventory != false }.map { vm in
             let uuid = fleet.datastores.first { $0.name == vm.datastore }?.uuid ?? vm.datastore
             let vmx: String? = switch vm.inventoryVMX {
             case "uuid": "/vmfs/volumes/\(uuid)/\(vm.path)"
@@ -275,7 +275,7 @@ public enum ScenarioLoader {
     static func parseVM(_ node: YAMLNode, hostNames: [String], datastores: [String], _ reader: YAMLReader) -> SimVM? {
         guard let pairs = reader.mapping(node, "a vm", allowed: ["name", "datastore", "path", "host", "power", "guest_os", "memory_mb", "memory_reservation_mb", "version",
                                                                 "annotation", "template", "priority", "depends_on", "anti_affinity",
-                                                                "inventory_vmx", "power_on", "tools", "boot", "files_gone"]) else { return nil }
+                                                                "inventory_vmx", "power_on", "tools", "boot", "files_gone", "in_inventory"]) else { return nil }
         var vm = SimVM(name: "", datastore: "", path: "", guestOS: "otherLinux64Guest", hardwareVersion: "vmx-19", memoryMB: 4096, annotation: "",
                        isTemplate: false, registration: nil, power: .off, owner: nil, question: nil, priority: 3, dependsOn: [], failsToPowerOn: false)
         var host: String?
@@ -309,6 +309,7 @@ public enum ScenarioLoader {
                 vm.keepOff = !(reader.boolean(value, "power_on") ?? true)
             case "tools": vm.hasTools = reader.boolean(value, "tools")
             case "boot": vm.bootMilliseconds = reader.duration(value, "boot").map { Int($0.milliseconds) }
+            case "in_inventory": vm.inInventory = reader.boolean(value, "in_inventory")
             case "files_gone":
                 vm.filesGone = reader.boolean(value, "files_gone")
                 if vm.filesGone == true { vm.invalid = true }

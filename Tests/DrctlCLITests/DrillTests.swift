@@ -118,6 +118,19 @@ struct DrillTests {
         #expect(journal.contains("invalid registrations of other datastores, left alone: vmid 3 on esxi-02 (/vmfs/volumes/"), "the approver sees it")
     }
 
+    @Test("a VM the inventory does not list is shown to the approver, never ignored; --param include recovers it with its .vmx's memory")
+    func unknownVM() async throws {
+        let runs = NSTemporaryDirectory() + "drctl-unknown-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: runs) }
+        let shown = try await drill(Self.hostFailure, "host-failure-unknown-vm", ["--auto-approve", "--runs-dir", runs + "/a"])
+        #expect(shown.status == 0, "\(shown.stdout)\(shown.stderr)")
+        #expect(CrashHarness.journalText(in: runs + "/a").contains("not in the inventory (was it on the failed host? --param include=NAME recovers it): srv-erp-01: [ds-shared-02] srv-erp-01/srv-erp-01.vmx"))
+        let included = try await drill(Self.hostFailure, "host-failure-unknown-vm", ["--param", "include=srv-erp-01", "--auto-approve", "--runs-dir", runs + "/b"])
+        #expect(included.stdout.contains("✓ srv-erp-01: powered on, on esxi-0"), "\(included.stdout)")
+        #expect(included.stdout.contains("srv-erp-01 (priority 3, 16384 MB) -> esxi-0") || CrashHarness.journalText(in: runs + "/b").contains("srv-erp-01 (priority 3, 16384 MB) -> esxi-0"),
+                "its memory comes from its .vmx")
+    }
+
     @Test("vCenter loss, every variant: the appliance comes back and vCenter answers",
           arguments: ["vcenter-loss", "vcenter-services-down", "vcenter-host-failed", "vcenter-booting", "vcenter-booting-in-place"])
     func vcenterLoss(_ scenario: String) async throws {
