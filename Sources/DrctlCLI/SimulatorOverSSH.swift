@@ -21,6 +21,8 @@ struct SimulatorOverSSH: Transport, RunObserver {
         try await ssh.execute(command, on: host, timeout: timeout)
     }
 
+    func abandonRunningCommands() async { await ssh.abandonRunningCommands() }
+
     func probe(_ request: ProbeRequest) async -> ProbeResult {
         guard let state = try? fleet.state.read() else { return ProbeResult(state: .down, detail: "the simulator state is unreadable") }
         let answer = SimulatedProbe.answer(request, fleet: state, connectTimeout: .seconds(2))

@@ -11,6 +11,11 @@ public struct RunOptions: Sendable {
     public var maxPerHost: Int?
     /// A step's per-attempt timeout when it sets none.
     public var defaultTimeout: Duration
+    /// The same for steps that only read: a host that hangs costs this, once (then it is left
+    /// out of later reads). The inventory's `read_timeout`; a runbook's `limits.read_timeout` wins.
+    public var readTimeout: Duration = .seconds(60)
+    /// After Ctrl-C or SIGTERM, how long running commands get before they are abandoned.
+    public var stopGrace: Duration = .seconds(10)
     public var probeTimeout: Duration
     public var runID: String
     /// How long a resume waits for in-flight changes of a dead process to land before checking
@@ -61,6 +66,32 @@ public final class StopSignal: @unchecked Sendable {
     public func request() {
         lock.lock()
         stopped = true
+        let handlers = onRequest
+        onRequest = [:]
+        lock.unlock()
+        for handler in handlers.values { handler() }
+    }
+
+    private var onRequest: [UUID: @Sendable () -> Void] = [:]
+
+    /// Calls `handler` once when a stop is requested (at once if one was); nil then. Otherwise
+    /// a token for `forget`, when what it guards has ended.
+    func whenRequested(_ handler: @escaping @Sendable () -> Void) -> UUID? {
+        lock.lock()
+        guard !stopped else {
+            lock.unlock()
+            handler()
+            return nil
+        }
+        let id = UUID()
+        onRequest[id] = handler
+        lock.unlock()
+        return id
+    }
+
+    func forget(_ id: UUID) {
+        lock.lock()
+        onRequest.removeValue(forKey: id)
         lock.unlock()
     }
 
@@ -90,13 +121,18 @@ public final class StopSignal: @unchecked Sendable {
 struct TimeoutError: Error {
     /// The attempt did not end within the grace after it was cancelled: it may still be running.
     var stillRunning = false
+    /// Given up on because the run was stopped (Ctrl-C, SIGTERM) and its grace ran out.
+    var abandonedAtStop = false
 }
 
 /// Runs `body` but gives up after `limit`.
 ///
 /// On timeout the work is cancelled and waited for, up to `grace`, so that a retry never overlaps
 /// the attempt before it; `TimeoutError.stillRunning` says when it did not end within that.
+/// With `stop`, a stop request shortens the limit to `stopGrace` from then: Ctrl-C and SIGTERM
+/// never wait out a hung command's timeout.
 func withTimeout<T: Sendable>(_ limit: Duration, grace: Duration = .seconds(10), on clock: any RunClock,
+                              stop: StopSignal? = nil, stopGrace: Duration = .seconds(10),
                               _ body: @escaping @Sendable () async throws -> T) async throws -> T {
     // Simulated hosts know how long each command takes in virtual time and end it at the
     // attempt's deadline themselves (`AttemptDeadline`).
@@ -123,9 +159,24 @@ func withTimeout<T: Sendable>(_ limit: Duration, grace: Duration = .seconds(10),
                 continuation.resume(returning: .failure(TimeoutError()))
             }
         }
-        gate.onClaim { timer.cancel() }
+        // A stop gives running work its grace, then gives up on it (no task unless one comes).
+        let watch = stop?.whenRequested {
+            Task {
+                try? await clock.sleep(for: stopGrace)
+                if gate.claim() {
+                    work.cancel()
+                    continuation.resume(returning: .failure(TimeoutError(abandonedAtStop: true)))
+                }
+            }
+        }
+        gate.onClaim {
+            timer.cancel()
+            if let watch { stop?.forget(watch) }
+        }
     }
-    if case .failure(let error) = outcome, error is TimeoutError {
+    if case .failure(let error) = outcome, let timeout = error as? TimeoutError {
+        // Abandoned at a stop: no retry follows, so nothing waits for it to end.
+        if timeout.abandonedAtStop { throw TimeoutError(stillRunning: true, abandonedAtStop: true) }
         throw TimeoutError(stillRunning: !(await ended.wait(upTo: grace, on: clock)))
     }
     return try outcome.get()

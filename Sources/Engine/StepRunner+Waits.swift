@@ -16,7 +16,7 @@ extension StepRunner {
             attempts += 1
             var result: [String: Value] = [:]
             do {
-                let limit = work.step.timeout ?? options.defaultTimeout
+                let limit = attemptLimit(work.step)
                 switch wait.check {
                 case .run(let template):
                     result = try await withinLimit(limit) {

@@ -43,6 +43,8 @@ final class StepRunner: Sendable {
     let stop: StopSignal
     let records: RunRecords
     let inFlight: Set<ResumeState.Key>
+    /// Hosts that hung on a read: left out of later reads on several hosts.
+    let silentHosts = SilentHosts()
 
     init(runbook: Runbook, inventory: Inventory, transport: any Transport, gate: any ApprovalGate, events: EventSink, limits: ConcurrencyLimits,
          options: RunOptions, stop: StopSignal, records: RunRecords, inFlight: Set<ResumeState.Key> = []) {
@@ -139,11 +141,19 @@ final class StepRunner: Sendable {
         }
         if work.step.fallback { return await runOnFirstThatSucceeds(work, hosts: hosts) }
         var collected = [HostResult?](repeating: nil, count: hosts.count)
-        for (index, result) in await options.clock.gather(hosts.enumerated().map { index, host in { (index, await self.runOnHost(work, host: host)) } }) {
+        let tolerant = readsOnly(work.step)
+        for (index, result) in await options.clock.gather(hosts.enumerated().map { index, host in {
+            // A read on several hosts does not wait again for a host that hung on an earlier one.
+            if tolerant, hosts.count > 1, let silent = self.silentHosts.reason(host.name), !self.options.dryRun {
+                return (index, HostResult.failed(reason: "\(host.name): left out: \(silent); it is asked again only where a step needs it",
+                                                 evidence: nil, attempts: 0, continued: false, noAnswer: true))
+            }
+            return (index, await self.runOnHost(work, host: host))
+        } }) {
             collected[index] = result
         }
         let results = collected.map { $0! }
-        return combine(results, hosts: hosts.map(\.name), tolerant: readsOnly(work.step))
+        return combine(results, hosts: hosts.map(\.name), tolerant: tolerant)
     }
 
     func runOnHost(_ work: ItemWork, host: Inventory.Host) async -> HostResult {
@@ -299,6 +309,8 @@ final class StepRunner: Sendable {
         var interrupted = false
         /// The host gave no answer (no session, a timeout): "did not answer" is true of it.
         var noAnswer = false
+        /// It hung: connected, sent, no answer within the attempt's time.
+        var timedOut = false
     }
 
     /// The order items wait for a slot in virtual time: the step's place in the runbook, the item, the host.
@@ -306,40 +318,7 @@ final class StepRunner: Sendable {
         AsyncLimiter.Rank(step: runbook.steps.firstIndex { $0.id == work.step.id } ?? runbook.steps.count, item: work.item.index, host: host)
     }
 
-    func attemptOnce(_ work: ItemWork, host: Inventory.Host, scope: DictionaryScope) async -> Result<[String: Value], AttemptFailure> {
-        let limit = work.step.timeout ?? options.defaultTimeout
-        do {
-            let outputs = try await limits.withSlot(host: host.name, rank: rank(work, host: host.name)) {
-                // A wait lasts as long as its own timeout says; the step's limit bounds each check.
-                if case .wait = work.step.kind { return try await self.perform(work, host: host, scope: scope) }
-                return try await self.withinLimit(limit) { try await self.perform(work, host: host, scope: scope) }
-            }
-            return .success(outputs)
-        } catch let timeout as TimeoutError {
-            // Journaled as failed; a change may still be under way on the host, so nothing assumes it did not happen.
-            let still = timeout.stillRunning ? "; it is still running there, so it is not tried again" : "; it may still take effect on the host"
-            return .failure(AttemptFailure(reason: "timed out after \(DurationText.format(limit)) on \(host.name)\(still) (raise the step's timeout: if the host is slow)",
-                                           uncertain: work.step.mutates, stillRunning: timeout.stillRunning, noAnswer: true))
-        } catch let failure as AttemptFailure {
-            return .failure(failure)
-        } catch let error as TransportError {
-            // A run step's command that timed out or lost its session may have made its change.
-            return .failure(AttemptFailure(reason: "\(error)", uncertain: [.sessionDropped, .commandTimedOut].contains(error.kind) && work.step.mutates,
-                                           noAnswer: true))
-        } catch {
-            return .failure(AttemptFailure(reason: "\(error)"))
-        }
-    }
-
-    /// Runs an attempt, or one check of a wait, within the step's per-attempt limit: the transport
-    /// ends its command at the limit; drctl stops waiting a moment later.
-    func withinLimit<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await AttemptDeadline.$current.withValue(AttemptDeadline(at: options.clock.elapsed + limit, clock: options.clock)) {
-            try await withTimeout(limit + .seconds(2), on: options.clock, body)
-        }
-    }
-
-    private func perform(_ work: ItemWork, host: Inventory.Host, scope: DictionaryScope) async throws -> [String: Value] {
+    func perform(_ work: ItemWork, host: Inventory.Host, scope: DictionaryScope) async throws -> [String: Value] {
         switch work.step.kind {
         case .run(let template):
             return try await runCommand(template, expectation: work.step.expect, captures: work.step.captures, work: work, host: host, scope: scope)
@@ -385,7 +364,7 @@ final class StepRunner: Sendable {
             throw failure
         } catch let error as TransportError {
             let uncertain = [.sessionDropped, .commandTimedOut].contains(error.kind) && action.mutates
-            throw AttemptFailure(reason: "\(error)", evidence: shell.evidence, uncertain: uncertain, noAnswer: true)
+            throw AttemptFailure(reason: "\(error)", evidence: shell.evidence, uncertain: uncertain, noAnswer: true, timedOut: error.kind == .commandTimedOut)
         } catch {
             throw AttemptFailure(reason: "\(call.name) on \(host.name): \(error)", evidence: shell.evidence)
         }

@@ -10,6 +10,15 @@ public protocol Transport: Sendable {
 
     /// Checks reachability: SSH login to an inventory host, or a TCP connect to address:port.
     func probe(_ request: ProbeRequest) async -> ProbeResult
+
+    /// The run was stopped and its grace ran out: end every command still running now, as at
+    /// its deadline (over SSH: its process group is sent TERM where the session still works).
+    func abandonRunningCommands() async
+}
+
+extension Transport {
+    /// Transports whose commands end by themselves (the simulator's, at their deadline) do nothing.
+    public func abandonRunningCommands() async {}
 }
 
 public struct CommandResult: Sendable, Equatable {

@@ -8,6 +8,8 @@ public struct Inventory: Sendable {
     public var vms: [VM]
     /// An OpenSSH known_hosts file; `~/.ssh/known_hosts` when absent.
     public var knownHosts: String?
+    /// How long a read may take on these hosts before it is given up (`read_timeout:`).
+    public var readTimeout: Duration?
     public var file: String
 
     public init(hosts: [Host] = [], datastores: [Datastore] = [], vms: [VM] = [], knownHosts: String? = nil, file: String = "") {

@@ -16,13 +16,14 @@ public enum InventoryLoader {
         let reader = YAMLReader(file: file)
         var inventory = Inventory(file: file)
         if let root = reader.compose(text),
-           let pairs = reader.mapping(root, "the inventory", allowed: ["hosts", "datastores", "vms", "known_hosts"]) {
+           let pairs = reader.mapping(root, "the inventory", allowed: ["hosts", "datastores", "vms", "known_hosts", "read_timeout"]) {
             for (key, _, value) in pairs {
                 switch key {
                 case "hosts": inventory.hosts = parseEach(reader.sequence(value, "hosts")) { parseHost($0, reader) }
                 case "datastores": inventory.datastores = parseEach(reader.sequence(value, "datastores")) { parseDatastore($0, reader) }
                 case "vms": inventory.vms = parseEach(reader.sequence(value, "vms")) { parseVM($0, reader) }
                 case "known_hosts": inventory.knownHosts = reader.string(value, "known_hosts")
+                case "read_timeout": inventory.readTimeout = reader.duration(value, "read_timeout", mustBePositive: true)
                 default: break
                 }
             }

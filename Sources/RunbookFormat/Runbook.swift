@@ -39,6 +39,8 @@ public struct Runbook: Sendable {
     public struct Limits: Sendable, Equatable {
         public var maxParallel: Int?
         public var maxPerHost: Int?
+        /// A read-only step's per-attempt timeout when it sets none (the run's, else 60 s).
+        public var readTimeout: Duration?
 
         public init(maxParallel: Int? = nil, maxPerHost: Int? = nil) {
             self.maxParallel = maxParallel

@@ -102,7 +102,8 @@ public enum RunbookLoader {
 
     static func parseLimits(_ node: YAMLNode, _ reader: YAMLReader) -> Runbook.Limits {
         var limits = Runbook.Limits()
-        for (key, _, value) in reader.mapping(node, "limits", allowed: ["max_parallel", "max_per_host"]) ?? [] {
+        for (key, _, value) in reader.mapping(node, "limits", allowed: ["max_parallel", "max_per_host", "read_timeout"]) ?? [] {
+            if key == "read_timeout" { limits.readTimeout = reader.duration(value, "read_timeout", mustBePositive: true) }
             if key == "max_parallel" { limits.maxParallel = reader.integer(value, "max_parallel", range: 1...10_000) }
             if key == "max_per_host" { limits.maxPerHost = reader.integer(value, "max_per_host", range: 1...1_000) }
         }

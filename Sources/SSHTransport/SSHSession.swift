@@ -24,6 +24,8 @@ final class SSHSession: @unchecked Sendable {
     private var started = false
     private var wakeRead: Int32 = -1
     private var wakeWrite: Int32 = -1
+    /// Set at a stop whose grace ran out: every running command ends now, as at its deadline.
+    private var abandonRequested = false
 
     // Touched only on the session thread.
     private var connection: SSHConnection.Connected?
@@ -59,6 +61,17 @@ final class SSHSession: @unchecked Sendable {
         var loginOnly = false
         /// Open a channel and close it, to learn whether the server still answers.
         var isProbe = false
+    }
+
+    /// Ends every command running now as if its deadline had passed (its process group is sent
+    /// TERM from a channel of its own): a stopped run does not wait out a hung command.
+    func abandonRunning() {
+        let wake = lock.withLock { () -> Int32 in
+            abandonRequested = true
+            return wakeWrite
+        }
+        var byte: UInt8 = 1
+        if wake >= 0 { _ = write(wake, &byte, 1) }
     }
 
     func execute(_ command: String, timeout: Duration?) async throws -> CommandResult {
@@ -306,8 +319,12 @@ final class SSHSession: @unchecked Sendable {
                     + " (nothing heard for \(DurationSeconds(now - lastHeard)))")
             return
         }
+        let abandonAll = lock.withLock { () -> Bool in
+            defer { abandonRequested = false }
+            return abandonRequested
+        }
         for run in running where !run.done {
-            guard let deadline = run.request.deadline, now >= deadline else { continue }
+            guard abandonAll && run.request.continuation != nil || run.request.deadline.map({ now >= $0 }) == true else { continue }
             probeWanted = true
             finish(run, throwing: TransportError(.commandTimedOut, host: host.name, detail: "`\(run.request.command)` did not finish in time",
                                                  hint: run.processGroup != nil ? "drctl sent it TERM; it may have made its change before that"

@@ -76,6 +76,10 @@ public final class SSHTransport: Transport, @unchecked Sendable {
     /// How many sessions were opened (one per host reached).
     public var sessionCount: Int { lock.withLock { sessions.count } }
 
+    public func abandonRunningCommands() async {
+        for session in lock.withLock({ Array(sessions.values) }) { session.abandonRunning() }
+    }
+
     public func execute(_ command: String, on host: Inventory.Host, timeout: Duration?) async throws -> CommandResult {
         try await session(for: host).execute(command, timeout: timeout)
     }

@@ -14,6 +14,9 @@ public struct FaultRule: Codable, Sendable, Equatable {
     public enum Effect: Codable, Sendable, Equatable {
         case hostState(host: String, state: SimHost.State)
         case hostdCrashed(host: String)
+        /// The host accepts SSH, its VMs run, but every command hangs (a stuck hostd or storage
+        /// stack): the client's timeout ends each one.
+        case commandsStall(host: String)
         case datastoreCondition(datastore: String, condition: SimDatastore.Condition)
         case datastoreReturns(datastore: String, afterRescans: Int?, returnsAs: SimDatastore.Condition)
         case vcenterDown
@@ -89,6 +92,8 @@ extension Fleet {
             }
         case .hostdCrashed(let host):
             if let index = hostIndex(host) { hosts[index].hostdRunning = false }
+        case .commandsStall(let host):
+            if let index = hostIndex(host) { hosts[index].commandsStall = true }
         case .datastoreCondition(let datastore, let condition):
             if let index = datastoreIndex(datastore) {
                 datastores[index].condition = condition
@@ -125,6 +130,7 @@ extension Fleet {
         switch effect {
         case .hostState(let host, let state): return "host \(host) is \(state.rawValue)"
         case .hostdCrashed(let host): return "hostd crashed on \(host)"
+        case .commandsStall(let host): return "host \(host) accepts SSH but its commands hang"
         case .datastoreCondition(let datastore, let condition): return "datastore \(datastore) is \(condition.rawValue)"
         case .datastoreReturns(let datastore, let rescans, let returnsAs):
             return "datastore \(datastore) returns " + (rescans.map { "after \($0) rescans as \(returnsAs.rawValue)" } ?? "never")

@@ -155,6 +155,8 @@ public struct SimHost: Codable, Sendable, Equatable {
     public var address: String
     public var state: State
     public var hostdRunning: Bool
+    /// Accepts SSH, but every command hangs until the client gives up (`commands_stall`).
+    public var commandsStall: Bool?
     public var vpxaRunning: Bool
     public var maintenanceMode: Bool
     public var memoryMB: Int

@@ -74,6 +74,11 @@ public actor FleetSimulator {
                            hint: "it may still take effect on the host")
         }
         try await reach(host)
+        if let index = fleet.hostIndex(host), fleet.hosts[index].commandsStall == true {
+            // Nothing comes back: the client's deadline ends it (a day at most without one).
+            try? await clock.sleep(for: timeout ?? .seconds(86_400))
+            throw timedOut()
+        }
         if let delay = duration(of: command, on: host) {
             if let timeout, delay > timeout {
                 try? await clock.sleep(for: timeout)

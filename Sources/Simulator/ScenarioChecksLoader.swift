@@ -21,6 +21,7 @@ extension ScenarioLoader {
             case "host_down": effect = name(value, among: hostNames, "host").map { .hostState(host: $0, state: .down) }
             case "host_hung": effect = name(value, among: hostNames, "host").map { .hostState(host: $0, state: .hung) }
             case "hostd_crashed": effect = name(value, among: hostNames, "host").map { .hostdCrashed(host: $0) }
+            case "commands_stall": effect = name(value, among: hostNames, "host").map { .commandsStall(host: $0) }
             case "datastore_apd": effect = name(value, among: datastores, "datastore").map { .datastoreCondition(datastore: $0, condition: .apd) }
             case "datastore_pdl": effect = name(value, among: datastores, "datastore").map { .datastoreCondition(datastore: $0, condition: .pdl) }
             case "power_on_fails": effect = name(value, among: vms, "vm").map { .powerOnFails(vm: $0) }
@@ -147,7 +148,7 @@ extension ScenarioLoader {
         }
         return text
     }
-    static let faultEffects = ["host_down", "host_hung", "hostd_crashed", "datastore_apd", "datastore_pdl", "datastore_returns",
+    static let faultEffects = ["host_down", "host_hung", "hostd_crashed", "commands_stall", "datastore_apd", "datastore_pdl", "datastore_returns",
                                "vcenter_down", "latency", "random_failures", "drop_connection", "power_on_fails",
                                "registration_lands_late", "registration_refused"]
 }

@@ -9,6 +9,9 @@ public enum SimulatedExecution {
         let before = try state.read()
         if let index = before.hostIndex(host) {
             switch before.hosts[index].state {
+            case .up where before.hosts[index].commandsStall == true:
+                // Accepts SSH, never answers a command: the client's timeout ends this.
+                while true { Thread.sleep(forTimeInterval: 3600) }
             case .up: break
             case .down: return ShellOutput(stdout: "", stderr: "ssh: connect to host \(before.hosts[index].address) port 22: Connection refused\n", exitStatus: 255)
             case .hung:

@@ -131,6 +131,18 @@ struct DrillTests {
                 "its memory comes from its .vmx")
     }
 
+    @Test("a survivor that accepts SSH and hangs costs one read timeout, once, not ten minutes per step")
+    func stalledSurvivor() async throws {
+        let result = try await drill(Self.hostFailure, "host-failure-stalled-survivor")
+        #expect(result.status == 0, "the scenario expects partial: \(result.stdout)")
+        #expect(result.stdout.contains("no answer from esxi-03: command timed out: `vmkping"), "the first read pays the read timeout")
+        #expect(result.stdout.contains("within 1m00s"))
+        #expect(result.stdout.contains("no answer from esxi-03: left out: it did not answer a read (step network-check) within 1m00s"), "later reads go on without it")
+        // Virtual time: the whole recovery, one read timeout included, is a few minutes (20 before).
+        let took = try #require(result.stdout.firstMatch(of: /recovery took (\d+)m(\d+)s/))
+        #expect(Int(took.1)! < 6, "\(took.0)")
+    }
+
     @Test("vCenter loss, every variant: the appliance comes back and vCenter answers",
           arguments: ["vcenter-loss", "vcenter-services-down", "vcenter-host-failed", "vcenter-booting", "vcenter-booting-in-place"])
     func vcenterLoss(_ scenario: String) async throws {

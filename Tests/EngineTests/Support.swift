@@ -69,7 +69,17 @@ actor ScriptedTransport: Transport {
         startedCommands.append(command)
         eventCounter += 1
         let startEvent = eventCounter
-        if let clock { try? await clock.sleep(for: answer.delay) } else { try? await Task.sleep(for: answer.delay) }
+        // Like the real transports, a command that outlasts the time it was given is ended there.
+        // (In real time the engine's own timer ends it: the transport keeps running, as a real one may.)
+        let limited = clock != nil ? timeout.map { min($0, answer.delay) } ?? answer.delay : answer.delay
+        if let clock { try? await clock.sleep(for: limited) } else { try? await Task.sleep(for: limited) }
+        if let timeout, answer.delay > timeout, clock != nil {
+            running -= 1
+            runningPerHost[host.name]! -= 1
+            eventCounter += 1
+            records.append(Record(host: host.name, command: command, start: start, end: ContinuousClock.now, startEvent: startEvent, endEvent: eventCounter))
+            throw TransportError(.commandTimedOut, host: host.name, detail: "`\(command)` did not finish within \(timeout)")
+        }
         if let other = answer.until {
             let deadline = ContinuousClock.now + .seconds(60)
             while !startedCommands.contains(other), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
