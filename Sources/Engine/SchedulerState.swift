@@ -219,12 +219,16 @@ final class SchedulerState {
         order.compactMap { id in
             let outcomes = states[id]!.outcomes.compactMap { $0 }
             guard let bad = outcomes.first(where: { !$0.satisfiesDependents }) else { return nil }
-            let what = switch bad.status {
-            case .denied: "was denied"
-            case .notStarted, .skipped: "did not run"
-            default: bad.status.rawValue
+            switch bad.status {
+            // Why is the step before it, named on its own line: no chain of "was skipped: ...".
+            case .notStarted, .skipped: return "step '\(id)' did not run"
+            default:
+                let what = bad.status == .denied ? "was denied" : bad.status.rawValue
+                guard let reason = bad.reason else { return "step '\(id)' \(what)" }
+                let firstLine = String(reason.prefix { $0 != "\n" })
+                let shown: String = firstLine.count > 200 ? String(firstLine.prefix(200)) + "…" : firstLine
+                return "step '\(id)' \(what) (\(shown))"
             }
-            return "step '\(id)' \(what)" + (bad.reason.map { " (\($0))" } ?? "")
         }
     }
 

@@ -46,7 +46,7 @@ extension StepRunner {
             let limit = (try? waitTimeout(wait, scope)).map(DurationText.format) ?? wait.timeoutTemplate?.template.source ?? ""
             return check.map { "repeat every \(DurationText.format(wait.interval)): \($0)" } + ["until \(wait.until.source) (give up after \(limit))"]
         case .approval(let approval): return ["APPROVAL: \(approval.prompt.template.source)"]
-        case .probe(let probe): return ["\(probe.method.rawValue) probe of \(probe.target.template.source), expect \(probe.expect.rawValue)"]
+        case .probe(let probe): return ["\(probe.method.rawValue) probe of \(probe.target.template.source), expect \(probe.expect?.rawValue ?? "either")"]
         }
     }
 

@@ -38,7 +38,7 @@ extension StepRunner {
         } catch {
             return failure("probe target: \(error)")
         }
-        let description = "\(probe.method.rawValue) probe of \(target.text)\(probe.port.map { ":\($0)" } ?? ""), expect \(probe.expect.rawValue)"
+        let description = "\(probe.method.rawValue) probe of \(target.text)\(probe.port.map { ":\($0)" } ?? ""), expect \(probe.expect?.rawValue ?? "either")"
         if options.offline || target.isUnknown {
             return await plan(work, host: nil, scope: scope, note: nil, lines: [description])
         }
@@ -57,9 +57,12 @@ extension StepRunner {
         await events.emit(.probed(step: work.step.id, item: work.item, target: description, state: result.state.rawValue, detail: result.detail))
         var outcome = ItemOutcome(status: .succeeded, hosts: [], started: nil, duration: .zero, attempts: 1, reason: nil, evidence: nil,
                                   outputs: probeOutputs(result))
-        if result.state != probe.expect {
+        if let expected = probe.expect, result.state != expected {
             outcome.status = work.step.onFailure == .continue ? .failedContinued : .failed
-            outcome.reason = "expected \(target.text) to be \(probe.expect.rawValue), but it is \(result.state.rawValue): \(result.detail)"
+            outcome.reason = "expected \(target.text) to be \(expected.rawValue), but it is \(result.state.rawValue): \(result.detail)"
+        } else if probe.expect == nil {
+            // A question, answered: a finding either way, never a failure.
+            outcome.reason = "\(target.text) is \(result.state.rawValue): \(result.detail)"
         }
         return outcome
     }

@@ -22,7 +22,7 @@ public struct EvaluationError: Error, Sendable, CustomStringConvertible {
 /// Evaluates expressions against a scope.
 public enum ExpressionEvaluator {
     public static let filterNames = ["raw", "join", "default", "where", "where_in", "where_not_in", "exclude", "merge", "map", "names",
-                                     "first", "last", "count", "sum", "concat", "unique_by", "format", "lower", "upper", "trim", "sort", "unique", "flatten", "int", "keys", "place", "words", "capacity_policy"]
+                                     "first", "last", "count", "sum", "concat", "unique_by", "format", "lower", "upper", "trim", "sort", "unique", "flatten", "int", "keys", "place", "words", "capacity_policy", "compact"]
         + RecoveryFilters.names
 
     public static func evaluate(_ expression: Expression, in scope: TemplateScope) throws -> Value {

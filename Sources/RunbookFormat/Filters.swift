@@ -66,6 +66,7 @@ extension ExpressionEvaluator {
             return try Placement.place(try list(), hosts: try argument(0).listValue ?? [],
                                        policy: try CapacityPolicy(arguments.count > 1 ? arguments[1] : nil),
                                        filesystems: arguments.count > 2 ? arguments[2].listValue : nil)
+        case "compact": return .list(try list().filter { $0 != .null })
         case "capacity_policy":
             // On the run's params: memory_overcommit, max_vms_per_host, honour_reservations.
             return CapacityPolicy(params: value.mapValue ?? [:]).value

@@ -195,7 +195,9 @@ public struct Probe: Sendable {
     public var target: LocatedTemplate
     public var method: Method
     public var port: Int?
-    public var expect: State
+    /// The state the step needs; nil (`expect: either`): a question, not a check, whose answer
+    /// is a finding either way (a runbook for a down appliance asks whether it is up).
+    public var expect: State?
     /// For https: the paths to ask, any one answering below 500 will do.
     public var paths: [String] = ["/ui/", "/sdk"]
 }

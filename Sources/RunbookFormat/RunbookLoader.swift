@@ -291,7 +291,7 @@ public enum RunbookLoader {
         var target: LocatedTemplate?
         var method = Probe.Method.ssh
         var port: Int?
-        var expected = Probe.State.up
+        var expected: Probe.State? = .up
         for (key, _, item) in pairs {
             switch key {
             case "target": target = reader.template(item, "probe target")
@@ -304,7 +304,9 @@ public enum RunbookLoader {
             case "port": port = reader.integer(item, "port", range: 1...65535)
             case "expect":
                 let text = reader.string(item, "expect") ?? ""
-                if let parsed = Probe.State(rawValue: text) { expected = parsed } else { reader.report(item, "a probe's expect must be up or down") }
+                if text == "either" { expected = nil } else if let parsed = Probe.State(rawValue: text) { expected = parsed } else {
+                    reader.report(item, "a probe's expect must be up, down or either")
+                }
             default: break
             }
         }

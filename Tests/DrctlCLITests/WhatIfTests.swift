@@ -29,6 +29,7 @@ struct WhatIfTests {
           - { name: huge, priority: 3, host: esxi-01, datastore: ds-shared, memory_mb: 131072 }
           - { name: scratch, priority: 5, host: esxi-01, datastore: ds-local-01, memory_mb: 2048 }
           - { name: mon, priority: 1, host: esxi-02, datastore: ds-shared, memory_mb: 4096 }
+          - { name: spare, priority: 5, host: esxi-01, datastore: ds-shared, memory_mb: 4096, power_on: false }
         """
 
     static let durations = """
@@ -66,6 +67,7 @@ struct WhatIfTests {
         #expect(out.contains("power-on [db]") && out.contains("14.1s   → 27.1s   power-on [app-"), "the critical path: \(out)")
         #expect(out.contains("huge: needs 131072 MB; the most any host that mounts ds-shared has left is"), "\(out)")
         #expect(out.contains("scratch: not on any datastore a survivor mounts (ds-local-01)"), "\(out)")
+        #expect(!out.contains("spare:"), "a VM left off by power_on: false is neither unplaceable nor lost: \(out)")
     }
 
     @Test("--all-hosts answers the N+1 question for every host; markdown and HTML say the same; bad flags exit 2")
