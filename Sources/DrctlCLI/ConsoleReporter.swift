@@ -8,6 +8,8 @@ actor ConsoleReporter: RunObserver {
     private let dryRun: Bool
     private let redactor: Redactor
     private let style: Style
+    /// Commands already on screen, by step, item, host and text.
+    private var announced: Set<String> = []
 
     init(verbose: Bool, dryRun: Bool, redactor: Redactor, style: Style = .plain) {
         self.verbose = verbose
@@ -19,7 +21,18 @@ actor ConsoleReporter: RunObserver {
     func record(_ event: RunEvent) async {
         switch event {
         case .commandSent(let step, let item, let host, let command, let mutates) where verbose || (mutates && !dryRun):
+            // A wait sends its check again and again: once on screen is enough (-v shows each).
+            let key = "\(step)\u{0}\(item.index)\u{0}\(host)\u{0}\(command)"
+            guard verbose || announced.insert(key).inserted else { return }
             say("  → \(step)\(itemText(item)) on \(host): \(command)")
+        case .waitChecked(let step, let item, let host, let check, let holds, let detail, let deadline) where !verbose:
+            // One line when a wait starts repeating, one when it holds; the step's own line ends a wait that never does.
+            let where_ = "\(step)\(itemText(item))\(host.map { " on \($0)" } ?? "")"
+            if !holds, check == 1 {
+                say("  ⧗ \(where_): not yet (\(firstLine(detail))); checking again until it holds, at most until \(Console.stamp(deadline))")
+            } else if holds, check > 1 {
+                say("  ⧗ \(where_): holds after \(check) checks")
+            }
         case .commandFinished(_, _, let host, _, let result) where verbose:
             let text = (result.stdout + result.stderr).trimmingWhitespace()
             say("    ← \(host) exit \(result.exitStatus) in \(DurationText.format(result.duration))" + (text.isEmpty ? "" : ":\n" + indent(fold(text), by: 6)))

@@ -87,19 +87,23 @@ enum StatusLines {
         return DurationText.format(.seconds(whole))
     }
 
-    /// Cut to the terminal's width, so no line wraps (the area is erased by counting its lines).
-    /// Colour codes take no columns.
-    static func fit(_ line: String, columns: Int) -> String {
+    /// Columns a line takes on screen: colour codes take none.
+    static func visibleWidth(_ line: String) -> Int {
         var visible = 0
         var inEscape = false
         for character in line {
             if character == "\u{1B}" { inEscape = true }
             if inEscape { if character.isLetter { inEscape = false } } else { visible += 1 }
         }
-        guard visible > columns else { return line }
+        return visible
+    }
+
+    /// Cut to the terminal's width, so no line wraps (the area is erased by counting its rows).
+    static func fit(_ line: String, columns: Int) -> String {
+        guard visibleWidth(line) > columns else { return line }
         var result = ""
-        visible = 0
-        inEscape = false
+        var visible = 0
+        var inEscape = false
         for character in line {
             if character == "\u{1B}" { inEscape = true }
             if inEscape {

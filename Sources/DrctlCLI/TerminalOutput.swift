@@ -185,13 +185,33 @@ final class Console: @unchecked Sendable {
         guard !footer.isEmpty else { return }
         emit(footer.joined(separator: "\n") + "\n")
         footerLines = footer.count
+        footerWidths = footer.map(StatusLines.visibleWidth)
     }
+
+    /// The widths of the status lines on screen: a terminal made narrower since wraps them onto
+    /// more rows, which must all be erased or they stay in the scrollback.
+    private var footerWidths: [Int] = []
 
     private func eraseFooter() {
         guard footerLines > 0 else { return }
-        // Up to the area's first line, then clear to the end of the screen.
-        emit("\u{1B}[\(footerLines)F\u{1B}[J")
+        let width = max(1, windowSizeUnlocked.map { Int($0.ws_col) } ?? 80)
+        let rows = footerWidths.isEmpty ? footerLines : Self.rows(widths: footerWidths, columns: width)
+        // Up to the area's first row, then clear to the end of the screen.
+        emit("\u{1B}[\(rows)F\u{1B}[J")
         footerLines = 0
+        footerWidths = []
+    }
+
+    /// Rows lines of these widths take on a terminal this wide (a line wider than it wraps).
+    static func rows(widths: [Int], columns: Int) -> Int {
+        widths.reduce(0) { $0 + max(1, ($1 + max(1, columns) - 1) / max(1, columns)) }
+    }
+
+    /// The window's size, read with the lock already held.
+    private var windowSizeUnlocked: winsize? {
+        var size = winsize()
+        guard ioctl(output, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0, size.ws_row > 0 else { return nil }
+        return size
     }
 
     private func emit(_ text: String) {

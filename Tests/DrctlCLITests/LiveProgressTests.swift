@@ -61,6 +61,25 @@ struct LiveProgressTests {
         #expect(lines[0].hasSuffix("…\u{1B}[0m"), "a cut coloured line ends its colour")
     }
 
+    @Test("a terminal made narrower wraps the status area drawn for the wider one: erasing it counts the rows it takes now")
+    func resizedTerminal() {
+        // Drawn on 100 columns (lines of 99, 40 and 80), then the window is 40 columns wide.
+        #expect(Console.rows(widths: [99, 40, 80], columns: 100) == 3)
+        #expect(Console.rows(widths: [99, 40, 80], columns: 40) == 3 + 1 + 2, "99 columns take 3 rows of 40, 80 take 2")
+        #expect(Console.rows(widths: [0], columns: 40) == 1, "an empty line is still a row")
+        let line = "\u{1B}[1m" + String(repeating: "x", count: 10) + "\u{1B}[0m"
+        #expect(StatusLines.visibleWidth(line) == 10, "colour codes take no columns")
+    }
+
+    @Test("a wait's repeated checks print one line when it starts repeating and one when it ends, not a line per check", .timeLimit(.minutes(2)))
+    func quietWaits() async throws {
+        let result = try await CLI.run(["drill"] + datastoreFailureDrill + ["--scenario", "Simulator/datastore-never-returns.yaml", "--auto-approve"])
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.filter { $0.contains("→ rescan on esxi-01: esxcli storage core adapter rescan --all") }.count == 1, "the check's command, once")
+        #expect(lines.filter { $0.contains("⧗ rescan on esxi-01: not yet") }.count == 1)
+        #expect(lines.contains { $0.contains("rescan on esxi-01, esxi-02, esxi-03 failed-continued") && $0.contains("checks)") }, "the end, with the count")
+    }
+
     @Test("past the RTO the headline says by how much")
     func pastTheRTO() {
         let line = StatusLines.heartbeat(Self.busyRun().snapshot(), now: Self.start.addingTimeInterval(31 * 60))
@@ -154,7 +173,7 @@ struct LiveDrillProgressTests {
         let logLines = seen.split(separator: "\n").filter { $0.contains(" ✓ ") || $0.contains(" → ") || $0.hasPrefix("20") }
         #expect(logLines.count >= 5, "\(seen)")
         for line in logLines {
-            #expect(line.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (  )?[✓→?…!✗=~]"#, options: .regularExpression) != nil, "\(line)")
+            #expect(line.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (  )?[✓→?…!✗=~⧗]"#, options: .regularExpression) != nil, "\(line)")
         }
         let beat = try #require(seen.split(separator: "\n").first { $0.contains(" … ") && $0.contains("waiting:") })
         #expect(beat.contains("elapsed · RTO 45m"), "\(beat)")
