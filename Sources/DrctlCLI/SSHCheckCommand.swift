@@ -77,7 +77,7 @@ struct SSHCheckCommand: AsyncParsableCommand {
             case .authenticationFailed:
                 row.reachable = "yes"
                 row.authentication = "FAILED"
-            case .hostKeyUnknown, .hostKeyMismatch:
+            case .hostKeyUnknown, .hostKeyMismatch, .noCommonAlgorithm:
                 row.reachable = "yes"
                 row.hostKey = error.kind.rawValue.uppercased()
             case .commandTimedOut, .timedOut, .sessionDropped:

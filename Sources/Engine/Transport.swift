@@ -103,6 +103,8 @@ public struct TransportError: Error, Sendable, Equatable, CustomStringConvertibl
         case hostKeyUnknown = "host key unknown"
         case hostKeyMismatch = "host key mismatch"
         case sessionDropped = "session dropped"
+        /// TCP connected and sshd answered, but no algorithm is in common (an RSA-only host key).
+        case noCommonAlgorithm = "no algorithm in common"
         case commandTimedOut = "command timed out"
         case unsupported = "not supported"
     }

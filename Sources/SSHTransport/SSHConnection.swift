@@ -73,8 +73,15 @@ enum SSHConnection {
                                          detail: "\(host.address):\(host.port) accepted the connection but completed no SSH handshake within \(DurationSeconds(timeouts.handshake))",
                                          hint: "the host may be hung; check its console")
                 }
-                throw TransportError(.unreachable, host: host.name, detail: "SSH handshake with \(host.address):\(host.port) failed: \(lastError(session))",
-                                     hint: handshakeHint(lastError(session)))
+                let libssh2Says = lastError(session)
+                // sshd answered: say what each side offered, never "check that sshd runs".
+                if let offer = ServerAlgorithms.read(host, timeout: timeouts.connect) {
+                    let (detail, hint) = offer.explanation(for: host)
+                    throw TransportError(.noCommonAlgorithm, host: host.name, detail: "SSH handshake with \(host.address):\(host.port) failed (\(libssh2Says)): \(detail)",
+                                         hint: hint)
+                }
+                throw TransportError(.unreachable, host: host.name, detail: "SSH handshake with \(host.address):\(host.port) failed: \(libssh2Says)",
+                                     hint: handshakeHint(libssh2Says))
             }
             let key = try verifyHostKey(session, host: host, policy: policy, knownHosts: knownHosts)
             let (method, offered) = try authenticate(session, host: host, secret: secret, credential: credential)

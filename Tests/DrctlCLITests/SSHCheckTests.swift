@@ -172,6 +172,46 @@ struct SSHCheckTests {
         #expect(state.contains("\"changeLog\":[]"), "discovery changed nothing on the hosts")
     }
 
+    @Test("an sshd that offers only rsa-sha2 host keys: TCP connected and sshd answered, what each side offers, and what to do; never 'check that sshd runs'")
+    func rsaOnlyHost() async throws {
+        let directory = URL(fileURLWithPath: try CLI.temporaryFile("README", "an RSA-only sshd")).deletingLastPathComponent()
+        let hostKey = directory.appendingPathComponent("host_rsa").path, clientKey = directory.appendingPathComponent("client").path
+        _ = try shell("ssh-keygen -q -t rsa -b 2048 -N '' -f \(hostKey) && ssh-keygen -q -t ed25519 -N '' -f \(clientKey) && mkdir -p /run/sshd")
+        let port = try shell("python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])'").trimmingCharacters(in: .whitespacesAndNewlines)
+        let config = directory.appendingPathComponent("sshd.conf").path
+        try """
+        Port \(port)
+        ListenAddress 127.0.0.1
+        HostKey \(hostKey)
+        HostKeyAlgorithms rsa-sha2-512,rsa-sha2-256
+        AuthorizedKeysFile \(clientKey).pub
+        PidFile \(directory.path)/sshd.pid
+        StrictModes no
+        UsePAM no
+        PasswordAuthentication no
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        _ = try shell("/usr/sbin/sshd -f \(config)")
+        defer { _ = try? shell("kill $(cat \(directory.path)/sshd.pid)") }
+        // Only the host's RSA key on file, as ssh-keyscan records it.
+        _ = try shell("ssh-keyscan -p \(port) -t rsa 127.0.0.1 > \(directory.path)/known_hosts 2>/dev/null")
+        let inventory = directory.appendingPathComponent("site.yaml").path
+        try """
+        known_hosts: \(directory.path)/known_hosts
+        hosts:
+          - { name: esxi-rsa, address: 127.0.0.1, port: \(port), auth: { key_file: \(clientKey) } }
+        """.write(toFile: inventory, atomically: true, encoding: .utf8)
+        let result = try await CLI.run(["ssh-check", "--inventory", inventory])
+        #expect(result.status == 1)
+        let row = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("esxi-rsa") })
+        #expect(row.contains(" yes "), "TCP connected: \(row)")
+        #expect(row.contains("NO ALGORITHM IN COMMON"))
+        let said = result.stdout + result.stderr
+        #expect(said.contains("sshd runs and answered, but offers host keys rsa-sha2-512, rsa-sha2-256"), "\(said)")
+        #expect(said.contains("libssh2 1.10 verifies only ssh-ed25519, ecdsa-sha2-nistp256"))
+        #expect(said.contains("ssh-keyscan -t ecdsa -p \(port) 127.0.0.1 >> known_hosts"))
+        #expect(!said.contains("check that sshd runs"))
+    }
+
     func shell(_ command: String) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
