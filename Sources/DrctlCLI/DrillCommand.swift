@@ -93,9 +93,10 @@ struct DrillCommand: AsyncParsableCommand {
                                                flags: common.approval.recorded, operatorGivenName: common.approval.givenName,
                                                signer: try common.signer())
             let stateFile = StateFile(path: journal.directory.fleetState.path)
-            // ESXi's durations cost nothing in virtual time; in real time they would make a drill sit through boots.
+            // ESXi's durations cost nothing in virtual time; --real-time sits through them, as a
+            // training run at the pace of a real recovery should (a dry-run has none to sit through).
             var fleet = world.fleet
-            if clock.isVirtual { fleet.timing = world.durations }
+            if clock.isVirtual || (realTime && !dryRun) { fleet.timing = world.durations }
             do {
                 try stateFile.create(fleet)
             } catch {

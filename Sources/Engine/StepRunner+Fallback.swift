@@ -37,6 +37,11 @@ extension StepRunner {
                     outcome.evidence = evidence.isEmpty ? nil : evidence.joined(separator: "\n")
                     return outcome
                 }
+            case .planned(var outputs):
+                // A dry-run plans it on the first host: later steps that go where it landed
+                // (`{{ steps.register.host }}`) are planned there too, by name.
+                outputs["host"] = .string(host.name)
+                return combine([.planned(outputs: outputs)], hosts: [host.name], tolerant: false)
             default:
                 return combine([result], hosts: [host.name], tolerant: false)
             }

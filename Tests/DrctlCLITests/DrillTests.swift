@@ -251,6 +251,7 @@ struct InterruptTests {
         base: \(CLI.root.path)/Simulator/host-failure.yaml
         faults:
           - { latency: { fixed: 400ms } }
+        durations: none
         """)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.binary)
@@ -283,6 +284,32 @@ struct InterruptTests {
         #expect(text.contains("To go on from here: drctl resume"))
         let journal = try String(contentsOfFile: "\(runs)/\(try #require(try FileManager.default.contentsOfDirectory(atPath: runs).first))/journal.jsonl", encoding: .utf8)
         #expect(journal.contains("\"type\":\"run-paused\""), "a paused run says so in its journal")
+    }
+}
+
+@Suite("--real-time")
+struct RealTimeDrillTests {
+    @Test("--real-time paces ESXi's own durations on the wall clock: a power-on takes the scenario's power_on")
+    func pacesDurations() async throws {
+        let scenario = try CLI.temporaryFile("paced.yaml", """
+        scenario: paced
+        base: \(CLI.root.path)/Simulator/host-failure.yaml
+        durations: { jitter: 0%, ssh_connect: 0s, shell: 0s, vim_cmd_read: 0s, esxcli_read: 0s, registervm: 0s, power_on: 400ms, power_off: 0s,
+                     unregister: 0s, answer: 0s, rescan_per_adapter: 0s, snapshot_mount: 0s, hostd_restart: 0s, maintenance: 0s, vcsa_boot: 0s,
+                     vcsa_services_start: 0s, guest_boot: { linux: 0s, windows: 0s, other: 0s } }
+        """)
+        let runs = CrashHarness().runsDirectory
+        let result = try await CLI.run(["drill", "Runbooks/host-failure.yaml", "--scenario", scenario, "--param", "failed_host=esxi-01",
+                                        "--param", "tools_timeout=0s", "--auto-approve", "--real-time", "--runs-dir", runs])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        // What the record says each power-on took (the wall clock's, in real time), never less than ESXi's 400 ms.
+        let powerOns = CrashHarness.journalText(in: runs).split(separator: "\n")
+            .filter { $0.contains("\"type\":\"command-finished\"") && $0.contains("vim-cmd vmsvc/power.on ") }
+        #expect(powerOns.count == 5)
+        for line in powerOns {
+            let milliseconds = Int(line.firstMatch(of: /"duration_ms":(\d+)/)!.1)!
+            #expect(milliseconds >= 400, "\(line.prefix(200))")
+        }
     }
 }
 

@@ -134,8 +134,18 @@ struct LiveProgressTests {
 struct LiveDrillProgressTests {
     /// The datastore never returns and its wait allows 10 minutes: in real time, the run is alive
     /// and quiet between checks (every 5 s) until the test stops it.
-    static let neverReturns = ["drill", "Runbooks/datastore-failure.yaml", "--scenario", "Simulator/datastore-never-returns.yaml",
+    /// ESXi's own durations left out (`durations: none`): `--real-time` would otherwise sit
+    /// through each of them, and these tests watch the display, not the pacing.
+    static let neverReturns = ["drill", "Runbooks/datastore-failure.yaml", "--scenario", quickScenario,
                                "--param", "datastore=ds-gold", "--param", "return_timeout=10m", "--auto-approve", "--real-time"]
+    static let quickScenario = (try? CLI.temporaryFile("never-returns-quick.yaml", """
+        scenario: never-returns-quick
+        base: \(CLI.root.path)/Simulator/datastore-failure.yaml
+        faults:
+          - { datastore_returns: { datastore: ds-gold, never: true } }
+        expect_outcome: handed off
+        durations: none
+        """)) ?? "Simulator/datastore-never-returns.yaml"
 
     @Test("through a pipe: each line arrives as it happens, with its UTC time, and a heartbeat comes during a long wait")
     func pipedLines() async throws {

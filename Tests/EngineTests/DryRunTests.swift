@@ -134,3 +134,20 @@ struct DryRunTests {
         #expect(await transport.commands.first == "vim-cmd vmsvc/power.on 5")
     }
 }
+
+@Suite("dry-run names")
+struct DryRunNameTests {
+    @Test("a step that goes where a fallback step landed is planned on that step's first host by name, not as {{ steps.X.host }}")
+    func fallbackHostIsNamed() async throws {
+        let summary = try await runEngine("""
+        runbook: r
+        steps:
+          - { id: register, on: [h2, h3], fallback: true, run: "register" }
+          - { id: power, needs: [register], on: "{{ steps.register.host }}", run: "power {{ steps.register.stdout }}" }
+        """, transport: ScriptedTransport(), gate: NonInteractiveGate(), options: RunOptions(dryRun: true))
+        let power = try #require(summary.plan.first { $0.step == "power" })
+        #expect(power.host == "h2", "the host the plan registers on")
+        #expect(power.lines.first?.contains("steps.register.stdout") == true, "what only the registration will tell stays a template: \(power.lines)")
+        #expect(!summary.plan.contains { ($0.host ?? "").contains("{{") })
+    }
+}
