@@ -85,17 +85,6 @@ struct TemplateTests {
 
 @Suite("inventory")
 struct InventoryTests {
-    func inventoryProblems(_ yaml: String) -> [String] {
-        do {
-            _ = try InventoryLoader.load(text: yaml, file: "site.yaml")
-            return []
-        } catch let invalid as InvalidInput {
-            return invalid.diagnostics.map { "\($0.location.line):\($0.location.column): \($0.message)" }
-        } catch {
-            return ["\(error)"]
-        }
-    }
-
     @Test("a full inventory loads")
     func loads() throws {
         let inventory = try InventoryLoader.load(text: """

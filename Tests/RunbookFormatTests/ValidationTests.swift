@@ -14,6 +14,18 @@ func problems(_ yaml: String) -> [String] {
     }
 }
 
+/// Loads an inventory expected to be invalid and returns its diagnostics as `line:col: message`.
+func inventoryProblems(_ yaml: String) -> [String] {
+    do {
+        _ = try InventoryLoader.load(text: yaml, file: "site.yaml")
+        return []
+    } catch let invalid as InvalidInput {
+        return invalid.diagnostics.map { "\($0.location.line):\($0.location.column): \($0.message)" }
+    } catch {
+        return ["\(error)"]
+    }
+}
+
 @Suite("validation errors name file:line:col")
 struct ValidationTests {
     @Test("unknown keys, with a suggestion")

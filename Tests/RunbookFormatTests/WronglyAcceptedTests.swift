@@ -5,17 +5,6 @@ import Testing
 /// Input that was once accepted although it is wrong: each gets one file:line:col error.
 @Suite("input once wrongly accepted")
 struct WronglyAcceptedTests {
-    func inventoryProblems(_ yaml: String) -> [String] {
-        do {
-            _ = try InventoryLoader.load(text: yaml, file: "site.yaml")
-            return []
-        } catch let invalid as InvalidInput {
-            return invalid.diagnostics.map { "\($0.location.line):\($0.location.column): \($0.message)" }
-        } catch {
-            return ["unexpected \(error)"]
-        }
-    }
-
     @Test("an inventory host with two ways to log in is refused, naming both")
     func twoAuthMethods() {
         let found = inventoryProblems("""
