@@ -105,7 +105,7 @@ struct DrillReport {
         var lines = ["", "=== Drill report: \(summary.runbook) against \(scenario.name) ==="]
         let rto = summary.rto.map { target in
             "\(DurationText.format(summary.duration)) against a target of \(DurationText.format(target)): "
-                + (summary.rtoMet == true ? "met" : summary.outcome == .succeeded ? "MISSED" : "not met (the run ended \(summary.outcome.rawValue), so the goal does not hold)")
+                + (summary.rtoMet == true ? "met" : summary.outcome == .succeeded ? "MISSED" : "not met (the run ended \(summary.outcome.rawValue): only a run that succeeded meets an RTO)")
         } ?? "\(DurationText.format(summary.duration)) (the runbook sets no rto)"
         lines.append("Run: \(summary.outcome.rawValue); recovery took \(rto)" + (virtualTime ? " (virtual time: what it would take on these hosts)" : ""))
         lines += SummaryPrinter.goalLines(summary).filter { !$0.hasPrefix("  RTO") }

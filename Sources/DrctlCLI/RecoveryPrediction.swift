@@ -126,7 +126,7 @@ struct RecoveryPrediction {
         }
         if groups.isEmpty { lines.append("  (no VM was powered on)") }
         let verdict = rto.map { target in
-            "against the RTO of \(DurationText.format(target)): " + (rtoMet == true ? "met" : total <= target ? "not met (the goal does not hold)" : "MISSED by \(DurationText.format(total - target))")
+            "against the RTO of \(DurationText.format(target)): " + (rtoMet == true ? "met" : total <= target ? "not met (only a run that succeeded meets an RTO)" : "MISSED by \(DurationText.format(total - target))")
         } ?? "(the runbook sets no RTO)"
         lines.append("  Whole recovery: \(DurationText.format(total)) \(verdict)")
         if !criticalPath.isEmpty {

@@ -61,7 +61,7 @@ enum SummaryPrinter {
         case .interrupted: lines.append("Interrupted (exit 130; 143 for SIGTERM): running commands were allowed to finish; nothing new was started.")
         case .failed where summary.goal != nil: lines.append("FAILED (exit 1): the recovery goal does not hold. Keep working on the incident.")
         case .failed: lines.append("A step failed (exit 1). Independent steps ran to the end.")
-        case .partial: lines.append("PARTIAL (exit 4): only part of the goal holds. Keep working on what is listed as not recovered.")
+        case .partial: lines.append("PARTIAL (exit 4): part of the goal does not hold, or a step did not succeed. Keep working on what the goal lists.")
         case .handedOff: lines.append("HANDED OFF (exit 5): what the run did not recover was left to the manual step; it is listed above.")
         case .planIncomplete: lines.append("The plan is incomplete (exit 1): discovery failed, see above.")
         case .recordLost: lines.append("STOPPED (exit 6): the run's record could not be written, so nothing more was changed. The hosts may be half-recovered.")
@@ -87,7 +87,7 @@ enum SummaryPrinter {
         if let met = summary.rtoMet, let target = summary.rto {
             lines.append("  RTO \(DurationText.format(target)): " + (met ? "met (\(DurationText.format(summary.duration)))"
                 : summary.outcome == .succeeded ? "MISSED (\(DurationText.format(summary.duration)))"
-                : "not met: the run ended \(summary.outcome.rawValue), so the goal does not hold"))
+                : "not met: the run ended \(summary.outcome.rawValue): only a run that succeeded meets an RTO"))
         }
         return lines
     }

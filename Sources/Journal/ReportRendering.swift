@@ -155,7 +155,7 @@ extension RunReport {
         let achieved = "RTO achieved: \(Self.seconds(rtoAchieved))" + (recoveries.isEmpty ? " (the whole run; no VM was powered on)" : " (until the last VM was powered on)")
         guard let target = rtoTarget else { return achieved + "; the runbook sets no target." }
         if rtoMet == true { return achieved + " against a target of \(Self.seconds(target)): met." }
-        let why = outcome == "succeeded" ? "MISSED." : "NOT MET: the run's goal does not hold (\(outcome))."
+        let why = outcome == "succeeded" ? "MISSED." : "NOT MET: the run ended \(outcome), and only a run that succeeded meets an RTO."
         return achieved + " against a target of \(Self.seconds(target)): " + why
     }
 

@@ -309,6 +309,9 @@ public struct SimVCenter: Codable, Sendable, Equatable {
     public var bootingCommandsLeft: Int?
     /// Whether vMon starts the automatic services at boot (true unless the scenario says stopped).
     public var servicesStartOnBoot: Bool?
+    /// Services of this appliance set to start by hand beyond the usual ones (vmware-mbcs,
+    /// vsan-dps on some builds): always stopped, even when all is well.
+    public var moreManualServices: [String]?
 
     /// In virtual time: the appliance boots until this time, then its services take a while.
     public var bootingUntil: Int?

@@ -326,7 +326,8 @@ public enum ScenarioLoader {
     }
 
     static func parseVCenter(_ node: YAMLNode, vms: [String], _ reader: YAMLReader) -> SimVCenter? {
-        guard let pairs = reader.mapping(node, "vcenter", allowed: ["vm", "host", "address", "services", "boot_commands", "services_after_boot"]) else { return nil }
+        guard let pairs = reader.mapping(node, "vcenter", allowed: ["vm", "host", "address", "services", "boot_commands", "services_after_boot",
+                                                                    "manual_services"]) else { return nil }
         var vcenter = SimVCenter(vm: "", hostName: "vcsa", address: "10.10.0.5", servicesRunning: true)
         for (key, _, value) in pairs {
             switch key {
@@ -338,6 +339,7 @@ public enum ScenarioLoader {
             case "services": vcenter.servicesRunning = serviceState(value, reader)
             case "boot_commands": vcenter.bootCommands = reader.integer(value, "boot_commands", range: 0...10_000)
             case "services_after_boot": vcenter.servicesStartOnBoot = serviceState(value, reader)
+            case "manual_services": vcenter.moreManualServices = (reader.sequence(value, "manual_services") ?? []).compactMap { reader.string($0, "a service") }
             default: break
             }
         }

@@ -149,7 +149,7 @@ enum ApplianceShell {
         case "service-control":
             if arguments.contains("--status") {
                 let running = vcenter.servicesRunning ? services : ["lwsmd", "vmafdd", "vmware-vmon"]
-                let stopped = manualServices + services.filter { !running.contains($0) }
+                let stopped = manualServices + (vcenter.moreManualServices ?? []) + services.filter { !running.contains($0) }
                 return .text("Stopped:\n " + stopped.joined(separator: " ") + "\nRunning:\n " + running.joined(separator: " ") + "\n")
             }
             if arguments.contains("--start") {

@@ -23,7 +23,7 @@ struct ReportTests {
         let text = result.stdout
         for expected in ["# Run report: host-failure", "- **Outcome**: handed off", "- **Goal**: 5 of 6 hold; handed off: scratch-01", "- **Started by**:", "killed before it ended", "- **Resumed by**:",
                          "| failed_host | esxi-01 |", "| approve-recovery | approved |", "--auto-approve (drill)",
-                         "| db-01 | esxi-03 |", "(until the last VM was powered on) against a target of 30m00s: NOT MET: the run's goal does not hold (handed off).",
+                         "| db-01 | esxi-03 |", "(until the last VM was powered on) against a target of 30m00s: NOT MET: the run ended handed off, and only a run that succeeded meets an RTO.",
                          "Not running from +", "| esxi-02 | register |", "Hash chain intact over", "## Failures\n\n(none)"] {
             #expect(text.contains(expected), "missing \(expected) in:\n\(text)")
         }
