@@ -125,6 +125,9 @@ public struct SiteGenerator {
             "  - { name: \(host), memory_mb: \(memory[host]!)" + (host == failed ? ", state: down" : "") + " }"
         }
         var vcenterLine: String?
+        /// Where the appliance is registered: a refused registration there would leave it unable
+        /// to power on in place, a fault of another kind than the one drawn.
+        var applianceHome: (host: String, datastore: String)?
         var params: [String] = []
         switch failure {
         case .host:
@@ -143,9 +146,14 @@ public struct SiteGenerator {
             let roomy = survivors.filter { host in
                 used[host, default: 0] + 21504 <= memory[host]! * 9 / 10 && datastoreNames.contains { zoning[$0]!.contains(host) }
             }
-            let applianceHost = roomy.isEmpty ? richest : roomy[random.int(in: 0...(roomy.count - 1))]
+            // With no roomy host, the one with the most memory of those zoned to a datastore: an
+            // appliance on storage its host cannot read could never have run there.
+            let zonedSurvivors = survivors.filter { host in datastoreNames.contains { zoning[$0]!.contains(host) } }
+            let fallback = zonedSurvivors.max { (memory[$0]!, $1) < (memory[$1]!, $0) } ?? richest
+            let applianceHost = roomy.isEmpty ? fallback : roomy[random.int(in: 0...(roomy.count - 1))]
             let datastore = datastoreNames.first { zoning[$0]!.contains(applianceHost) } ?? datastoreNames[0]
             vmLines.append("  - { name: vcsa-01, datastore: \(datastore), host: \(applianceHost), power: off, memory_mb: 21504, priority: 1 }")
+            applianceHome = (applianceHost, datastore)
             if random.chance(0.4), let index = hostLines.firstIndex(where: { $0.contains("name: \(applianceHost),") }) {
                 // The appliance's own host died with it.
                 hostLines[index] = hostLines[index].replacingOccurrences(of: " }", with: ", state: down }")
@@ -165,7 +173,9 @@ public struct SiteGenerator {
                 }
             case 1:
                 let host = survivors[random.int(in: 0...(survivors.count - 1))]
-                faults.append("  - { registration_refused: { host: \(host), datastore: \(datastoreNames[random.int(in: 0...(datastoreNames.count - 1))]) } }")
+                let datastore = datastoreNames[random.int(in: 0...(datastoreNames.count - 1))]
+                if let home = applianceHome, home.host == host, home.datastore == datastore { break }
+                faults.append("  - { registration_refused: { host: \(host), datastore: \(datastore) } }")
             case 2:
                 faults.append("  - { registration_lands_late: { vm: \(Self.quote(names[random.int(in: 0...(names.count - 1))])), after_commands: \(random.int(in: 0...4)) } }")
             default:

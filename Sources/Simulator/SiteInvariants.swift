@@ -41,7 +41,7 @@ public struct SiteInvariants: Sendable, Equatable {
             let holdsNow = isRegistered(vm.name, final: final) && (final.vms.first { $0.name == vm.name }!.power == .on) == wantOn
             if holdsNow { holding.append(vm.name) } else { notHolding.append(vm.name) }
             let acceptable = holdsNow || (faulted.contains(vm.name) && isRegistered(vm.name, final: final))
-            if !acceptable, recoverable(vm, wantOn: wantOn, final: final, policy: policy, recovered: Set(affected.map(\.name))) {
+            if !acceptable, recoverable(vm, wantOn: wantOn, final: final, policy: policy, recovered: Set(affected.map(\.name)), wants: wants) {
                 incomplete.append(vm.name)
             }
         }
@@ -121,14 +121,23 @@ public struct SiteInvariants: Sendable, Equatable {
     /// when it stays off), its reservation within what is not reserved yet, fewer than the cap
     /// of recovered VMs.
     /// Left unrecovered with such a host still there, it is a VM the runbook should have placed.
-    func recoverable(_ vm: SimVM, wantOn: Bool, final: Fleet, policy: CapacityPolicy, recovered: Set<String>) -> Bool {
+    /// The memory a recovered VM was placed with counts as taken even when its power-on failed
+    /// (a fault, a dependency that does not run): placement gave it that room.
+    func recoverable(_ vm: SimVM, wantOn: Bool, final: Fleet, policy: CapacityPolicy, recovered: Set<String>,
+                     wants: (String) -> Bool) -> Bool {
         let memory = wantOn ? Double(vm.memoryMB) : 0
         let reservation = wantOn ? vm.memoryReservationMB ?? 0 : 0
         return final.hosts.contains { host in
             guard host.state == .up, !host.maintenanceMode, final.datastoreAccessible(vm.datastore, from: host.name),
                   !(host.refusesRegistrationFrom ?? []).contains(vm.datastore) else { return false }
-            let taken = final.registeredIndices(on: host.name).filter { recovered.contains(final.vms[$0].name) }.count
-            return policy.room(memoryMB: Double(host.memoryMB), usedMB: Double(final.memoryInUse(on: host.name))) >= memory
+            let registered = final.registeredIndices(on: host.name)
+            let taken = registered.filter { recovered.contains(final.vms[$0].name) }.count
+            let placedButOff = registered.filter { index in
+                let other = final.vms[index]
+                return other.power != .on && recovered.contains(other.name) && wants(other.name)
+            }.reduce(0) { $0 + final.vms[$1].memoryMB }
+            let used = Double(final.memoryInUse(on: host.name) + placedButOff)
+            return policy.room(memoryMB: Double(host.memoryMB), usedMB: used) >= memory
                 && (!policy.honoursReservations || final.memoryReserved(on: host.name) + reservation <= host.memoryMB)
                 && taken < policy.maxVMsPerHost
         }
