@@ -70,7 +70,9 @@ extension RunReport {
             body.append("<p>Faults injected: \(drill.faults.isEmpty ? "none fired." : escape(drill.faults.joined(separator: "; ")))</p>")
         }
         body.append("<h2>Journal integrity</h2><p class=\"\(chain.broken == nil ? "ok" : "bad")\">\(escape(chainSentence))</p>")
-        body.append("<h2>Parameters</h2>" + (params.isEmpty ? "<p>(none)</p>" : table(["name", "value"], params.map { [$0.0, $0.1] })))
+        // One line, not a table: a runbook's params are many and short, and the report prints on two pages.
+        body.append("<h2>Parameters</h2><p>" + (params.isEmpty ? "(none)"
+            : params.map { "<code>\(escape($0.0))</code> = \(escape($0.1.isEmpty ? "(empty)" : $0.1))" }.joined(separator: " · ")) + "</p>")
         body.append("<h2>Approvals</h2>" + (approvals.isEmpty ? "<p>(none asked)</p>" : table(["step", "decision", "by", "when", "why", "prompt"],
             approvals.map { [$0.step, $0.decision, $0.by, Self.clock($0.at), $0.reason, $0.prompt] })))
         for approval in approvals where !approval.shown.isEmpty || !approval.unlocks.isEmpty {
