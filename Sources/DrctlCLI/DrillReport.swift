@@ -44,16 +44,19 @@ struct DrillReport {
     }
 
     /// The first approval a person denied (drctl's own aborts, by "drctl", are not decisions).
-    var personsDenial: (step: String, by: String, reason: String)? {
+    var personsDenial: (step: String, by: String, reason: String, at: Date)? {
         for approval in summary.approvals {
-            if case .denied(let by, let reason) = approval.decision, by != "drctl" { return (approval.step, by, reason) }
+            if case .denied(let by, let reason) = approval.decision, by != "drctl" { return (approval.step, by, reason, approval.at) }
         }
         return nil
     }
 
-    /// Steps that failed (not as the runbook allows) before a person's denial.
+    /// Steps that failed (not as the runbook allows) before a person's denial: what started
+    /// before the decision (an item with no start is counted, to be safe).
     var failedBeforeDecision: [String] {
-        summary.failures.filter { $0.outcome.status == .failed }.map { $0.step + ($0.item.label.isEmpty ? "" : " [\($0.item.label)]") }
+        let decided = personsDenial?.at ?? .distantFuture
+        return summary.failures.filter { $0.outcome.status == .failed && ($0.outcome.started ?? .distantPast) < decided }
+            .map { $0.step + ($0.item.label.isEmpty ? "" : " [\($0.item.label)]") }
     }
 
     /// The scenario checks nothing of the end state (no `expect:`, no invariants).
