@@ -141,6 +141,14 @@ public enum GetAllVMsParser {
     /// built backwards once keep a fuzzed line full of `[` and `.vmx` linear.
     static func vmxFile(in bytes: [UInt8], from start: Int) -> (Int, Int)? {
         let count = bytes.count
+        // Nearly every row has one `[`, its file's: found without building the tables below.
+        if let open = bytes[start...].firstIndex(of: UInt8(ascii: "[")), !bytes[(open + 1)...].contains(UInt8(ascii: "[")) {
+            guard open > start, isBlank(bytes[open - 1]), let close = bytes[(open + 1)...].firstIndex(of: UInt8(ascii: "]")),
+                  close + 2 < count, isBlank(bytes[close + 1]), !isBlank(bytes[close + 2]) else { return nil }
+            // A path may hold `.vmx ` itself (`x.vmx y/x.vmx y.vmx`): the end the columns follow.
+            let ends = ((close + 2)..<count).lazy.filter { endsVMX(bytes, at: $0) }.map { $0 + 4 }
+            return (ends.first { guestAndVersionFollow(bytes, from: $0) } ?? ends.first).map { (open, $0) }
+        }
         // nextEnd[i]: the end of the first `.vmx` at or after i that a blank or the line's end follows.
         var nextEnd = [Int](repeating: -1, count: count + 1)
         // nextClose[i]: the first `]` at or after i.

@@ -64,6 +64,9 @@ struct GetAllVMsTests {
         let vms = try GetAllVMsParser.parse(output).vms
         #expect(vms.map(\.vmid) == [7, 8])
         #expect(vms.first?.name == name)
+        // The same row with no bracket in its annotation (the common case, read another way).
+        let plain = try GetAllVMsParser.parse("Vmid   Name   File   Guest OS   Version   Annotation\n7      \(padded)\(file)   otherLinux64Guest   vmx-19\n").vms.first
+        #expect(plain?.name == name && plain?.file == file, "\(String(describing: plain))")
         #expect(vms.first?.file == file)
         #expect(vms.first?.datastore == "ds-gold 2")
         #expect(vms.first?.annotation == "copied from [old] x.vmx")
